@@ -1,0 +1,70 @@
+"""Optimizers and LR schedulers by name; unset arguments keep torch's defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+_OPTIMIZERS = {
+    "adam": ("Adam", ("betas", "eps", "amsgrad")),
+    "adamw": ("AdamW", ("betas", "eps", "amsgrad")),
+    "sgd": ("SGD", ("momentum", "nesterov", "dampening")),
+    "rmsprop": ("RMSprop", ("momentum", "alpha", "eps")),
+}
+
+
+def build_optimizer(name: str, params: Any, lr: float, weight_decay: float, extra: dict[str, Any]) -> torch.optim.Optimizer:
+    cls_name, allowed = _OPTIMIZERS[name]
+    unknown = sorted(set(extra) - set(allowed))
+    if unknown:
+        raise ValueError(f"optimizer {name!r}: unknown parameter(s) {unknown}; valid: {list(allowed)}")
+    kwargs = dict(extra)
+    if name == "sgd":
+        kwargs.setdefault("momentum", 0.9)
+    return getattr(torch.optim, cls_name)(params, lr=lr, weight_decay=weight_decay, **kwargs)
+
+
+class Scheduler:
+    """One step per epoch; ``plateau`` reads the validation objective."""
+
+    def __init__(self, name: str, optimizer: torch.optim.Optimizer, epochs: int, steps_per_epoch: int,
+                 params: dict[str, Any], maximize: bool) -> None:
+        self.name = name
+        self.per_step = name == "onecycle"
+        S = torch.optim.lr_scheduler
+        if name == "none":
+            self.impl = None
+        elif name == "cosine":
+            self.impl = S.CosineAnnealingLR(optimizer, T_max=max(1, epochs), eta_min=float(params.get("eta_min", 0.0)))
+        elif name == "step":
+            self.impl = S.StepLR(optimizer, step_size=int(params.get("step_size", max(1, epochs // 3))),
+                                 gamma=float(params.get("gamma", 0.1)))
+        elif name == "plateau":
+            self.impl = S.ReduceLROnPlateau(optimizer, mode="max" if maximize else "min",
+                                            factor=float(params.get("factor", 0.5)),
+                                            patience=int(params.get("patience", 2)))
+        elif name == "onecycle":
+            max_lr = [g["lr"] for g in optimizer.param_groups]
+            self.impl = S.OneCycleLR(optimizer, max_lr=max_lr, epochs=epochs, steps_per_epoch=max(1, steps_per_epoch))
+        else:
+            raise ValueError(f"unknown scheduler {name!r}")
+
+    def step_batch(self) -> None:
+        if self.per_step and self.impl is not None:
+            self.impl.step()
+
+    def step_epoch(self, objective: float) -> None:
+        if self.impl is None or self.per_step:
+            return
+        if self.name == "plateau":
+            self.impl.step(objective)
+        else:
+            self.impl.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.impl.state_dict() if self.impl is not None else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.impl is not None and state:
+            self.impl.load_state_dict(state)

@@ -1,0 +1,28 @@
+"""Search-space files: load, validate, hash. No torch import here."""
+
+from ._load import ConfigError, describe_changes, load_config, load_config_text, space_fingerprint, space_hash
+from ._schema import (
+    DataConfig,
+    FinalConfig,
+    ParamSpec,
+    SearchSpaceFile,
+    StudyConfig,
+    TrainConfig,
+    WandbConfig,
+)
+
+__all__ = [
+    "ConfigError",
+    "describe_changes",
+    "space_fingerprint",
+    "DataConfig",
+    "FinalConfig",
+    "ParamSpec",
+    "SearchSpaceFile",
+    "StudyConfig",
+    "TrainConfig",
+    "WandbConfig",
+    "load_config",
+    "load_config_text",
+    "space_hash",
+]

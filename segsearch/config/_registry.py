@@ -1,0 +1,48 @@
+"""Names users may write, with "did you mean" errors. Kept free of torch imports."""
+
+from __future__ import annotations
+
+import difflib
+
+ARCHITECTURES = (
+    "unet", "unetplusplus", "manet", "linknet", "fpn", "pspnet", "pan",
+    "deeplabv3", "deeplabv3plus", "upernet", "segformer", "dpt",
+)
+LOSSES = ("ce", "wce", "bce", "dice", "focal", "jaccard", "lovasz", "tversky")
+LOSS_PARAMS = {
+    "ce": ("class_weights", "label_smoothing"),
+    "wce": ("class_weights", "label_smoothing"),
+    "bce": ("pos_weight",),
+    "dice": ("smooth", "log_loss"),
+    "focal": ("alpha", "gamma"),
+    "jaccard": ("smooth", "log_loss"),
+    "lovasz": ("per_image",),
+    "tversky": ("alpha", "beta", "gamma"),
+}
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+SCHEDULERS = ("none", "cosine", "step", "plateau", "onecycle")
+SAMPLERS = ("tpe", "random", "gp", "cmaes", "qmc", "grid")
+PRUNERS = ("none", "median", "percentile", "asha", "successive_halving", "hyperband", "wilcoxon")
+AUGMENTATIONS = ("none", "light", "full")
+
+
+def did_you_mean(value: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(str(value).lower(), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_name(value: str, choices: tuple[str, ...], what: str) -> str:
+    v = str(value).lower().replace("-", "_") if what in ("pruner",) else str(value).lower()
+    if v not in choices:
+        raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(choices)}{did_you_mean(v, choices)}")
+    return v
+
+
+def parse_loss(name: str) -> list[str]:
+    """Split a loss name such as ``ce+dice`` into its known parts."""
+    parts = [p.strip() for p in str(name).lower().split("+")]
+    if not 1 <= len(parts) <= 3 or any(not p for p in parts):
+        raise ValueError(f"loss {name!r}: write one loss or a sum of up to three, e.g. 'ce+dice'")
+    for p in parts:
+        check_name(p, LOSSES, "loss")
+    return parts

@@ -1,0 +1,272 @@
+"""The search-space file as typed, frozen pydantic models.
+
+Everything a user can write in a search-space YAML is declared here; nothing
+else is accepted. No torch import: this module is loaded by ``segsearch --help``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ._registry import (
+    ARCHITECTURES,
+    LOSSES,
+    OPTIMIZERS,
+    PRUNERS,
+    SAMPLERS,
+    SCHEDULERS,
+    check_name,
+    parse_loss,
+)
+
+Scalar = str | int | float | bool | None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SamplerConfig(_Strict):
+    name: str = "tpe"
+    seed: int | None = 0
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return check_name(v, SAMPLERS, "sampler")
+
+
+class PrunerConfig(_Strict):
+    name: str = "median"
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        return check_name(v, PRUNERS, "pruner")
+
+
+class StudyConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+    objective: Literal["miou", "mdice"] = "miou"
+    direction: Literal["maximize", "minimize"] = "maximize"
+    n_trials: int | None = Field(default=20, ge=1)
+    timeout: float | None = Field(default=None, gt=0, description="seconds of wall time for this launch")
+    sampler: SamplerConfig = SamplerConfig()
+    pruner: PrunerConfig = PrunerConfig()
+    storage: str | None = None
+    heartbeat_interval: int = Field(default=30, ge=1)
+    grace_period: int | None = Field(default=None, ge=2)
+    max_retry: int = Field(default=2, ge=0, description="re-queues of a trial whose worker died")
+
+
+class DemoConfig(_Strict):
+    n_images: int = Field(default=120, ge=8)
+    size: int = Field(default=64, ge=16)
+    seed: int = 0
+
+
+class DataConfig(_Strict):
+    root: Path | None = None
+    demo: DemoConfig | None = None
+    layout: Literal["folders", "csv", "presplit"] = "folders"
+    images_dir: str = "images"
+    masks_dir: str = "masks"
+    mask_suffix: str = ""
+    group_pattern: str | None = Field(
+        default=None,
+        description="regex with one group applied to an image stem; images with the same group share a mask",
+    )
+    classes: list[str] = Field(min_length=1)
+    mode: Literal["binary", "multiclass", "multilabel"] = "multiclass"
+    image_size: int | tuple[int, int] = 64
+    in_channels: int = Field(default=3, ge=1)
+    ignore_index: int | None = None
+    class_map: dict[int, int] | None = None
+    colors: dict[str, tuple[int, int, int]] | None = None
+    hierarchy: dict[str, dict[str, list[str]]] | None = None
+    val_fraction: float = Field(default=0.2, gt=0, lt=1)
+    test_fraction: float = Field(default=0.1, ge=0, lt=1)
+    split_seed: int = 0
+    cache: bool = True
+    skip_bad: bool = False
+    augmentation: str = "light"
+    mosaic: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _source(self) -> DataConfig:
+        if self.root is None and self.demo is None:
+            raise ValueError("give data.root (a dataset folder) or data.demo (generate the demo dataset)")
+        if self.mode == "binary" and len(self.classes) != 1:
+            raise ValueError(
+                f"mode 'binary' predicts one foreground class, got classes {self.classes}; "
+                "list only the foreground class (e.g. [pipe]) or use mode 'multiclass'"
+            )
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ValueError("val_fraction + test_fraction must be below 1")
+        return self
+
+    @property
+    def size_hw(self) -> tuple[int, int]:
+        s = self.image_size
+        return (s, s) if isinstance(s, int) else (int(s[0]), int(s[1]))
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+
+class TrainConfig(_Strict):
+    """Every training setting; any of them can be moved into ``search``."""
+
+    architecture: str = "unet"
+    architecture_params: dict[str, Any] = Field(default_factory=dict)
+    encoder: str = "resnet18"
+    encoder_weights: str | None = None
+    encoder_depth: int = Field(default=5, ge=3, le=5)
+    loss: str = "ce"
+    loss_params: dict[str, Any] = Field(default_factory=dict)
+    optimizer: str = "adamw"
+    optimizer_params: dict[str, Any] = Field(default_factory=dict)
+    lr: float = Field(default=1e-3, gt=0)
+    weight_decay: float = Field(default=1e-4, ge=0)
+    scheduler: str = "cosine"
+    scheduler_params: dict[str, Any] = Field(default_factory=dict)
+    batch_size: int = Field(default=8, ge=1)
+    epochs: int = Field(default=10, ge=1)
+    num_workers: int | Literal["auto"] = "auto"
+    device: str = "auto"
+    amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
+    channels_last: bool = True
+    compile: bool = False
+    seed: int = 0
+    metric_reduction: Literal["micro-imagewise", "micro", "macro", "macro-imagewise", "weighted"] = "micro-imagewise"
+    include_background: bool = True
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+    grad_clip: float | None = Field(default=None, gt=0)
+
+    @field_validator("architecture")
+    @classmethod
+    def _arch(cls, v: str) -> str:
+        return check_name(v, ARCHITECTURES, "architecture")
+
+    @field_validator("loss")
+    @classmethod
+    def _loss(cls, v: str) -> str:
+        parse_loss(v)
+        return v.lower()
+
+    @field_validator("optimizer")
+    @classmethod
+    def _opt(cls, v: str) -> str:
+        return check_name(v, OPTIMIZERS, "optimizer")
+
+    @field_validator("scheduler")
+    @classmethod
+    def _sched(cls, v: str) -> str:
+        return check_name(v, SCHEDULERS, "scheduler")
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, v: str) -> str:
+        v = str(v).lower()
+        if v in ("auto", "cpu", "cuda", "mps") or v.startswith("cuda:"):
+            return v
+        raise ValueError(f"device {v!r} is not one of auto, cpu, cuda, cuda:N, mps")
+
+
+class ParamSpec(_Strict):
+    """One searchable parameter: categorical (optionally with conditional children), int or float."""
+
+    type: Literal["categorical", "int", "float"]
+    choices: list[Scalar] | None = None
+    children: dict[str, dict[str, ParamSpec]] = Field(default_factory=dict)
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ParamSpec:
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("a categorical parameter needs a non-empty 'choices' list")
+        else:
+            if self.low is None or self.high is None:
+                raise ValueError(f"an {self.type} parameter needs 'low' and 'high'")
+            if self.low > self.high:
+                raise ValueError(f"low ({self.low}) is above high ({self.high})")
+            if self.log and self.low <= 0:
+                raise ValueError(f"a log-scaled parameter needs low > 0, got {self.low}")
+            if self.log and self.step is not None:
+                raise ValueError("'log' and 'step' cannot be combined")
+        return self
+
+
+class WandbConfig(_Strict):
+    enabled: bool = True
+    project: str = "segsearch"
+    entity: str | None = None
+    mode: Literal["auto", "online", "offline", "disabled"] = "auto"
+    tags: list[str] = Field(default_factory=list)
+    log_images: int = Field(default=4, ge=0)
+
+
+class FinalConfig(_Strict):
+    auto: bool = False
+    epochs: int = Field(default=30, ge=1)
+    patience: int = Field(default=8, ge=1)
+    augmentation: str = "full"
+    mosaic: float = Field(default=0.5, ge=0, le=1)
+    top_k: int = Field(default=1, ge=1)
+    seed: int = 0
+
+
+class SearchSpaceFile(_Strict):
+    study: StudyConfig
+    data: DataConfig
+    train: TrainConfig = TrainConfig()
+    search: dict[str, ParamSpec] = Field(default_factory=dict)
+    wandb: WandbConfig = WandbConfig()
+    final: FinalConfig = FinalConfig()
+
+    @model_validator(mode="after")
+    def _search_keys(self) -> SearchSpaceFile:
+        fields = set(TrainConfig.model_fields)
+        for key, spec in self.search.items():
+            if key not in fields:
+                raise ValueError(
+                    _unknown(key, sorted(f for f in fields if not f.endswith("_params")), "search parameter")
+                )
+            if spec.children and f"{key}_params" not in fields:
+                raise ValueError(f"search.{key}: only architecture, loss, optimizer and scheduler take conditional parameters")
+            for choice in spec.children:
+                if choice not in (spec.choices or []):
+                    raise ValueError(f"search.{key}: conditional parameters given for {choice!r}, which is not a choice")
+            if spec.type == "categorical":
+                for value in spec.choices or []:
+                    try:
+                        TrainConfig(**{key: value})
+                    except Exception as exc:  # noqa: BLE001 - re-raised with context
+                        msg = str(exc).split("\n")[-1].strip() if "\n" in str(exc) else str(exc)
+                        raise ValueError(f"search.{key}: choice {value!r}: {_first_error(exc) or msg}") from None
+        return self
+
+
+def _first_error(exc: Exception) -> str | None:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        errs = errors()
+        if errs:
+            return str(errs[0].get("msg", "")).removeprefix("Value error, ")
+    return None
+
+
+def _unknown(value: str, choices: list[str], what: str) -> str:
+    from ._registry import did_you_mean
+
+    return f"unknown {what} {value!r}; valid: {', '.join(choices)}{did_you_mean(value, choices)}"

@@ -1,0 +1,78 @@
+"""Sampling a search space into plain trial settings, and expanding it into a grid."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from ..config import ParamSpec
+
+
+class Suggester(Protocol):
+    """The part of ``optuna.Trial`` that sampling uses (a FixedTrial works too)."""
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any: ...
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int: ...
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> float: ...
+
+
+def sample(trial: Suggester, space: Mapping[str, ParamSpec]) -> dict[str, Any]:
+    """Draw one value per parameter; a choice's children are drawn only when it is chosen.
+
+    Children land in ``<param>_params`` (``loss: focal`` -> ``loss_params.gamma``), and their
+    Optuna names are ``<param>.<choice>.<child>`` so each branch keeps its own distribution.
+    """
+    out: dict[str, Any] = {}
+    for name, spec in space.items():
+        value = _suggest(trial, name, spec)
+        out[name] = value
+        children = spec.children.get(str(value), {})
+        if children:
+            out[f"{name}_params"] = {
+                child: _suggest(trial, f"{name}.{value}.{child}", sub) for child, sub in children.items()
+            }
+    return out
+
+
+def _suggest(trial: Suggester, name: str, spec: ParamSpec) -> Any:
+    if spec.type == "categorical":
+        return trial.suggest_categorical(name, list(spec.choices or []))
+    if spec.type == "int":
+        return trial.suggest_int(name, int(spec.low), int(spec.high), step=int(spec.step or 1), log=spec.log)
+    return trial.suggest_float(name, float(spec.low), float(spec.high), step=spec.step, log=spec.log)
+
+
+def grid_points(space: Mapping[str, ParamSpec]) -> list[dict[str, Any]]:
+    """Every point of a finite space as Optuna params (``{"loss": "focal", "loss.focal.gamma": 2.0}``)."""
+    per_param: list[list[dict[str, Any]]] = []
+    for name, spec in space.items():
+        options: list[dict[str, Any]] = []
+        for value in _values(name, spec):
+            children = spec.children.get(str(value), {})
+            child_grids = grid_points({f"{name}.{value}.{c}": s for c, s in children.items()}) if children else [{}]
+            options.extend({name: value, **g} for g in child_grids)
+        per_param.append(options)
+    return [dict(itertools.ChainMap(*combo)) for combo in itertools.product(*per_param)]
+
+
+def _values(name: str, spec: ParamSpec) -> list[Any]:
+    if spec.type == "categorical":
+        return list(spec.choices or [])
+    if spec.step is None:
+        raise ValueError(f"search.{name}: a grid needs a 'step' for numeric parameters (or a list of values)")
+    n = int(round((spec.high - spec.low) / spec.step)) + 1
+    vals = [spec.low + i * spec.step for i in range(n)]
+    return [int(v) for v in vals] if spec.type == "int" else [round(v, 12) for v in vals]
+
+
+def params_to_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Optuna's flat params back to trial settings (the inverse of the naming in ``sample``)."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if "." in key:
+            parent, _choice, child = key.split(".", 2)
+            out.setdefault(f"{parent}_params", {})[child] = value
+        else:
+            out[key] = value
+    return out

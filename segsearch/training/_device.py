@@ -1,0 +1,77 @@
+"""Device, precision and thread choices; the GPU-only branches are small and explicit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Runtime:
+    device: torch.device
+    amp_dtype: torch.dtype | None  # None = full precision
+    channels_last: bool
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
+
+
+def resolve_device(name: str) -> torch.device:
+    name = name.lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} was asked for but CUDA is not available here; use --device cpu")
+    return torch.device(name)
+
+
+def make_runtime(device: str, amp: str, channels_last: bool) -> Runtime:
+    dev = resolve_device(device)
+    dtype: torch.dtype | None = None
+    if dev.type == "cuda":  # GPU-only: mixed precision, cudnn autotuning
+        torch.backends.cudnn.benchmark = True
+        if amp == "auto":
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        elif amp in ("bf16", "fp16"):
+            dtype = torch.bfloat16 if amp == "bf16" else torch.float16
+    else:
+        if amp in ("bf16",):
+            dtype = torch.bfloat16
+        torch.set_num_threads(_cpu_threads())
+    return Runtime(dev, dtype, channels_last and dev.type == "cuda")
+
+
+def _cpu_threads() -> int:
+    env = os.environ.get("SEGSEARCH_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def peak_memory_mb(rt: Runtime) -> float:
+    if rt.is_cuda:
+        return torch.cuda.max_memory_allocated(rt.device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def release_memory() -> None:
+    import gc
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -1,0 +1,274 @@
+"""The training loop. It never sees Optuna: it reports to a ``Reporter``.
+
+The search, the final retrain and the benchmarks all run this same code.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..components import Scheduler, build_loss, build_model, build_optimizer, preprocessing
+from ..config import DataConfig, TrainConfig
+from ..data import SegDataset, Splits, auto_num_workers, build_transform, class_pixel_counts, loss_class_weights
+from . import _checkpoint
+from ._device import Runtime, make_runtime, peak_memory_mb
+from ._metrics import MetricAccumulator, Scores
+
+
+class StopTraining(Exception):
+    """Raised by a reporter to end training early (``reason``: pruned, interrupted, early_stop)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NonFiniteLoss(Exception):
+    """The training loss became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class EpochResult:
+    epoch: int  # 1-based
+    train_loss: float
+    objective: float
+    miou: float
+    mdice: float
+    per_class_iou: list[float]
+    per_class_dice: list[float]
+    lr: float
+    seconds: float
+    confusion: list[list[int]] | None = None
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one training run needs, as plain frozen data."""
+
+    train: TrainConfig
+    data: DataConfig
+    splits: Splits
+    run_dir: Path
+    objective: str = "miou"
+    maximize: bool = True
+    resume: bool = True
+    keep_best: bool = False  # final retrain: keep best.pt by the objective
+    patience: int | None = None  # final retrain: early stopping
+    checkpoint: bool = True
+    class_weights: list[float] | None = None  # precomputed for class_weights: auto
+
+
+@dataclass
+class TrainResult:
+    history: list[EpochResult] = field(default_factory=list)
+    best_epoch: int = 0
+    best_value: float = float("nan")
+    n_params: int = 0
+    peak_memory_mb: float = 0.0
+    resumed_from: int = 0
+    stopped: str | None = None
+
+    @property
+    def best(self) -> EpochResult | None:
+        return next((h for h in self.history if h.epoch == self.best_epoch), None)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        secs = [h.seconds for h in self.history]
+        return float(np.mean(secs)) if secs else float("nan")
+
+
+class Reporter:
+    """Receives progress. Subclasses override what they need; ``epoch_end`` may raise StopTraining."""
+
+    def run_start(self, spec: RunSpec, n_params: int, start_epoch: int) -> None: ...
+    def epoch_start(self, epoch: int, n_batches: int) -> None: ...
+    def step(self, epoch: int, batch: int) -> None: ...
+    def epoch_end(self, result: EpochResult, is_best: bool) -> None: ...
+    def stop_requested(self) -> bool:
+        return False
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def build_loaders(spec: RunSpec, rt: Runtime, batch_size: int) -> tuple[Any, Any]:
+    from torch.utils.data import DataLoader
+
+    from ..data import make_train_dataset
+
+    pre = preprocessing(spec.train.encoder, spec.train.encoder_weights)
+    size = spec.data.size_hw
+    fill = spec.data.ignore_index if spec.data.ignore_index is not None else 0
+    tr_tf = build_transform(spec.data.augmentation, size, train=True, fill_mask=fill)
+    va_tf = build_transform("none", size, train=False)
+    train_ds = make_train_dataset(spec.splits.train, spec.data, tr_tf, pre["mean"], pre["std"])
+    val_ds = SegDataset(spec.splits.val, spec.data, va_tf, pre["mean"], pre["std"], cache=spec.data.cache)
+    workers = auto_num_workers(spec.train.num_workers, rt.device.type)
+    common = dict(num_workers=workers, pin_memory=rt.is_cuda, persistent_workers=workers > 0)
+    g = torch.Generator().manual_seed(spec.train.seed)
+    train_dl = DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=len(train_ds) > batch_size,
+                          generator=g, **common)
+    val_dl = DataLoader(val_ds, batch_size=batch_size, shuffle=False, **common)
+    return train_dl, val_dl
+
+
+def _class_weights(spec: RunSpec) -> list[float] | None:
+    if spec.class_weights is not None:
+        return spec.class_weights
+    wants_auto = spec.train.loss_params.get("class_weights") == "auto" or "wce" in spec.train.loss.split("+")
+    if not wants_auto:
+        return None
+    ds = SegDataset(spec.splits.train, spec.data, None, [0.0], [1.0], cache=False)
+    return loss_class_weights(class_pixel_counts(ds), spec.data)
+
+
+def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
+    """Train epoch by epoch, validating each epoch; resumes from ``run_dir/last.pt`` when asked."""
+    reporter = reporter or Reporter()
+    cfg = spec.train
+    rt = make_runtime(cfg.device, cfg.amp, cfg.channels_last)
+    seed_everything(cfg.seed)
+    n_out = spec.data.num_classes
+    model = build_model(cfg.architecture, cfg.encoder, cfg.encoder_weights, cfg.encoder_depth,
+                        spec.data.in_channels, n_out, cfg.architecture_params).to(rt.device)
+    if rt.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    loss_fn = build_loss(cfg.loss, dict(cfg.loss_params), spec.data.mode, n_out, spec.data.ignore_index,
+                         _class_weights(spec)).to(rt.device)
+    optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, dict(cfg.optimizer_params))
+    train_dl, val_dl = build_loaders(spec, rt, cfg.batch_size)
+    scheduler = Scheduler(cfg.scheduler, optimizer, cfg.epochs, len(train_dl), dict(cfg.scheduler_params), spec.maximize)
+    scaler = torch.amp.GradScaler("cuda", enabled=rt.is_cuda and rt.amp_dtype == torch.float16)
+    step_fn = torch.compile(model) if cfg.compile else model
+
+    result = TrainResult(n_params=sum(p.numel() for p in model.parameters()))
+    start = _maybe_resume(spec, model, optimizer, scheduler, scaler, result, rt)
+    reporter.run_start(spec, result.n_params, start)
+    acc_args = (spec.data.mode, n_out, spec.data.ignore_index, cfg.threshold, cfg.metric_reduction,
+                cfg.include_background)
+    since_best = 0
+    for epoch in range(start + 1, cfg.epochs + 1):
+        t0 = time.perf_counter()
+        loss = _train_epoch(step_fn, train_dl, loss_fn, optimizer, scheduler, scaler, rt, reporter, epoch, cfg.grad_clip)
+        if not math.isfinite(loss):
+            raise NonFiniteLoss(f"training loss is {loss} at epoch {epoch}")
+        scores = evaluate(step_fn, val_dl, rt, MetricAccumulator(*acc_args))
+        objective = scores.miou if spec.objective == "miou" else scores.mdice
+        scheduler.step_epoch(objective)
+        lr = optimizer.param_groups[0]["lr"]
+        er = EpochResult(epoch, loss, objective, scores.miou, scores.mdice, scores.per_class_iou,
+                         scores.per_class_dice, lr, time.perf_counter() - t0, scores.confusion)
+        is_best = _improves(objective, result.best_value, spec.maximize)
+        if is_best:
+            result.best_epoch, result.best_value, since_best = epoch, objective, 0
+            if spec.keep_best:
+                _checkpoint.save_atomic({"model": model.state_dict(), "epoch": epoch}, spec.run_dir / "best.pt")
+        else:
+            since_best += 1
+        result.history.append(er)
+        result.peak_memory_mb = max(result.peak_memory_mb, peak_memory_mb(rt))
+        if spec.checkpoint:
+            _save(spec, model, optimizer, scheduler, scaler, result, epoch)
+        reporter.epoch_end(er, is_best)  # may raise StopTraining (pruned)
+        if spec.patience is not None and since_best >= spec.patience:
+            result.stopped = "early_stop"
+            break
+        if reporter.stop_requested():
+            raise StopTraining("interrupted")
+    return result
+
+
+def _improves(value: float, best: float, maximize: bool) -> bool:
+    if math.isnan(best):
+        return not math.isnan(value)
+    return value > best if maximize else value < best
+
+
+def _train_epoch(model, loader, loss_fn, optimizer, scheduler, scaler, rt: Runtime, reporter: Reporter,
+                 epoch: int, grad_clip: float | None) -> float:
+    model.train()
+    reporter.epoch_start(epoch, len(loader))
+    total = torch.zeros((), device=rt.device)
+    n = 0
+    for i, (x, y) in enumerate(loader):
+        x = x.to(rt.device, non_blocking=True)
+        y = y.to(rt.device, non_blocking=True)
+        if rt.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        optimizer.zero_grad(set_to_none=True)
+        with rt.autocast():
+            loss = loss_fn(model(x), y)
+        scaler.scale(loss).backward()
+        if grad_clip:
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step_batch()
+        total += loss.detach() * x.shape[0]  # stays on the device: no per-step sync
+        n += x.shape[0]
+        reporter.step(epoch, i)
+    return float(total) / max(n, 1)
+
+
+def evaluate(model, loader, rt: Runtime, acc: MetricAccumulator) -> Scores:
+    model.eval()
+    with torch.inference_mode():
+        for x, y in loader:
+            x = x.to(rt.device, non_blocking=True)
+            y = y.to(rt.device, non_blocking=True)
+            if rt.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with rt.autocast():
+                logits = model(x)
+            acc.update(logits.float(), y)
+    return acc.compute()
+
+
+def _save(spec, model, optimizer, scheduler, scaler, result: TrainResult, epoch: int) -> None:
+    state = {
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict(),
+        "result": {k: v for k, v in result.__dict__.items()},
+        "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+    }
+    _checkpoint.save_atomic(state, spec.run_dir / "last.pt")
+
+
+def _maybe_resume(spec, model, optimizer, scheduler, scaler, result: TrainResult, rt: Runtime) -> int:
+    if not spec.resume:
+        return 0
+    state = _checkpoint.load(spec.run_dir / "last.pt", rt.device)
+    if state is None:
+        return 0
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    scaler.load_state_dict(state["scaler"])
+    for k, v in state["result"].items():
+        setattr(result, k, v)
+    rng = state["rng"]
+    torch.set_rng_state(rng["torch"].cpu())
+    np.random.set_state(rng["numpy"])
+    random.setstate(rng["python"])
+    result.resumed_from = int(state["epoch"])
+    return int(state["epoch"])
+
+
+__all__ = ["EpochResult", "NonFiniteLoss", "Reporter", "RunSpec", "StopTraining", "TrainResult", "evaluate",
+           "seed_everything", "train"]
