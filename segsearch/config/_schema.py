@@ -23,6 +23,7 @@ from ._registry import (
 )
 
 Scalar = str | int | float | bool | None
+AUGMENTATION_PRESETS = ("none", "light", "full")
 
 
 class _Strict(BaseModel):
@@ -94,8 +95,28 @@ class DataConfig(_Strict):
     split_seed: int = 0
     cache: bool = True
     skip_bad: bool = False
-    augmentation: str = "light"
+    augmentation: str | dict[str, Any] = Field(
+        default="light", description="none, light, full, or an albumentations pipeline in A.to_dict form")
     mosaic: float = Field(default=0.0, ge=0, le=1)
+    mask_pattern: str | None = Field(
+        default=None, description="mask stem from an image key, e.g. '{stem}_mask' or 'label_{stem}'")
+    splits_dir: str = Field(default="splits", description="layout csv: folder (under root) with train/val/test.csv")
+    mask_per_class: bool = Field(default=False, description="multilabel: masks_dir/<class>/<stem>.* per class")
+    bands: list[int] | None = Field(default=None, description="0-based channels of multi-band images to keep")
+    crop: bool = Field(default=False, description="train on random image_size crops instead of resizing")
+    cache_mb: int = Field(default=2048, ge=0, description="memory for decoded images per dataset")
+    stratify: bool = Field(default=True, description="stratify splits by the classes present in each mask")
+
+    @field_validator("augmentation")
+    @classmethod
+    def _augmentation(cls, v: str | dict[str, Any]) -> str | dict[str, Any]:
+        if isinstance(v, dict):
+            if "transform" not in v:
+                raise ValueError("a custom augmentation is albumentations' serialised form: a dict with 'transform'")
+            return v
+        if v not in AUGMENTATION_PRESETS:
+            raise ValueError(f"unknown augmentation preset {v!r}; valid: {', '.join(AUGMENTATION_PRESETS)}")
+        return v
 
     @model_validator(mode="after")
     def _source(self) -> DataConfig:
@@ -108,7 +129,31 @@ class DataConfig(_Strict):
             )
         if self.val_fraction + self.test_fraction >= 1:
             raise ValueError("val_fraction + test_fraction must be below 1")
+        self._check_classes()
         return self
+
+    def _check_classes(self) -> None:
+        n, names = len(self.classes), set(self.classes)
+        if len(names) != n:
+            raise ValueError(f"data.classes has duplicates: {self.classes}")
+        allowed = n if self.mode != "binary" else 2
+        for src, dst in (self.class_map or {}).items():
+            if not (0 <= dst < allowed or dst == self.ignore_index):
+                raise ValueError(f"data.class_map: {src} -> {dst}, but targets are 0..{allowed - 1} "
+                                 f"or ignore_index ({self.ignore_index})")
+        for name in self.colors or {}:
+            if name not in names:
+                raise ValueError(f"data.colors: unknown class {name!r}; classes are {self.classes}")
+        for level, groups in (self.hierarchy or {}).items():
+            for group, members in groups.items():
+                for name in members:
+                    if name not in names:
+                        raise ValueError(f"data.hierarchy.{level}.{group}: unknown class {name!r}; "
+                                         f"classes are {self.classes}")
+        if self.mask_pattern is not None and "{stem}" not in self.mask_pattern:
+            raise ValueError(f"data.mask_pattern {self.mask_pattern!r} must contain '{{stem}}'")
+        if self.bands is not None and len(self.bands) != self.in_channels:
+            raise ValueError(f"data.bands selects {len(self.bands)} channels but in_channels is {self.in_channels}")
 
     @property
     def size_hw(self) -> tuple[int, int]:

@@ -10,61 +10,27 @@ import torch
 from torch.utils.data import Dataset
 
 from ..config import DataConfig
-from ._io import DataError, image_max, read_image, read_mask
+from ._io import DataError, image_max, read_image
+from ._labels import mask_to_label, read_label
 from ._layouts import Sample
 
-
-def mask_to_label(raw: np.ndarray, cfg: DataConfig, path: Any = "") -> np.ndarray:
-    """Raw stored mask -> HxW class indices (binary, multiclass) or HxWxC 0/1 (multilabel)."""
-    ignore = cfg.ignore_index
-    if cfg.mode == "multilabel":
-        if raw.ndim == 2:
-            raise DataError(f"{path}: multilabel masks need one channel per class, got a single-channel mask")
-        if raw.shape[2] != cfg.num_classes:
-            raise DataError(f"{path}: mask has {raw.shape[2]} channels for {cfg.num_classes} classes")
-        return (raw > 0).astype(np.uint8)
-    if raw.ndim == 3:
-        if cfg.colors is None:
-            if np.all(raw == raw[:, :, :1]):
-                raw = raw[:, :, 0]
-            else:
-                raise DataError(f"{path}: colour mask but data.colors (class -> [r, g, b]) is not set")
-        else:
-            raw = _colors_to_index(raw, cfg, path)
-    label = raw.astype(np.int64)
-    if cfg.class_map:
-        lut = np.arange(max(int(label.max()) + 1, max(cfg.class_map) + 1, 256), dtype=np.int64)
-        for src, dst in cfg.class_map.items():
-            lut[src] = dst
-        label = lut[label]
-    if cfg.mode == "binary":
-        keep = label == ignore if ignore is not None else np.zeros_like(label, bool)
-        label = (label > 0).astype(np.int64)
-        label[keep] = ignore
-    return label
-
-
-def _colors_to_index(rgb: np.ndarray, cfg: DataConfig, path: Any) -> np.ndarray:
-    out = np.full(rgb.shape[:2], -1, np.int64)
-    for i, name in enumerate(cfg.classes):
-        color = cfg.colors.get(name)
-        if color is not None:
-            out[np.all(rgb == np.array(color, rgb.dtype), axis=-1)] = i
-    if (out < 0).any():
-        if cfg.ignore_index is None:
-            bad = tuple(int(v) for v in rgb[out < 0][0])
-            raise DataError(f"{path}: colour {bad} is not in data.colors")
-        out[out < 0] = cfg.ignore_index
-    return out
+__all__ = ["SegDataset", "class_pixel_counts", "class_weights_from_counts", "mask_to_label"]
 
 
 class SegDataset(Dataset):
+    """Samples -> (normalised CxHxW float tensor, target). Decoded arrays are cached up to ``cfg.cache_mb``.
+
+    ``pre`` is an optional transform run before ``transform`` (the random crop of patch training).
+    """
+
     def __init__(self, samples: Sequence[Sample], cfg: DataConfig, transform: Any, mean: Sequence[float],
-                 std: Sequence[float], cache: bool = True) -> None:
+                 std: Sequence[float], cache: bool = True, pre: Any = None) -> None:
         self.samples = list(samples)
         self.cfg = cfg
         self.transform = transform
+        self.pre = pre
         self.cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = {} if cache else None
+        self.cache_budget = cfg.cache_mb * 2**20
         c = cfg.in_channels
         self.mean = np.array((list(mean) * c)[:c], np.float32)
         self.std = np.array((list(std) * c)[:c], np.float32)
@@ -73,25 +39,45 @@ class SegDataset(Dataset):
         return len(self.samples)
 
     def load(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """The decoded image (stored dtype) and training target of sample ``i``."""
         if self.cache is not None and i in self.cache:
             return self.cache[i]
         s = self.samples[i]
-        img = read_image(s.image, self.cfg.in_channels)
-        label = mask_to_label(read_mask(s.mask), self.cfg, s.mask)
+        img = read_image(s.image, self.cfg.in_channels, self.cfg.bands)
+        label = read_label(s, self.cfg)
         if img.shape[:2] != label.shape[:2]:
             raise DataError(f"{s.image}: image is {img.shape[1]}x{img.shape[0]} but its mask {s.mask} is "
                             f"{label.shape[1]}x{label.shape[0]}")
-        label = label.astype(np.uint8 if label.max(initial=0) < 256 and label.min(initial=0) >= 0 else np.int32)
-        if self.cache is not None:
+        label = _compact(label)
+        self._remember(i, img, label)
+        return img, label
+
+    def _remember(self, i: int, img: np.ndarray, label: np.ndarray) -> None:
+        if self.cache is None:
+            return
+        size = img.nbytes + label.nbytes
+        if size <= self.cache_budget:
             self.cache[i] = (img, label)
+            self.cache_budget -= size
+
+    def augmented(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Image (uint8, or float32 in [0, 1] for other depths) and target after the transforms."""
+        img, label = self.load(i)
+        if img.dtype != np.uint8:
+            img = img.astype(np.float32) / image_max(img.dtype)
+        for tf in (self.pre, self.transform):
+            if tf is not None:
+                out = tf(image=img, mask=label)
+                img, label = out["image"], out["mask"]
         return img, label
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        img, label = self.load(i)
-        out = self.transform(image=img, mask=label)
-        return self.to_tensors(out["image"], out["mask"], img.dtype)
+        img, label = self.augmented(i)
+        return self.to_tensors(img, label, img.dtype)
 
     def to_tensors(self, img: np.ndarray, label: np.ndarray, dtype: np.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        if img.ndim == 2:
+            img = img[:, :, None]
         x = (img.astype(np.float32) / image_max(dtype) - self.mean) / self.std
         x_t = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))
         if self.cfg.mode == "multilabel":
@@ -103,19 +89,31 @@ class SegDataset(Dataset):
         return x_t, y
 
 
+def _compact(label: np.ndarray) -> np.ndarray:
+    small = label.max(initial=0) < 256 and label.min(initial=0) >= 0
+    return label.astype(np.uint8 if small else np.int32)
+
+
 def class_pixel_counts(ds: SegDataset) -> np.ndarray:
-    """Pixels per class over the dataset's raw labels (ignored pixels not counted)."""
+    """Pixels per class over the dataset's targets (ignored pixels not counted); binary: [bg, fg].
+
+    Reads only the masks unless the dataset already holds the decoded pair.
+    """
     n = ds.cfg.num_classes
     counts = np.zeros(n if ds.cfg.mode != "binary" else 2, np.int64)
-    for i in range(len(ds)):
-        _, label = ds.load(i)
-        if ds.cfg.mode == "multilabel":
-            counts[:n] += label.reshape(-1, n).sum(0)
-        else:
-            v = label.ravel().astype(np.int64)
-            v = v[(v >= 0) & (v < len(counts))]
-            counts += np.bincount(v, minlength=len(counts))
+    for i, s in enumerate(ds.samples):
+        label = ds.cache[i][1] if ds.cache is not None and i in ds.cache else read_label(s, ds.cfg)
+        counts += label_pixel_counts(label, ds.cfg)
     return counts
+
+
+def label_pixel_counts(label: np.ndarray, cfg: DataConfig) -> np.ndarray:
+    n = cfg.num_classes
+    if cfg.mode == "multilabel":
+        return label.reshape(-1, n).sum(0).astype(np.int64)
+    top = 2 if cfg.mode == "binary" else n
+    v = label.ravel().astype(np.int64)
+    return np.bincount(v[(v >= 0) & (v < top)], minlength=top)
 
 
 def class_weights_from_counts(counts: Sequence[int]) -> list[float]:

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+_TIFF = (".tif", ".tiff")
 
 
 class DataError(ValueError):
     """A data file is missing, unreadable or inconsistent; the message names it."""
 
 
-def read_image(path: str | Path, channels: int | None = None) -> np.ndarray:
-    """HxWxC array in its stored dtype (uint8 or uint16), RGB order."""
+def read_image(path: str | Path, channels: int | None = None, bands: Sequence[int] | None = None) -> np.ndarray:
+    """HxWxC array in its stored dtype (uint8 or uint16), RGB order; ``bands`` picks channels first."""
     import cv2
 
     path = Path(path)
-    if path.suffix.lower() in (".tif", ".tiff"):
+    if path.suffix.lower() in _TIFF:
         arr = _read_tiff(path)
     else:
         arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
@@ -28,14 +30,21 @@ def read_image(path: str | Path, channels: int | None = None) -> np.ndarray:
             arr = cv2.cvtColor(arr, cv2.COLOR_BGR2RGB if arr.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
     if arr.ndim == 2:
         arr = arr[:, :, None]
+    if bands is not None:
+        if max(bands) >= arr.shape[2]:
+            raise DataError(f"{path}: image has {arr.shape[2]} channels, data.bands asks for {list(bands)}")
+        arr = arr[:, :, list(bands)]
     if channels is not None and arr.shape[2] != channels:
-        if arr.shape[2] == 1 and channels == 3:
-            arr = np.repeat(arr, 3, axis=2)
-        elif arr.shape[2] == 4 and channels == 3:
-            arr = arr[:, :, :3]
-        else:
-            raise DataError(f"{path}: image has {arr.shape[2]} channels, data.in_channels is {channels}")
+        arr = _fit_channels(arr, channels, path)
     return np.ascontiguousarray(arr)
+
+
+def _fit_channels(arr: np.ndarray, channels: int, path: Path) -> np.ndarray:
+    if arr.shape[2] == 1 and channels == 3:
+        return np.repeat(arr, 3, axis=2)
+    if arr.shape[2] == 4 and channels == 3:
+        return arr[:, :, :3]
+    raise DataError(f"{path}: image has {arr.shape[2]} channels, data.in_channels is {channels}")
 
 
 def _read_tiff(path: Path) -> np.ndarray:
@@ -43,11 +52,17 @@ def _read_tiff(path: Path) -> np.ndarray:
 
     try:
         arr = tifffile.imread(str(path))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means an unreadable file
         raise DataError(f"{path}: unreadable TIFF ({exc})") from None
-    if arr.ndim == 3 and arr.shape[0] < min(arr.shape[1:]) and arr.shape[0] <= 16:
-        arr = np.moveaxis(arr, 0, -1)  # bands-first to HxWxC
-    return arr
+    return _channels_last(arr)
+
+
+def _bands_first(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 3 and shape[0] < min(shape[1:]) and shape[0] <= 16
+
+
+def _channels_last(arr: np.ndarray) -> np.ndarray:
+    return np.moveaxis(arr, 0, -1) if _bands_first(arr.shape) else arr  # bands-first to HxWxC
 
 
 def read_mask(path: str | Path) -> np.ndarray:
@@ -56,7 +71,7 @@ def read_mask(path: str | Path) -> np.ndarray:
     from PIL import Image
 
     path = Path(path)
-    if path.suffix.lower() in (".tif", ".tiff"):
+    if path.suffix.lower() in _TIFF:
         return _read_tiff(path)
     try:
         with Image.open(path) as im:
@@ -70,6 +85,39 @@ def read_mask(path: str | Path) -> np.ndarray:
     if arr.ndim == 3 and arr.shape[2] >= 3:
         arr = cv2.cvtColor(arr[:, :, :3], cv2.COLOR_BGR2RGB)
     return arr
+
+
+def image_header(path: str | Path) -> tuple[int, int, int]:
+    """(height, width, channels) read without decoding the pixels; PNGs are CRC-checked."""
+    path = Path(path)
+    if path.suffix.lower() in _TIFF:
+        return _tiff_header(path)
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            c = len(im.getbands())
+            if im.format == "PNG":
+                im.verify()
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(f"{path}: unreadable image ({type(exc).__name__}: {exc})") from None
+    return h, w, c
+
+
+def _tiff_header(path: Path) -> tuple[int, int, int]:
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(str(path)) as tif:
+            shape = tif.series[0].shape
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(f"{path}: unreadable TIFF ({exc})") from None
+    if len(shape) == 2:
+        return int(shape[0]), int(shape[1]), 1
+    if _bands_first(shape):
+        return int(shape[1]), int(shape[2]), int(shape[0])
+    return int(shape[0]), int(shape[1]), int(shape[2])
 
 
 def image_max(dtype: np.dtype) -> float:

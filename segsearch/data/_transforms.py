@@ -1,4 +1,4 @@
-"""Augmentation presets built with albumentations, and normalisation by the encoder's statistics."""
+"""Augmentation presets built with albumentations; normalisation happens in the dataset."""
 
 from __future__ import annotations
 
@@ -6,38 +6,55 @@ from typing import Any
 
 import albumentations as A
 
+PRESETS = ("none", "light", "full")
 
-def _resize_or_crop(h: int, w: int, crop: bool) -> list[Any]:
-    if crop:  # patch training on large images: pad small ones, crop a random window
-        return [A.PadIfNeeded(h, w, border_mode=0), A.RandomCrop(h, w)]
+
+def crop_transform(size_hw: tuple[int, int], fill_mask: int = 0) -> A.Compose:
+    """Patch training: pad images smaller than ``size_hw``, then take a random window."""
+    h, w = size_hw
+    return A.Compose([A.PadIfNeeded(h, w, border_mode=0, fill=0, fill_mask=fill_mask), A.RandomCrop(h, w)])
+
+
+def _resize_or_crop(h: int, w: int, crop: bool, fill_mask: int) -> list[Any]:
+    if crop:
+        return [A.PadIfNeeded(h, w, border_mode=0, fill=0, fill_mask=fill_mask), A.RandomCrop(h, w)]
     return [A.Resize(h, w)]
+
+
+def _full(h: int, w: int, crop: bool, fill_mask: int) -> list[Any]:
+    """Seed 001's train pipeline: resize, shift-scale-rotate, flips, one of five photometric/warp ops."""
+    return [
+        *_resize_or_crop(h, w, crop, fill_mask),
+        A.Affine(translate_percent=(-0.0625, 0.0625), scale=(0.9, 1.1), rotate=(-45, 45), p=0.5,
+                 border_mode=0, fill=0, fill_mask=fill_mask),
+        A.HorizontalFlip(p=0.5),
+        A.VerticalFlip(p=0.5),
+        A.OneOf([
+            A.OpticalDistortion(p=1.0, border_mode=0, fill=0, fill_mask=fill_mask),
+            A.GridDistortion(p=1.0, border_mode=0, fill=0, fill_mask=fill_mask),
+            A.GaussianBlur(p=1.0),
+            A.ImageCompression(quality_range=(60, 95), p=1.0),
+            A.RandomBrightnessContrast(p=1.0),
+        ], p=0.5),
+    ]
 
 
 def build_transform(preset: str | dict, size_hw: tuple[int, int], train: bool, crop: bool = False,
                     fill_mask: int = 0) -> A.Compose:
-    """``none`` / ``light`` / ``full`` (seed 001's pipeline), or an albumentations dict (A.to_dict form)."""
+    """``none`` / ``light`` / ``full`` (seed 001's pipeline), or an albumentations dict (A.to_dict form).
+
+    Evaluation (``train=False``) always just resizes; ``crop`` swaps the resize for a random crop.
+    """
     h, w = size_hw
     if isinstance(preset, dict):
-        return A.from_dict(preset)
+        return A.from_dict(preset) if train else A.Compose([A.Resize(h, w)])
+    if preset not in PRESETS:
+        raise ValueError(f"unknown augmentation preset {preset!r}; valid: {', '.join(PRESETS)}, "
+                         "or an albumentations dict")
     if not train or preset == "none":
-        return A.Compose([A.Resize(h, w)] if not (train and crop) else _resize_or_crop(h, w, True))
-    base = _resize_or_crop(h, w, crop)
+        return A.Compose(_resize_or_crop(h, w, train and crop, fill_mask))
+    base = _resize_or_crop(h, w, crop, fill_mask)
     if preset == "light":
         return A.Compose([*base, A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5),
                           A.RandomBrightnessContrast(p=0.3)])
-    if preset == "full":
-        return A.Compose([
-            *base,
-            A.Affine(translate_percent=(-0.0625, 0.0625), scale=(0.9, 1.1), rotate=(-45, 45), p=0.5,
-                     fill_mask=fill_mask),
-            A.HorizontalFlip(p=0.5),
-            A.VerticalFlip(p=0.5),
-            A.OneOf([
-                A.OpticalDistortion(p=1.0),
-                A.GridDistortion(p=1.0),
-                A.GaussianBlur(p=1.0),
-                A.ImageCompression(quality_range=(60, 95), p=1.0),
-                A.RandomBrightnessContrast(p=1.0),
-            ], p=0.5),
-        ])
-    raise ValueError(f"unknown augmentation preset {preset!r}; valid: none, light, full, or an albumentations dict")
+    return A.Compose(_full(h, w, crop, fill_mask))

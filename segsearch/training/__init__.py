@@ -15,9 +15,12 @@ from ._loop import (
     train,
 )
 from ._metrics import MetricAccumulator, Scores
+from ._reporters import Fanout, MetricsFile
 
 __all__ = [
     "EpochResult",
+    "Fanout",
+    "MetricsFile",
     "MetricAccumulator",
     "NonFiniteLoss",
     "Reporter",

@@ -1,0 +1,233 @@
+"""The Python API. The CLI is a thin layer over these functions."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._secrets import mask_url
+from .config import ConfigError, SearchSpaceFile, load_config
+
+log = logging.getLogger("segsearch")
+
+
+@dataclass
+class LaunchResult:
+    study: str
+    storage: str  # masked
+    seconds: float
+    states: dict[str, int] = field(default_factory=dict)
+    best: dict[str, Any] | None = None
+    interrupted: bool = False
+
+
+def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
+    """Everything that can be checked before a study is touched. Raises ConfigError / DataError."""
+    from .components import WeightsUnavailable, check_architecture, check_encoder, ensure_weights
+    from .data import load_splits
+    from .search import build_pruner, build_sampler, grid_points
+
+    def choices(key: str) -> list[Any]:
+        spec = cfg.search.get(key)
+        return list(spec.choices) if spec is not None and spec.type == "categorical" else [getattr(cfg.train, key)]
+
+    try:
+        build_sampler(cfg.study)
+        build_pruner(cfg.study, cfg.train.epochs)
+        if cfg.study.sampler.name == "grid":
+            grid_points(cfg.search)
+        for enc in choices("encoder"):
+            for weights in choices("encoder_weights"):
+                check_encoder(enc, weights)
+        ok_pairs, errors = 0, []
+        for arch in choices("architecture"):
+            for enc in choices("encoder"):
+                try:
+                    check_architecture(arch, enc, cfg.train.encoder_depth, cfg.data.size_hw, cfg.data.num_classes,
+                                       cfg.data.in_channels, dict(cfg.train.architecture_params))
+                    ok_pairs += 1
+                except ValueError as exc:
+                    errors.append(str(exc))
+        if errors and (ok_pairs == 0 or "architecture" not in cfg.search and "encoder" not in cfg.search):
+            raise ValueError(errors[0])
+        for e in errors:
+            log.warning("%s; such trials will fail with reason 'incompatible'", e)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    for enc in choices("encoder"):
+        for weights in choices("encoder_weights"):
+            try:
+                ensure_weights(enc, weights)
+            except WeightsUnavailable as exc:
+                raise ConfigError(str(exc)) from None
+    return load_splits(cfg.data, studies_dir)
+
+
+def _needs_class_weights(cfg: SearchSpaceFile) -> bool:
+    text = cfg.model_dump_json()
+    return "wce" in text or '"auto"' in text.replace('"amp":"auto"', "").replace('"num_workers":"auto"', "") \
+        .replace('"device":"auto"', "").replace('"mode":"auto"', "")
+
+
+def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool = True) -> Any:
+    from .search import TrialEnv
+
+    weights = None
+    if _needs_class_weights(cfg):
+        from .data import SegDataset, class_pixel_counts, loss_class_weights
+
+        ds = SegDataset(splits.train, cfg.data, None, [0.0], [1.0], cache=False)
+        weights = loss_class_weights(class_pixel_counts(ds), cfg.data)
+    env = TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights)
+    if use_wandb and cfg.wandb.enabled:
+        try:
+            from . import tracking
+        except ImportError:
+            return env
+        tracking.attach(env)
+    return env
+
+
+def _apply_overrides(cfg: SearchSpaceFile, device: str | None, n_trials: int | None, timeout: float | None
+                     ) -> SearchSpaceFile:
+    study_upd = {k: v for k, v in (("n_trials", n_trials), ("timeout", timeout)) if v is not None}
+    if study_upd:
+        cfg = cfg.model_copy(update={"study": cfg.study.model_copy(update=study_upd)})
+    if device:
+        cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"device": device})})
+    return cfg
+
+
+def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, studies_dir: str | Path = "studies",
+           device: str | None = None, n_trials: int | None = None, timeout: float | None = None,
+           workers: int = 1, gpus: list[str] | None = None, use_wandb: bool = True, live: bool | None = None
+           ) -> LaunchResult:
+    """Create or resume the study of a search-space file and run workers until its budget is spent."""
+    from .search import make_storage, open_study, resolve_storage_url, top_up_budget
+
+    t0 = time.monotonic()
+    studies_dir = Path(studies_dir)
+    cfg = config if isinstance(config, SearchSpaceFile) else load_config(config)
+    cfg = _apply_overrides(cfg, device, n_trials, timeout)
+    splits = preflight(cfg, studies_dir)
+    url = resolve_storage_url(cfg.study.name, storage, cfg.study.storage, studies_dir)
+    st = make_storage(url, cfg.study.heartbeat_interval, cfg.study.grace_period, cfg.study.max_retry)
+    study = open_study(st, cfg)
+    added = top_up_budget(study, cfg)
+    log.info("study %s on %s: %d trial(s) queued", cfg.study.name, mask_url(url), added)
+    if gpus or workers > 1:
+        from .pool import run_pool
+
+        interrupted = run_pool(cfg.study.name, url, studies_dir, workers=workers, gpus=gpus, use_wandb=use_wandb,
+                               timeout=cfg.study.timeout, device=device)
+    else:
+        interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, None, cfg.study.timeout, live)
+    return summarize(study, mask_url(url), time.monotonic() - t0, interrupted)
+
+
+def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool,
+                max_trials: int | None, timeout: float | None, live: bool | None, name: str = "") -> bool:
+    from .progress import Progress
+    from .worker import Worker
+
+    env = make_env(cfg, splits, studies_dir, use_wandb)
+    with Progress(cfg.study.n_trials, worker=name, live=live) as progress:
+        base = env.extra_reporters
+        env.extra_reporters = lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir), progress]
+        summary = Worker(study, env, progress, max_trials=max_trials, timeout=timeout).run()
+    return summary.interrupted
+
+
+def attach_worker(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies",
+                  device: str | None = None, max_trials: int | None = None, use_wandb: bool = True,
+                  live: bool | None = None, timeout: float | None = None) -> LaunchResult:
+    """Join an existing study from any machine; its search space is read from the study itself."""
+    from .search import make_storage, open_study, resolve_storage_url, stored_config
+
+    t0 = time.monotonic()
+    studies_dir = Path(studies_dir)
+    url = resolve_storage_url(study_name, storage, None, studies_dir)
+    probe = make_storage(url)
+    import optuna
+
+    try:
+        loaded = optuna.load_study(study_name=study_name, storage=probe)
+    except KeyError:
+        raise ConfigError(f"no study named {study_name!r} in {mask_url(url)}") from None
+    cfg = _apply_overrides(stored_config(loaded), device, None, None)
+    st = make_storage(url, cfg.study.heartbeat_interval, cfg.study.grace_period, cfg.study.max_retry)
+    study = open_study(st, cfg, create=False)
+    from .data import load_splits
+
+    splits = load_splits(cfg.data, studies_dir)
+    interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, max_trials, timeout, live,
+                              name=f"[{os.getpid()}] ")
+    return summarize(study, mask_url(url), time.monotonic() - t0, interrupted)
+
+
+def load_study(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies") -> Any:
+    import optuna
+
+    from .search import make_storage, resolve_storage_url
+
+    url = resolve_storage_url(study_name, storage, None, Path(studies_dir))
+    if url.startswith("sqlite:///") and not Path(url.split("sqlite:///", 1)[1]).exists():
+        raise ConfigError(f"no study {study_name!r}: {url.split('sqlite:///', 1)[1]} does not exist "
+                          "(give --storage or --studies-dir)")
+    try:
+        return optuna.load_study(study_name=study_name, storage=make_storage(url))
+    except KeyError:
+        raise ConfigError(f"no study named {study_name!r} in {mask_url(url)}") from None
+
+
+def summarize(study: Any, storage: str, seconds: float, interrupted: bool = False) -> LaunchResult:
+    from .search import best_value
+
+    res = LaunchResult(study.study_name, storage, seconds, interrupted=interrupted)
+    for t in study.get_trials(deepcopy=False):
+        res.states[t.state.name] = res.states.get(t.state.name, 0) + 1
+    if best_value(study) is not None:
+        b = study.best_trial
+        res.best = {"number": b.number, "value": b.value, "params": b.params,
+                    **{k: b.user_attrs.get(k) for k in ("val_miou", "val_mdice", "best_epoch", "n_params",
+                                                         "seconds_per_epoch", "per_class_iou")}}
+    return res
+
+
+def trial_rows(study: Any) -> list[dict[str, Any]]:
+    """One row per trial: what ``status`` and the report tables show."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        ua = t.user_attrs
+        loss = t.params.get("loss", ua.get("loss"))
+        rows.append({
+            "number": t.number, "state": t.state.name, "value": t.value,
+            "architecture": t.params.get("architecture"), "encoder": t.params.get("encoder"), "loss": loss,
+            "lr": t.params.get("lr"), "epochs": ua.get("epochs_run", len(t.intermediate_values)),
+            "best_epoch": ua.get("best_epoch"), "val_miou": ua.get("val_miou"), "val_mdice": ua.get("val_mdice"),
+            "n_params": ua.get("n_params"), "seconds_per_epoch": ua.get("seconds_per_epoch"),
+            "image_size": ua.get("image_size"), "fail_reason": ua.get("fail_reason"), "params": dict(t.params),
+        })
+    return rows
+
+
+def configure_logging(verbose: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
+                        stream=sys.stderr)
+    for noisy in ("optuna", "sqlalchemy", "alembic", "urllib3", "httpx", "PIL", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if not verbose else logging.INFO)
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*Heartbeat.*")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, default=str, indent=2)

@@ -1,0 +1,156 @@
+"""The ``segsearch`` command: a thin layer over ``segsearch.api``. Nothing heavy is imported at start-up."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._secrets import mask_url
+
+app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Find the best semantic-segmentation model for a dataset (Optuna x segmentation-models-pytorch).")
+
+StorageOpt = Annotated[Optional[str], typer.Option("--storage", envvar="SEGSEARCH_STORAGE", show_envvar=True,
+                                                   help="Optuna storage URL, e.g. postgresql://user@host/db. "
+                                                        "Default: studies/<study>/study.db")]
+StudiesOpt = Annotated[Path, typer.Option("--studies-dir", help="Where study folders live.")]
+NoWandb = Annotated[bool, typer.Option("--no-wandb", help="Do not log to Weights & Biases.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    typer.secho(mask_url(msg), fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _guard(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    """Run an API call; known user errors become a clear message and exit code 2."""
+    from .config import ConfigError
+
+    known: tuple[type[BaseException], ...] = (ConfigError,)
+    try:
+        from .data import DataError
+        from .search import SpaceChanged, StorageError
+
+        known = (ConfigError, DataError, SpaceChanged, StorageError)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        return fn(*args, **kwargs)
+    except known as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+@app.command()
+def launch(
+    config: Annotated[Path, typer.Argument(help="Search-space YAML, e.g. search_spaces/quickstart.yaml")],
+    storage: StorageOpt = None,
+    studies_dir: StudiesOpt = Path("studies"),
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu, cuda, cuda:N (overrides train.device)")] = None,
+    n_trials: Annotated[Optional[int], typer.Option("--n-trials", help="Override study.n_trials (total budget).")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Seconds for this launch (overrides study.timeout).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes on this machine (CPU).")] = 1,
+    gpus: Annotated[Optional[str], typer.Option(help="'all' or indices like 0,2,3: one worker per GPU.")] = None,
+    no_wandb: NoWandb = False,
+    verbose: Verbose = False,
+) -> None:
+    """Create or resume the study of CONFIG and run it until its trial budget is spent."""
+    from . import api
+    from .pool import parse_gpus
+
+    api.configure_logging(verbose)
+    try:
+        gpu_list = parse_gpus(gpus)
+    except ValueError as exc:
+        _fail(str(exc))
+    res = _guard(api.launch, config, storage=storage, studies_dir=studies_dir, device=device, n_trials=n_trials,
+                 timeout=timeout, workers=workers, gpus=gpu_list, use_wandb=not no_wandb)
+    _print_summary(res, studies_dir)
+    if res.interrupted:
+        raise typer.Exit(130)
+
+
+@app.command()
+def worker(
+    study: Annotated[str, typer.Option("--study", help="Study name.")],
+    storage: StorageOpt = None,
+    studies_dir: StudiesOpt = Path("studies"),
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu, cuda, cuda:N")] = None,
+    gpu: Annotated[Optional[str], typer.Option(help="GPU index for this worker (sets CUDA_VISIBLE_DEVICES).")] = None,
+    max_trials: Annotated[Optional[int], typer.Option("--max-trials", help="Stop after this many trials.")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Stop taking trials after this many seconds.")] = None,
+    no_wandb: NoWandb = False,
+    verbose: Verbose = False,
+) -> None:
+    """Attach a worker to an existing study (the search space is read from the study)."""
+    import os
+
+    from . import api
+
+    if gpu is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+        device = device or "cuda"
+    api.configure_logging(verbose)
+    res = _guard(api.attach_worker, study, storage=storage, studies_dir=studies_dir, device=device,
+                 max_trials=max_trials, timeout=timeout, use_wandb=not no_wandb)
+    if res.interrupted:
+        raise typer.Exit(130)
+
+
+@app.command()
+def status(
+    study: Annotated[str, typer.Argument(help="Study name.")],
+    storage: StorageOpt = None,
+    studies_dir: StudiesOpt = Path("studies"),
+    limit: Annotated[int, typer.Option(help="Rows of the trial table (best first).")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Trials by state, the best trial with its parameters and metrics, and a table of trials."""
+    from . import api
+
+    api.configure_logging(False)
+    st = _guard(api.load_study, study, storage, studies_dir)
+    res = api.summarize(st, "", 0.0)
+    rows = api.trial_rows(st)
+    if as_json:
+        typer.echo(api.to_json({"states": res.states, "best": res.best, "trials": rows}))
+        return
+    from .render import print_status
+
+    print_status(res, rows, limit)
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Argument(help="Folder to write images/ and masks/ into.")],
+    n_images: Annotated[int, typer.Option(help="Number of scenes.")] = 120,
+    size: Annotated[int, typer.Option(help="Side in pixels.")] = 64,
+    seed: int = 0,
+) -> None:
+    """Write the generated demo dataset (textured scenes, 5 imbalanced classes) to a folder."""
+    from .data import make_demo_dataset
+
+    path = make_demo_dataset(out, n_images, size, seed)
+    typer.echo(f"wrote {n_images} images and masks to {path}")
+
+
+def _print_summary(res, studies_dir: Path) -> None:  # noqa: ANN001
+    from .render import print_launch_summary
+
+    print_launch_summary(res, studies_dir)
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:  # pragma: no cover - `segsearch status | head`
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Terminal output for people: status tables and the end-of-launch summary (rich)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+_console = Console()
+
+
+def _f(v: Any, nd: int = 4) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{nd}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{nd}f}".rstrip("0").rstrip(".") or "0"
+    return str(v)
+
+
+def _best_block(res: Any) -> None:
+    b = res.best
+    if not b:
+        _console.print("no completed trial yet")
+        return
+    _console.print(f"[bold]best trial {b['number']}[/bold]: objective {_f(b['value'])} "
+                   f"(mIoU {_f(b.get('val_miou'))}, mDice {_f(b.get('val_mdice'))}, epoch {b.get('best_epoch')}, "
+                   f"{_f((b.get('n_params') or 0) / 1e6, 3)}M params, {_f(b.get('seconds_per_epoch'), 3)} s/epoch)")
+    for k, v in b["params"].items():
+        _console.print(f"  {k} = {_f(v)}")
+    if b.get("per_class_iou"):
+        _console.print("  per-class IoU: " + ", ".join(f"{k} {_f(v, 3)}" for k, v in b["per_class_iou"].items()))
+
+
+def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
+    _console.print(f"[bold]study {res.study}[/bold]: " + ", ".join(f"{k.lower()} {v}" for k, v in sorted(res.states.items())))
+    _best_block(res)
+    table = Table(title=f"trials (best first, {min(limit, len(rows))} of {len(rows)})")
+    for col in ("#", "state", "value", "architecture", "encoder", "loss", "lr", "epochs", "s/epoch", "params", "reason"):
+        table.add_column(col, overflow="fold")
+    done = [r for r in rows if r["value"] is not None]
+    rest = [r for r in rows if r["value"] is None]
+    done.sort(key=lambda r: r["value"], reverse=True)
+    for r in (done + rest)[:limit]:
+        table.add_row(str(r["number"]), r["state"].lower(), _f(r["value"]), _f(r["architecture"]), _f(r["encoder"]),
+                      _f(r["loss"]), _f(r["lr"], 3), _f(r["epochs"]), _f(r["seconds_per_epoch"], 3),
+                      f"{r['n_params'] / 1e6:.1f}M" if r["n_params"] else "-", _f(r["fail_reason"]))
+    _console.print(table)
+
+
+def print_launch_summary(res: Any, studies_dir: Path) -> None:
+    _console.rule(f"study {res.study}")
+    _console.print("trials: " + ", ".join(f"{k.lower()} {v}" for k, v in sorted(res.states.items()))
+                   + f" | {res.seconds / 60:.1f} min | storage {res.storage}")
+    _best_block(res)
+    _console.print(f"next: segsearch status {res.study} | segsearch report {res.study} "
+                   f"(writes {Path(studies_dir) / res.study / 'report'}) | segsearch dashboard {res.study}")
+    if res.interrupted:
+        _console.print("[yellow]interrupted: run the same launch again to continue[/yellow]")

@@ -1,0 +1,214 @@
+"""One trial, start to finish. ``run_trial`` is the one place that decides a trial's fate:
+complete, pruned, or failed with a reason (nan_loss, oom, data_error, incompatible, weights, error),
+or handed back (``requeued``) when its worker is asked to stop."""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+import yaml
+from optuna.trial import TrialState
+
+from ..config import SearchSpaceFile, TrainConfig
+from ..data import DataError, Splits
+from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter, RunSpec, StopTraining, train
+from ._space import params_to_settings, sample
+from ._study import REQUEUED
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrialEnv:
+    cfg: SearchSpaceFile
+    splits: Splits
+    studies_dir: Path
+    class_weights: list[float] | None = None
+    extra_reporters: Callable[[optuna.Trial, TrainConfig, Path], Sequence[Reporter]] = lambda *a: ()
+    stop_requested: Callable[[], bool] = lambda: False
+    on_outcome: list[Callable[[optuna.Trial, Outcome], None]] = field(default_factory=list)
+
+    @property
+    def study_dir(self) -> Path:
+        return self.studies_dir / self.cfg.study.name
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: TrialState
+    value: float | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
+def system_attrs(trial: optuna.Trial | optuna.trial.FrozenTrial) -> dict[str, Any]:
+    if isinstance(trial, optuna.trial.FrozenTrial):
+        return trial.system_attrs
+    return trial.storage.get_trial_system_attrs(trial._trial_id)
+
+
+def trial_root(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
+    """The first trial of a retry chain: its folder holds the checkpoint a retry resumes from."""
+    return int(system_attrs(trial).get("failed_trial", trial.number))
+
+
+def trial_seed(base: int, root: int) -> int:
+    return (base * 1_000_003 + root) % 2**31
+
+
+class OptunaReporter(Reporter):
+    """Reports the objective each epoch, records trial attributes and asks the pruner."""
+
+    def __init__(self, trial: optuna.Trial, classes: Sequence[str], stop: Callable[[], bool]) -> None:
+        self.trial, self.classes, self._stop = trial, list(classes), stop
+        self.reported = set(trial.storage.get_trial(trial._trial_id).intermediate_values)
+        self.seconds: list[float] = []
+
+    def run_start(self, spec: RunSpec, n_params: int, start_epoch: int) -> None:
+        self.trial.set_user_attr("n_params", n_params)
+        if start_epoch:
+            self.trial.set_user_attr("resumed_from_epoch", start_epoch)
+
+    def epoch_end(self, r: EpochResult, is_best: bool) -> None:
+        self.seconds.append(r.seconds)
+        t = self.trial
+        t.set_user_attr("epochs_run", r.epoch)
+        t.set_user_attr("seconds_per_epoch", round(sum(self.seconds) / len(self.seconds), 4))
+        if is_best:
+            names = self._names(len(r.per_class_iou))
+            t.set_user_attr("best_epoch", r.epoch)
+            t.set_user_attr("val_miou", r.miou)
+            t.set_user_attr("val_mdice", r.mdice)
+            t.set_user_attr("per_class_iou", {n: _r(v) for n, v in zip(names, r.per_class_iou, strict=False)})
+            t.set_user_attr("per_class_dice", {n: _r(v) for n, v in zip(names, r.per_class_dice, strict=False)})
+            if r.confusion is not None:
+                t.set_user_attr("confusion", r.confusion)
+        if r.epoch not in self.reported:
+            t.report(r.objective, r.epoch)
+            self.reported.add(r.epoch)
+        if t.should_prune():
+            raise StopTraining("pruned")
+
+    def _names(self, n: int) -> list[str]:
+        return self.classes[-n:] if n < len(self.classes) else self.classes
+
+    def stop_requested(self) -> bool:
+        return self._stop()
+
+
+def _r(v: float) -> float | None:
+    return None if v != v else round(float(v), 5)
+
+
+def resolve_trial_config(trial: optuna.Trial, cfg: SearchSpaceFile) -> TrainConfig:
+    fixed = system_attrs(trial).get("fixed_params")
+    settings = sample(trial, cfg.search)
+    if fixed:  # enqueued trials (user recipes) may fix settings outside the space
+        settings.update(params_to_settings({k: v for k, v in fixed.items() if k not in trial.params}))
+    seed = trial_seed(cfg.train.seed, trial_root(trial))
+    merged = {**cfg.train.model_dump(), **settings, "seed": seed}
+    return TrainConfig.model_validate(merged)
+
+
+def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
+    cfg = env.cfg
+    run_dir = env.study_dir / "trials" / f"{trial_root(trial):05d}"
+    try:
+        tcfg = resolve_trial_config(trial, cfg)
+    except Exception as exc:  # noqa: BLE001 - a sampled combination the schema refuses
+        return _fail(trial, "invalid_config", str(exc))
+    trial.set_user_attr("seed", tcfg.seed)
+    trial.set_user_attr("run_dir", str(run_dir))
+    trial.set_user_attr("image_size", "x".join(map(str, cfg.data.size_hw)))
+    _write_config(run_dir, trial, tcfg, cfg)
+    spec = RunSpec(train=tcfg, data=cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
+                   maximize=cfg.study.direction == "maximize", class_weights=env.class_weights)
+    reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
+                 OptunaReporter(trial, cfg.data.classes, env.stop_requested)]
+    outcome = _decide(trial, spec, Fanout(reporters), tcfg)
+    for hook in env.on_outcome:
+        try:
+            hook(trial, outcome)
+        except Exception:  # noqa: BLE001 - tracking must never fail a trial
+            log.exception("trial %d: outcome hook failed", trial.number)
+    return outcome
+
+
+def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainConfig) -> Outcome:
+    from ..components import WeightsUnavailable
+    from ..training import release_memory
+
+    try:
+        result = train(spec, reporter)
+    except StopTraining as stop:
+        if stop.reason == "pruned":
+            return Outcome(TrialState.PRUNED, reason="pruned")
+        return _fail(trial, REQUEUED, "worker stopped; trial handed back")
+    except NonFiniteLoss as exc:
+        return _fail(trial, "nan_loss", str(exc))
+    except DataError as exc:
+        return _fail(trial, "data_error", str(exc))
+    except WeightsUnavailable as exc:
+        return _fail(trial, "weights", str(exc))
+    except (ValueError, KeyError) as exc:
+        if "encoder" in str(exc) or "support" in str(exc) or "divisible" in str(exc):
+            return _fail(trial, "incompatible", str(exc))
+        return _fail(trial, "error", _last(exc))
+    except Exception as exc:  # noqa: BLE001 - a failing trial must never stop the search
+        if _is_oom(exc):
+            release_memory()
+            return _fail(trial, "oom", "out of memory: " + str(exc).splitlines()[0][:300])
+        log.debug("trial %d failed", trial.number, exc_info=True)
+        return _fail(trial, "error", _last(exc))
+    finally:
+        release_memory()
+    trial.set_user_attr("peak_memory_mb", round(result.peak_memory_mb, 1))
+    if result.best is None:
+        return _fail(trial, "error", "no epoch finished")
+    return Outcome(TrialState.COMPLETE, value=result.best_value)
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+def _last(exc: BaseException) -> str:
+    tb = traceback.format_exception_only(type(exc), exc)
+    return "".join(tb).strip()[-1000:]
+
+
+def _fail(trial: optuna.Trial, reason: str, message: str) -> Outcome:
+    from .._secrets import mask
+
+    message = mask(message)
+    trial.set_user_attr("fail_reason", reason)
+    trial.set_user_attr("error", message[-1000:])
+    if reason != REQUEUED:
+        log.warning("trial %d failed (%s): %s", trial.number, reason, message.splitlines()[0] if message else "")
+    return Outcome(TrialState.FAIL, reason=reason, message=message)
+
+
+def _write_config(run_dir: Path, trial: optuna.Trial, tcfg: TrainConfig, cfg: SearchSpaceFile) -> None:
+    from .._versions import versions
+    from ..config import space_hash
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    doc: dict[str, Any] = {
+        "study": cfg.study.name,
+        "trial": trial.number,
+        "space_hash": space_hash(cfg),
+        "params": dict(trial.params),
+        "train": json.loads(tcfg.model_dump_json()),
+        "data": json.loads(cfg.data.model_dump_json()),
+        "versions": versions(),
+    }
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))

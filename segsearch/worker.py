@@ -1,0 +1,140 @@
+"""The worker loop, read top to bottom: set up, handle signals, loop (pop a trial, run it with a
+heartbeat, tell the outcome, check stop conditions), tear down.
+
+First Ctrl-C/SIGTERM: finish the current epoch, checkpoint, hand the trial back, exit.
+Second: stop at once; the trial is still handed back and resumes from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+import optuna
+from optuna.trial import TrialState
+
+from .progress import Progress
+from .search import REQUEUED, Outcome, TrialEnv, best_value, requeue, run_trial, sweep_stale, system_attrs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerSummary:
+    outcomes: dict[int, str] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+class Worker:
+    def __init__(self, study: optuna.Study, env: TrialEnv, progress: Progress, max_trials: int | None = None,
+                 timeout: float | None = None, poll_seconds: float = 2.0) -> None:
+        self.study, self.env, self.progress = study, env, progress
+        self.max_trials, self.timeout, self.poll = max_trials, timeout, poll_seconds
+        self._stop = threading.Event()
+        self._signals = 0
+        env.stop_requested = self._stop.is_set
+
+    def run(self) -> WorkerSummary:
+        summary = WorkerSummary()
+        started = time.monotonic()
+        restore = self._install_signal_handlers()
+        sweeper = _Sweeper(self.study, self.env.cfg.study.heartbeat_interval)
+        sweeper.start()
+        try:
+            while not self._should_stop(summary, started):
+                trial = self._next_trial()
+                if trial is None:
+                    if not self._others_running():
+                        break  # budget used up
+                    self._stop.wait(self.poll)
+                    continue
+                outcome = self._run(trial)
+                summary.outcomes[trial.number] = outcome.state.name
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        finally:
+            sweeper.stop()
+            restore()
+        summary.interrupted = summary.interrupted or self._stop.is_set()
+        return summary
+
+    def _should_stop(self, summary: WorkerSummary, started: float) -> bool:
+        if self._stop.is_set():
+            return True
+        if self.max_trials is not None and len(summary.outcomes) >= self.max_trials:
+            return True
+        return self.timeout is not None and time.monotonic() - started > self.timeout
+
+    def _next_trial(self) -> optuna.Trial | None:
+        self.study._thread_local.cached_all_trials = None
+        trial_id = self.study._pop_waiting_trial_id()  # atomic across workers
+        return None if trial_id is None else optuna.Trial(self.study, trial_id)
+
+    def _others_running(self) -> bool:
+        return bool(self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+
+    def _run(self, trial: optuna.Trial) -> Outcome:
+        from optuna.storages._heartbeat import get_heartbeat_thread
+
+        summary = ", ".join(f"{k}={_fmt(v)}" for k, v in system_attrs(trial).get("fixed_params", {}).items())
+        self.progress.trial_start(trial.number, summary or "sampling", self.env.cfg.train.epochs)
+        try:
+            with get_heartbeat_thread(trial._trial_id, self.study._storage):
+                outcome = run_trial(trial, self.env)
+        except KeyboardInterrupt:
+            outcome = Outcome(TrialState.FAIL, reason=REQUEUED, message="worker stopped at once")
+            trial.set_user_attr("fail_reason", REQUEUED)
+            self._tell(trial, outcome)
+            raise
+        self._tell(trial, outcome)
+        return outcome
+
+    def _tell(self, trial: optuna.Trial, outcome: Outcome) -> None:
+        if outcome.state == TrialState.COMPLETE:
+            frozen = self.study.tell(trial, outcome.value)
+        else:
+            frozen = self.study.tell(trial, state=outcome.state)
+        if outcome.reason == REQUEUED:
+            requeue(self.study, frozen)
+        best = best_value(self.study)
+        self.progress.trial_end(trial.number, outcome.state.name, outcome.value, outcome.reason, best)
+
+    def _install_signal_handlers(self):
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def handler(signum, frame):  # noqa: ANN001
+            self._signals += 1
+            if self._signals == 1:
+                log.warning("stopping after this epoch (the trial is handed back); press Ctrl-C again to stop now")
+                self._stop.set()
+            else:
+                raise KeyboardInterrupt
+
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        return lambda: [signal.signal(s, h) for s, h in old.items()]
+
+
+class _Sweeper(threading.Thread):
+    """Fails trials whose heartbeat stopped (their retry is queued), independent of new trials starting."""
+
+    def __init__(self, study: optuna.Study, interval: int) -> None:
+        super().__init__(daemon=True, name="segsearch-sweeper")
+        self.study, self.interval, self._halt = study, interval, threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.interval):
+            try:
+                sweep_stale(self.study)
+            except Exception:  # noqa: BLE001 - a storage hiccup must not kill the worker
+                log.debug("stale-trial sweep failed", exc_info=True)
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
+def _fmt(v: object) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
