@@ -145,6 +145,12 @@ def _print_summary(res, studies_dir: Path) -> None:  # noqa: ANN001
     print_launch_summary(res, studies_dir)
 
 
+from . import cli_data, cli_dist, cli_final, cli_results  # noqa: E402 - explicit registration below
+
+for _stage in (cli_data, cli_dist, cli_results, cli_final):
+    _stage.register(app)
+
+
 def main() -> None:
     try:
         app()

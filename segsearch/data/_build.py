@@ -48,7 +48,7 @@ def load_splits(cfg: DataConfig, studies_dir: Path | str = "studies") -> Splits:
     checked = check_samples([s for f in found.values() for s in f.samples], cfg,
                             cache_path(Path(studies_dir) / "_data", root, cfg))
     problems = [c.problem for c in checked if c.problem]
-    problems += [f"{p}: no mask found in {cfg.masks_dir}/" for f in found.values() for p in f.orphans]
+    problems += [f"{p}: no mask found" for f in found.values() for p in f.orphans]
     _handle_problems(problems, cfg.skip_bad)
     good = {c.sample: c for c in checked if c.problem is None}
     parts = _split(found, good, cfg)

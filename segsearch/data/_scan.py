@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from ._io import DataError, image_header
 from ._labels import present_classes, read_label
 from ._layouts import Sample
 
+log = logging.getLogger(__name__)
 _LABEL_FIELDS = ("mode", "classes", "class_map", "colors", "ignore_index", "mask_per_class")
 
 
@@ -66,10 +68,13 @@ class ScanCache:
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.data))
-        os.replace(tmp, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(self.data))
+            os.replace(tmp, self.path)
+        except OSError as exc:  # a read-only studies folder only costs a re-scan next time
+            log.warning("could not write the data check cache %s: %s", self.path, exc)
 
 
 def cache_path(cache_dir: Path | None, root: Path, cfg: DataConfig) -> Path | None:
