@@ -12,7 +12,15 @@ _TIFF = (".tif", ".tiff")
 
 
 class DataError(ValueError):
-    """A data file is missing, unreadable or inconsistent; the message names it."""
+    """A data file is missing, unreadable or inconsistent; the message names it.
+
+    ``kind`` says what is wrong: ``unreadable``, ``out_of_range`` (mask values or colours outside
+    the classes), ``mismatch`` (sizes, channel counts) or ``invalid``.
+    """
+
+    def __init__(self, message: str, kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def read_image(path: str | Path, channels: int | None = None, bands: Sequence[int] | None = None) -> np.ndarray:
@@ -25,14 +33,14 @@ def read_image(path: str | Path, channels: int | None = None, bands: Sequence[in
     else:
         arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if arr is None:
-            raise DataError(f"{path}: unreadable image (corrupt or not an image)")
+            raise DataError(f"{path}: unreadable image (corrupt or not an image)", "unreadable")
         if arr.ndim == 3 and arr.shape[2] in (3, 4):
             arr = cv2.cvtColor(arr, cv2.COLOR_BGR2RGB if arr.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
     if arr.ndim == 2:
         arr = arr[:, :, None]
     if bands is not None:
         if max(bands) >= arr.shape[2]:
-            raise DataError(f"{path}: image has {arr.shape[2]} channels, data.bands asks for {list(bands)}")
+            raise DataError(f"{path}: image has {arr.shape[2]} channels, data.bands asks for {list(bands)}", "mismatch")
         arr = arr[:, :, list(bands)]
     if channels is not None and arr.shape[2] != channels:
         arr = _fit_channels(arr, channels, path)
@@ -44,7 +52,7 @@ def _fit_channels(arr: np.ndarray, channels: int, path: Path) -> np.ndarray:
         return np.repeat(arr, 3, axis=2)
     if arr.shape[2] == 4 and channels == 3:
         return arr[:, :, :3]
-    raise DataError(f"{path}: image has {arr.shape[2]} channels, data.in_channels is {channels}")
+    raise DataError(f"{path}: image has {arr.shape[2]} channels, data.in_channels is {channels}", "mismatch")
 
 
 def _read_tiff(path: Path) -> np.ndarray:
@@ -53,7 +61,7 @@ def _read_tiff(path: Path) -> np.ndarray:
     try:
         arr = tifffile.imread(str(path))
     except Exception as exc:  # noqa: BLE001 - any decoder failure means an unreadable file
-        raise DataError(f"{path}: unreadable TIFF ({exc})") from None
+        raise DataError(f"{path}: unreadable TIFF ({exc})", "unreadable") from None
     return _channels_last(arr)
 
 
@@ -78,10 +86,10 @@ def read_mask(path: str | Path) -> np.ndarray:
             if im.mode == "P":  # palette PNG: the indices are the classes
                 return np.asarray(im)
     except Exception:  # noqa: BLE001
-        raise DataError(f"{path}: unreadable mask (corrupt or not an image)") from None
+        raise DataError(f"{path}: unreadable mask (corrupt or not an image)", "unreadable") from None
     arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if arr is None:
-        raise DataError(f"{path}: unreadable mask (corrupt or not an image)")
+        raise DataError(f"{path}: unreadable mask (corrupt or not an image)", "unreadable")
     if arr.ndim == 3 and arr.shape[2] >= 3:
         arr = cv2.cvtColor(arr[:, :, :3], cv2.COLOR_BGR2RGB)
     return arr
@@ -101,7 +109,7 @@ def image_header(path: str | Path) -> tuple[int, int, int]:
             if im.format == "PNG":
                 im.verify()
     except Exception as exc:  # noqa: BLE001
-        raise DataError(f"{path}: unreadable image ({type(exc).__name__}: {exc})") from None
+        raise DataError(f"{path}: unreadable image ({type(exc).__name__}: {exc})", "unreadable") from None
     return h, w, c
 
 
@@ -112,7 +120,7 @@ def _tiff_header(path: Path) -> tuple[int, int, int]:
         with tifffile.TiffFile(str(path)) as tif:
             shape = tif.series[0].shape
     except Exception as exc:  # noqa: BLE001
-        raise DataError(f"{path}: unreadable TIFF ({exc})") from None
+        raise DataError(f"{path}: unreadable TIFF ({exc})", "unreadable") from None
     if len(shape) == 2:
         return int(shape[0]), int(shape[1]), 1
     if _bands_first(shape):

@@ -82,7 +82,8 @@ def _check_range(raw_index: np.ndarray, label: np.ndarray, cfg: DataConfig, path
     if bad.any():
         values = sorted(int(v) for v in np.unique(raw_index[bad])[:10])
         raise DataError(f"{path}: mask values {values} are outside the classes 0..{cfg.num_classes - 1}"
-                        f" (ignore_index {cfg.ignore_index}); map them with data.class_map")
+                        f" (ignore_index {cfg.ignore_index}); map them with data.class_map",
+                        "out_of_range")
 
 
 def _colors_to_index(rgb: np.ndarray, cfg: DataConfig, path: Any) -> np.ndarray:
@@ -94,7 +95,7 @@ def _colors_to_index(rgb: np.ndarray, cfg: DataConfig, path: Any) -> np.ndarray:
     if (out < 0).any():
         if cfg.ignore_index is None:
             bad = tuple(int(v) for v in rgb[out < 0][0][:3])
-            raise DataError(f"{path}: colour {bad} is not in data.colors")
+            raise DataError(f"{path}: colour {bad} is not in data.colors", "out_of_range")
         out[out < 0] = cfg.ignore_index
     return out
 

@@ -44,7 +44,7 @@ class MosaicDataset(Dataset):
         label = np.empty_like(parts[0][1])
         boxes = ((slice(0, cy), slice(0, cx)), (slice(0, cy), slice(cx, w)),
                  (slice(cy, h), slice(0, cx)), (slice(cy, h), slice(cx, w)))
-        for (pi, pl), (ys, xs) in zip(parts, boxes):
+        for (pi, pl), (ys, xs) in zip(parts, boxes, strict=True):
             img[ys, xs] = pi[ys, xs].astype(img.dtype)
             label[ys, xs] = pl[ys, xs].astype(label.dtype)
         return img, label
