@@ -37,11 +37,10 @@ def mask_to_label(raw: np.ndarray, cfg: DataConfig, path: Any = "") -> np.ndarra
     index = _to_index(raw, cfg, path)
     label = _apply_class_map(index, cfg)
     if cfg.mode == "binary":
-        ignore = cfg.ignore_index
-        keep = label == ignore if ignore is not None else np.zeros(label.shape, bool)
-        label = (label > 0).astype(np.int64)
-        label[keep] = ignore
-        return label
+        binary = (label > 0).astype(np.int64)
+        if cfg.ignore_index is not None:
+            binary[label == cfg.ignore_index] = cfg.ignore_index
+        return binary
     _check_range(index, label, cfg, path)
     return label
 
