@@ -137,8 +137,11 @@ def _format(exc: ValidationError, source: str, node: yaml.Node | None) -> str:
     for err in exc.errors():
         loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
         loc = [p for p in loc if p not in ("tagged-union",)]
-        dotted = ".".join(loc) or "(top level)"
         msg = str(err["msg"]).removeprefix("Value error, ")
+        m = re.match(r"^([A-Za-z_][\w.]*): ", msg)
+        if not loc and m:  # whole-file checks name their field at the start of the message
+            loc, msg = m.group(1).split("."), msg[m.end():]
+        dotted = ".".join(loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1])
             msg = f"unknown key {loc[-1]!r}"

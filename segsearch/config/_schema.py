@@ -259,6 +259,8 @@ class WandbConfig(_Strict):
     mode: Literal["auto", "online", "offline", "disabled"] = "auto"
     tags: list[str] = Field(default_factory=list)
     log_images: int = Field(default=4, ge=0)
+    group: str | None = Field(default=None, description="W&B run group; default: the study name")
+    init_timeout: float = Field(default=20, gt=0, description="seconds wandb.init may take before logging offline")
 
 
 class FinalConfig(_Strict):
@@ -285,7 +287,8 @@ class SearchSpaceFile(_Strict):
         for key, spec in self.search.items():
             if key not in fields:
                 raise ValueError(
-                    _unknown(key, sorted(f for f in fields if not f.endswith("_params")), "search parameter")
+                    f"search.{key}: "
+                    + _unknown(key, sorted(f for f in fields if not f.endswith("_params")), "search parameter")
                 )
             if spec.children and f"{key}_params" not in fields:
                 raise ValueError(f"search.{key}: only architecture, loss, optimizer and scheduler take conditional parameters")

@@ -129,7 +129,8 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     trial.set_user_attr("image_size", "x".join(map(str, cfg.data.size_hw)))
     _write_config(run_dir, trial, tcfg, cfg)
     spec = RunSpec(train=tcfg, data=cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
-                   maximize=cfg.study.direction == "maximize", class_weights=env.class_weights)
+                   maximize=cfg.study.direction == "maximize", class_weights=env.class_weights,
+                   keep_best=True)  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
                  OptunaReporter(trial, cfg.data.classes, env.stop_requested)]
     outcome = _decide(trial, spec, Fanout(reporters), tcfg)
@@ -178,7 +179,8 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
 def _is_oom(exc: BaseException) -> bool:
     import torch
 
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+    text = str(exc).lower()
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
 
 
 def _last(exc: BaseException) -> str:

@@ -53,7 +53,7 @@ def grid_points(space: Mapping[str, ParamSpec]) -> list[dict[str, Any]]:
             child_grids = grid_points({f"{name}.{value}.{c}": s for c, s in children.items()}) if children else [{}]
             options.extend({name: value, **g} for g in child_grids)
         per_param.append(options)
-    return [dict(itertools.ChainMap(*combo)) for combo in itertools.product(*per_param)]
+    return [{k: v for part in combo for k, v in part.items()} for combo in itertools.product(*per_param)]
 
 
 def _values(name: str, spec: ParamSpec) -> list[Any]:

@@ -142,3 +142,5 @@ def test_cache_holds_decoded_arrays_within_budget(tmp_path: Path, studies: Path)
                        None, [0.0], [1.0])
     tight.load(0)
     assert tight.cache == {}
+    fresh = SegDataset(ds.samples, cfg, None, [0.0], [1.0])
+    assert fresh.preload() == len(ds.samples)
