@@ -52,6 +52,17 @@ class SegDataset(Dataset):
         self._remember(i, img, label)
         return img, label
 
+    def preload(self) -> int:
+        """Decode every sample into the cache (within ``cache_mb``) before DataLoader workers fork,
+        so they share the decoded arrays instead of each decoding its own copy. Returns how many fit."""
+        if self.cache is None:
+            return 0
+        for i in range(len(self)):
+            if self.cache_budget <= 0:
+                break
+            self.load(i)
+        return len(self.cache)
+
     def _remember(self, i: int, img: np.ndarray, label: np.ndarray) -> None:
         if self.cache is None:
             return

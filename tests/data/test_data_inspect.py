@@ -111,3 +111,12 @@ def test_class_weights_from_known_pixel_counts(tmp_path: Path, studies: Path) ->
     assert loss_class_weights(counts, cfg) == pytest.approx((np.median(freq) / freq).tolist(), rel=1e-5)
     binary = data_cfg(tmp_path, mode="binary", classes=["fg"])
     assert loss_class_weights(np.array([300, 100]), binary) == [3.0]
+
+
+def test_inspect_proposes_the_weights_training_uses(tmp_path: Path, studies: Path) -> None:
+    make_folder_dataset(tmp_path / "ds", n=12)
+    cfg = data_cfg(tmp_path / "ds")
+    report = inspect_dataset(cfg, tmp_path / "eda", studies)
+    train = SegDataset(load_splits(cfg, studies).train, cfg, None, [0.0], [1.0], cache=False)
+    assert report["class_weights_from"] == "train"
+    assert report["class_weights"] == loss_class_weights(class_pixel_counts(train), cfg)
