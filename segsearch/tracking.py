@@ -1,0 +1,304 @@
+"""Seeing each trial: a Weights & Biases run per trial, and a prediction preview attached to the Optuna trial.
+
+``attach(env)`` plugs both into a ``TrialEnv``: a ``Reporter`` that logs every epoch to W&B and an outcome
+hook that, when the trial ends, predicts a few validation images from its ``best.pt``, writes
+``<run_dir>/predictions.png``, uploads it as an Optuna artifact (shown by optuna-dashboard), logs the images
+with mask overlays to W&B and closes the W&B run with the trial's final state.
+
+Tracking never fails a trial: any wandb error is logged and W&B is dropped for that trial. With mode
+``auto`` the runs go online only when an API key is configured and the W&B host answers; otherwise they
+are written offline under ``studies/<study>/wandb`` for ``wandb sync`` later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import netrc
+import os
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import optuna
+from optuna.trial import TrialState
+
+from ._secrets import mask_url
+from .config import SearchSpaceFile, TrainConfig, WandbConfig
+from .search import Outcome, TrialEnv
+from .training import EpochResult, Reporter, RunSpec
+
+log = logging.getLogger(__name__)
+
+PREVIEW_IMAGES = 4  # validation images in the Optuna artifact when wandb.log_images is 0
+FINISH_TIMEOUT = 60.0  # seconds a run's finish (upload) may block the worker
+_MODES = ("online", "offline", "disabled")
+
+
+def attach(env: TrialEnv, use_wandb: bool = True) -> None:
+    """W&B runs per trial (unless ``use_wandb`` is false or the mode resolves to disabled) and the
+    per-trial prediction artifact."""
+    mode = resolve_mode(env.cfg.wandb) if use_wandb and env.cfg.wandb.enabled else "disabled"
+    tracker = Tracker(env, mode)
+    base = env.extra_reporters
+    env.extra_reporters = lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir),
+                                                         *tracker.reporters(trial, tcfg, run_dir)]
+    env.on_outcome.append(tracker.on_outcome)
+
+
+def resolve_mode(cfg: WandbConfig) -> str:
+    """``auto``: WANDB_MODE when set, else online only with an API key and a host that answers, else offline."""
+    if cfg.mode != "auto":
+        return cfg.mode
+    env = os.environ.get("WANDB_MODE", "").lower()
+    if env in _MODES or env == "dryrun":
+        return "offline" if env == "dryrun" else env
+    host = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname or "api.wandb.ai"
+    if not _has_api_key(host):
+        log.info("W&B: no API key (WANDB_API_KEY or `wandb login`): logging offline")
+        return "offline"
+    if not _reachable(host):
+        log.info("W&B: %s does not answer: logging offline", host)
+        return "offline"
+    return "online"
+
+
+def _has_api_key(host: str) -> bool:
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    try:
+        auth = netrc.netrc(os.environ.get("NETRC") or None).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return False
+    return bool(auth and auth[2])
+
+
+def _reachable(host: str, port: int = 443, timeout: float = 3.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class Tracker:
+    """Per-worker state: the open W&B run of each running trial and where previews go."""
+
+    def __init__(self, env: TrialEnv, mode: str) -> None:
+        self.env, self.mode = env, mode
+        self.runs: dict[int, WandbRun] = {}
+        self.wandb_dir = env.study_dir  # wandb adds its own "wandb/" folder
+        self.artifacts = env.study_dir / "artifacts"
+        if mode != "disabled":
+            hint = f"; upload later: wandb sync {self.wandb_dir / 'wandb'}/offline-run-*" if mode == "offline" else ""
+            log.info("W&B: %s, one run per trial in project %s%s", mode, env.cfg.wandb.project, hint)
+
+    def reporters(self, trial: optuna.Trial, tcfg: TrainConfig, run_dir: Path) -> Sequence[Reporter]:
+        if self.mode == "disabled":
+            return ()
+        run = WandbRun(self, trial, tcfg)
+        self.runs[trial.number] = run
+        return (run,)
+
+    def on_outcome(self, trial: optuna.Trial, outcome: Outcome) -> None:
+        run = self.runs.pop(trial.number, None)
+        run_dir = Path(trial.user_attrs.get("run_dir", self.env.study_dir / "trials" / f"{trial.number:05d}"))
+        preds = _guarded(f"trial {trial.number}: prediction preview", lambda: self.preview(trial, run_dir)) or []
+        if self.mode == "disabled":
+            return
+        if run is None:  # the trial failed before training started: still give it a run with its state
+            run = WandbRun(self, trial, None)
+        run.finish(trial, outcome, preds)
+
+    def preview(self, trial: optuna.Trial, run_dir: Path) -> list[Any]:
+        """Predict a few validation images, write ``predictions.png`` and attach it to the Optuna trial."""
+        from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+
+        from .visualize import predict_samples, prediction_grid
+
+        n = self.env.cfg.wandb.log_images or PREVIEW_IMAGES
+        preds = predict_samples(run_dir, self.env.splits.val, n)
+        if not preds:
+            return []
+        epoch = trial.user_attrs.get("best_epoch")
+        png = prediction_grid(preds, self.env.cfg.data, run_dir / "predictions.png",
+                              title=f"trial {trial.number}, epoch {epoch}")
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        upload_artifact(artifact_store=FileSystemArtifactStore(str(self.artifacts)), file_path=str(png),
+                        study_or_trial=trial, mimetype="image/png")
+        return preds
+
+    def fall_back_offline(self) -> None:
+        if self.mode == "online":
+            log.warning("W&B: online init failed; logging the remaining trials offline")
+            self.mode = "offline"
+
+
+class WandbRun(Reporter):
+    """One trial's W&B run. Every wandb call is guarded: on error the run is dropped, the trial goes on."""
+
+    def __init__(self, tracker: Tracker, trial: optuna.Trial, tcfg: TrainConfig | None) -> None:
+        self.tracker, self.trial, self.tcfg = tracker, trial, tcfg
+        self.run: Any = None
+        self.dead = False
+        self.names = list(tracker.env.cfg.data.classes)
+
+    def run_start(self, spec: RunSpec, n_params: int, start_epoch: int) -> None:
+        self._start()
+        self._call("summary", lambda run: run.summary.update({"n_params": n_params,
+                                                              "resumed_from_epoch": start_epoch}))
+
+    def epoch_end(self, r: EpochResult, is_best: bool) -> None:
+        self._call("log", lambda run: run.log(epoch_metrics(r, self.names)))
+
+    def finish(self, trial: optuna.Trial, outcome: Outcome, preds: Sequence[Any]) -> None:
+        self._start()
+        if preds and self.tracker.env.cfg.wandb.log_images:
+            self._call("images", lambda run: run.log(
+                {"epoch": trial.user_attrs.get("best_epoch") or 0,
+                 "predictions": wandb_images(preds, self.tracker.env.cfg)}))
+        self._call("summary", lambda run: run.summary.update(outcome_summary(trial, outcome)))
+        if outcome.state == TrialState.PRUNED:
+            self._call("tags", lambda run: setattr(run, "tags", (*run.tags, "pruned")))
+        run, self.run = self.run, None
+        if run is not None:
+            _finish_with_timeout(run, 1 if outcome.state == TrialState.FAIL else 0)
+
+    def _start(self) -> None:
+        if self.run is not None or self.dead:
+            return
+        for mode in dict.fromkeys((self.tracker.mode, "offline")):
+            try:
+                self.run = _init(self.tracker, self.trial, self.tcfg, mode)
+                return
+            except Exception as exc:  # noqa: BLE001 - W&B must never fail a trial
+                log.warning("trial %d: wandb.init (%s) failed: %s", self.trial.number, mode,
+                            mask_url(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__)
+                if mode == "online":
+                    self.tracker.fall_back_offline()
+        self.dead = True
+
+    def _call(self, what: str, fn: Callable[[Any], Any]) -> None:
+        if self.run is None:
+            return
+        try:
+            fn(self.run)
+        except Exception as exc:  # noqa: BLE001 - W&B must never fail a trial
+            log.warning("trial %d: wandb %s failed (%s); W&B dropped for this trial", self.trial.number, what,
+                        mask_url(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__)
+            run, self.run, self.dead = self.run, None, True
+            _guarded("wandb finish", lambda: run.finish(exit_code=1))
+
+
+def _init(tracker: Tracker, trial: optuna.Trial, tcfg: TrainConfig | None, mode: str) -> Any:
+    import wandb
+
+    cfg = tracker.env.cfg
+    w = cfg.wandb
+    tracker.wandb_dir.mkdir(parents=True, exist_ok=True)
+    run = wandb.init(
+        project=w.project, entity=w.entity, group=w.group or cfg.study.name, name=f"trial-{trial.number}",
+        job_type="trial", tags=list(w.tags), config=run_config(trial, tcfg, cfg), dir=str(tracker.wandb_dir),
+        mode=mode, reinit="create_new",
+        settings=wandb.Settings(init_timeout=w.init_timeout, silent=True, console="off"),
+    )
+    run.define_metric("epoch")
+    for pattern in ("train/*", "val/*", "lr", "epoch_seconds", "predictions"):
+        run.define_metric(pattern, step_metric="epoch")
+    return run
+
+
+def run_config(trial: optuna.Trial, tcfg: TrainConfig | None, cfg: SearchSpaceFile) -> dict[str, Any]:
+    """The trial's full resolved settings (sampled and fixed) plus study and data context; no storage URL."""
+    settings = json.loads(tcfg.model_dump_json()) if tcfg is not None else {}
+    study = cfg.study
+    doc = {
+        **settings,
+        "trial": trial.number,
+        "sampled": sorted(trial.params),
+        "params": dict(trial.params),
+        "study": {"name": study.name, "objective": study.objective, "direction": study.direction,
+                  "sampler": study.sampler.model_dump(), "pruner": study.pruner.model_dump()},
+        "data": json.loads(cfg.data.model_dump_json()),
+    }
+    return _masked(doc)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items() if k != "storage"}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return mask_url(value) if isinstance(value, str) else value
+
+
+def class_names(classes: Sequence[str], n: int) -> list[str]:
+    """Names of ``n`` per-class scores (background dropped when it is not scored)."""
+    return list(classes[-n:]) if n < len(classes) else list(classes)
+
+
+def epoch_metrics(r: EpochResult, classes: Sequence[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {"epoch": r.epoch, "train/loss": r.train_loss, "val/objective": r.objective,
+                           "val/miou": r.miou, "val/mdice": r.mdice, "lr": r.lr, "epoch_seconds": r.seconds}
+    for name, v in zip(class_names(classes, len(r.per_class_iou)), r.per_class_iou, strict=False):
+        row[f"val/iou/{name}"] = v
+    for name, v in zip(class_names(classes, len(r.per_class_dice)), r.per_class_dice, strict=False):
+        row[f"val/dice/{name}"] = v
+    return row
+
+
+def outcome_summary(trial: optuna.Trial, outcome: Outcome) -> dict[str, Any]:
+    """The trial's final state for the run summary: complete, pruned or failed with its reason."""
+    ua = trial.user_attrs
+    doc: dict[str, Any] = {"state": outcome.state.name.lower(), "objective": outcome.value}
+    if outcome.state == TrialState.FAIL:
+        doc["fail_reason"] = outcome.reason
+        doc["error"] = mask_url(outcome.message or "")[-1000:]
+    for key in ("best_epoch", "epochs_run", "val_miou", "val_mdice", "seconds_per_epoch", "n_params",
+                "peak_memory_mb", "seed", "image_size"):
+        if ua.get(key) is not None:
+            doc[key] = ua[key]
+    if ua.get("per_class_iou"):
+        doc["best/iou"] = ua["per_class_iou"]
+    return doc
+
+
+def wandb_images(preds: Sequence[Any], cfg: SearchSpaceFile) -> list[Any]:
+    """wandb.Image per prediction with ground-truth and predicted masks (W&B's mask overlay)."""
+    import numpy as np
+    import wandb
+
+    from .visualize import mask_names
+
+    names = mask_names(cfg.data)
+    labels = {i: n for i, n in enumerate(names)} | {len(names): "ignored"}
+
+    def mask(m: np.ndarray) -> dict[str, Any]:
+        return {"mask_data": np.where(m < 0, len(names), m).astype(np.uint8), "class_labels": labels}
+
+    return [wandb.Image(p.image, caption=p.name, masks={"ground_truth": mask(p.truth), "predictions": mask(p.pred)})
+            for p in preds]
+
+
+def _finish_with_timeout(run: Any, exit_code: int) -> None:
+    """Finish (and, online, upload) in a helper thread so a dead network never holds the worker."""
+    t = threading.Thread(target=lambda: _guarded("wandb finish", lambda: run.finish(exit_code=exit_code)),
+                         daemon=True, name="wandb-finish")
+    t.start()
+    t.join(FINISH_TIMEOUT)
+    if t.is_alive():
+        log.warning("W&B: finishing a run takes over %.0f s; continuing (run `wandb sync` later)", FINISH_TIMEOUT)
+
+
+def _guarded(what: str, fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except Exception:  # noqa: BLE001 - tracking must never fail a trial
+        log.warning("%s failed", what, exc_info=True)
+        return None
+
+
+__all__ = ["Tracker", "WandbRun", "attach", "epoch_metrics", "outcome_summary", "resolve_mode", "run_config"]
