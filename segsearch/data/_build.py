@@ -49,7 +49,7 @@ def load_splits(cfg: DataConfig, studies_dir: Path | str = "studies") -> Splits:
                             cache_path(Path(studies_dir) / "_data", root, cfg))
     problems = [c.problem for c in checked if c.problem]
     problems += [f"{p}: no mask found" for f in found.values() for p in f.orphans]
-    _handle_problems(problems, cfg.skip_bad)
+    report_problems(problems, cfg.skip_bad)
     good = {c.sample: c for c in checked if c.problem is None}
     parts = _split(found, good, cfg)
     if not parts["train"] or not parts["val"]:
@@ -69,7 +69,7 @@ def preflight(cfg: DataConfig, studies_dir: Path | str = "studies") -> Splits:
     return splits
 
 
-def _handle_problems(problems: list[str], skip_bad: bool) -> None:
+def report_problems(problems: list[str], skip_bad: bool) -> None:
     if not problems:
         return
     if skip_bad:

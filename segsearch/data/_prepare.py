@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import DataConfig
-from ._build import _handle_problems, group_presence, resolve_root
+from ._build import group_presence, report_problems, resolve_root
 from ._io import DataError
 from ._layouts import SPLITS, Sample, find_folder
 from ._scan import cache_path, check_samples
@@ -48,7 +48,7 @@ def prepare_splits(cfg: DataConfig, out_dir: Path | str | None = None,
     found = find_folder(root, cfg)
     checked = check_samples(found.samples, cfg, cache_path(Path(studies_dir) / "_data", root, cfg))
     problems = [c.problem for c in checked if c.problem]
-    _handle_problems(problems + [f"{p}: no mask found" for p in found.orphans], cfg.skip_bad)
+    report_problems(problems + [f"{p}: no mask found" for p in found.orphans], cfg.skip_bad)
     good = [c for c in checked if c.problem is None]
     if len(good) < 2:
         raise DataError(f"{root}: {len(good)} good samples are too few to split")
@@ -56,7 +56,7 @@ def prepare_splits(cfg: DataConfig, out_dir: Path | str | None = None,
     parts = split_samples([c.sample for c in good], cfg.val_fraction, cfg.test_fraction, cfg.split_seed, presence)
     out = Path(out_dir) if out_dir is not None else root / cfg.splits_dir
     out.mkdir(parents=True, exist_ok=True)
-    paths = {s: _write_csv(out / f"{s}.csv", parts[s], root) for s in SPLITS if parts[s] or s != "test"}
+    paths = {s: _write_csv(out / f"{s}.csv", parts[s], root) for s in SPLITS}
     result = _summarise(paths, parts, presence, cfg)
     (out / "summary.json").write_text(json.dumps({**result.__dict__, "paths": {k: str(v) for k, v in paths.items()}},
                                                  indent=2))
