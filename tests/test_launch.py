@@ -1,0 +1,161 @@
+"""End-to-end searches on generated data: real smp models, real Optuna, the embedded SQLite study."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from helpers import tiny_config
+from segsearch import api
+from segsearch.config import ConfigError
+from segsearch.search import SpaceChanged, counts_toward_budget
+
+pytestmark = pytest.mark.slow
+CLI = [sys.executable, "-m", "segsearch"]
+
+
+def study_of(name: str, studies: Path) -> optuna.Study:
+    return api.load_study(name, None, studies)
+
+
+def test_launch_prunes_records_attributes_and_trial_folders(tmp_path, studies):
+    # grid order: a healthy lr first, then an lr too small to learn: the median pruner stops it
+    cfg = tiny_config(
+        tmp_path,
+        study={"n_trials": 3, "sampler": {"name": "grid"},
+               "pruner": {"name": "median", "args": {"n_startup_trials": 1, "n_warmup_steps": 0}}},
+        train={"epochs": 3},
+        search={"architecture": ["unet"], "lr": [3.0e-3, 1.0e-9, 2.0e-3]},
+    )
+    res = api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    assert res.states.get("COMPLETE", 0) >= 1 and res.states.get("PRUNED", 0) >= 1, res.states
+    study = study_of("tiny", studies)
+    trials = study.get_trials()
+    assert len(trials) == 3 and all(t.state.is_finished() for t in trials)
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    assert all(t.params["lr"] == 1e-9 for t in pruned)
+    assert all(len(t.intermediate_values) < 3 for t in pruned)
+    best = study.best_trial
+    for key in ("n_params", "seconds_per_epoch", "best_epoch", "per_class_iou", "peak_memory_mb", "seed"):
+        assert key in best.user_attrs, key
+    assert set(best.user_attrs["per_class_iou"]) == {"background", "field", "forest", "water", "road"}
+    run_dir = Path(best.user_attrs["run_dir"])
+    rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert max(r["objective"] for r in rows) == pytest.approx(best.value)
+    assert "train:" in (run_dir / "config.yaml").read_text() and (run_dir / "last.pt").exists()
+
+
+def test_trial_is_reproducible_from_its_seed(tmp_path, studies):
+    from segsearch.config import TrainConfig, load_config
+    from segsearch.data import load_splits
+    from segsearch.training import RunSpec, train
+
+    cfg = load_config(tiny_config(tmp_path))
+    splits = load_splits(cfg.data, studies)
+    tcfg = TrainConfig.model_validate({**cfg.train.model_dump(), "seed": 123, "epochs": 1})
+    runs = [train(RunSpec(tcfg, cfg.data, splits, tmp_path / f"r{i}", resume=False, checkpoint=False)) for i in range(2)]
+    assert runs[0].history[0].train_loss == runs[1].history[0].train_loss
+    assert runs[0].best_value == runs[1].best_value
+
+
+def test_resume_continues_budget_and_refuses_changed_space(tmp_path, studies):
+    cfg = tiny_config(tmp_path, study={"n_trials": 2}, train={"epochs": 1})
+    api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    first = {t.number: t.params for t in study_of("tiny", studies).get_trials()}
+    assert len(first) == 2
+    api.launch(cfg, studies_dir=studies, use_wandb=False, n_trials=3, live=False)
+    trials = study_of("tiny", studies).get_trials()
+    assert len(trials) == 3 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert {t.number: t.params for t in trials if t.number in first} == first
+
+    changed = tiny_config(tmp_path, "changed.yaml", study={"n_trials": 2}, train={"epochs": 1},
+                          search={"lr": {"low": 1.0e-4, "high": 1.0e-2, "log": True}})
+    with pytest.raises(SpaceChanged, match=r"search\.lr\.low: 0\.001 -> 0\.0001"):
+        api.launch(changed, studies_dir=studies, use_wandb=False, live=False)
+    assert len(study_of("tiny", studies).get_trials()) == 3  # untouched
+
+
+def test_bad_config_exits_nonzero_and_writes_nothing(tmp_path, studies):
+    bad = tiny_config(tmp_path, train={"encoder": "resnet19"})
+    proc = subprocess.run([*CLI, "launch", str(bad), "--studies-dir", str(studies)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "unknown encoder 'resnet19'" in proc.stderr and "did you mean 'resnet18'" in proc.stderr
+    assert not (studies / "tiny").exists()
+    with pytest.raises(ConfigError, match="not divisible by 32"):
+        api.launch(tiny_config(tmp_path, "odd.yaml", data={"image_size": 40}, search={"architecture": ["fpn"]}),
+                   studies_dir=studies, use_wandb=False)
+
+
+def test_nan_loss_fails_the_trial_with_reason_and_search_goes_on(tmp_path, studies):
+    cfg = tiny_config(
+        tmp_path,
+        study={"n_trials": 2, "sampler": {"name": "grid"}},
+        train={"epochs": 1, "optimizer": "sgd"},
+        search={"architecture": ["unet"], "lr": [1.0e30, 1.0e-3]},
+    )
+    api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    trials = {t.params["lr"]: t for t in study_of("tiny", studies).get_trials()}
+    assert trials[1e30].state == TrialState.FAIL
+    assert trials[1e30].user_attrs["fail_reason"] == "nan_loss"
+    assert trials[1e-3].state == TrialState.COMPLETE
+    out = subprocess.run([*CLI, "status", "tiny", "--studies-dir", str(studies)], capture_output=True, text=True)
+    assert out.returncode == 0 and "nan_loss" in out.stdout and "best trial 1" in out.stdout
+
+
+def test_real_allocation_failure_is_classified_as_oom():
+    import torch
+
+    from segsearch.search._objective import _is_oom
+
+    with pytest.raises(RuntimeError) as exc:
+        torch.empty(2**62, dtype=torch.uint8)
+    assert _is_oom(exc.value)
+    assert not _is_oom(RuntimeError("shape mismatch"))
+
+
+def test_four_workers_share_one_embedded_study(tmp_path, studies):
+    cfg = tiny_config(tmp_path, study={"n_trials": 6}, train={"epochs": 1})
+    proc = subprocess.run([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--workers", "4", "--no-wandb"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "database is locked" not in proc.stderr
+    trials = study_of("tiny", studies).get_trials()
+    assert len(trials) == 6 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert len({t.number for t in trials}) == 6
+
+
+def test_interrupted_launch_hands_back_its_trial_and_resumes_from_checkpoint(tmp_path, studies):
+    cfg = tiny_config(tmp_path, study={"n_trials": 2}, train={"epochs": 4},
+                      data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
+    proc = subprocess.Popen([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--no-wandb"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics = studies / "tiny" / "trials" / "00000" / "metrics.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n") >= 1):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err[-2000:]
+    study = study_of("tiny", studies)
+    first = study.trials[0]
+    assert first.state == TrialState.FAIL and first.user_attrs["fail_reason"] == "requeued"
+    assert not [t for t in study.trials if t.state == TrialState.RUNNING]
+
+    api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    trials = study_of("tiny", studies).trials
+    retry = next(t for t in trials if t.system_attrs.get("failed_trial") == 0)
+    assert retry.state == TrialState.COMPLETE and retry.params == first.params
+    assert retry.user_attrs["resumed_from_epoch"] >= 1
+    assert sorted(retry.intermediate_values) == [1, 2, 3, 4]
+    assert sum(counts_toward_budget(t) for t in trials) == 2
+    assert os.path.exists(studies / "tiny" / "trials" / "00000" / "last.pt")
