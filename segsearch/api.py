@@ -30,7 +30,7 @@ class LaunchResult:
 def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
     """Everything that can be checked before a study is touched. Raises ConfigError / DataError."""
     from .components import WeightsUnavailable, check_architecture, check_encoder, ensure_weights
-    from .data import load_splits
+    from .data import preflight as data_preflight
     from .search import build_pruner, build_sampler, grid_points
 
     def choices(key: str) -> list[Any]:
@@ -66,7 +66,7 @@ def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
                 ensure_weights(enc, weights)
             except WeightsUnavailable as exc:
                 raise ConfigError(str(exc)) from None
-    return load_splits(cfg.data, studies_dir)
+    return data_preflight(cfg.data, studies_dir)
 
 
 def _needs_class_weights(cfg: SearchSpaceFile) -> bool:
@@ -117,6 +117,7 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     cfg = _apply_overrides(cfg, device, n_trials, timeout)
     splits = preflight(cfg, studies_dir)
     url = resolve_storage_url(cfg.study.name, storage, cfg.study.storage, studies_dir)
+    cfg = cfg.model_copy(update={"study": cfg.study.model_copy(update={"storage": None})})  # no password downstream
     st = make_storage(url, cfg.study.heartbeat_interval, cfg.study.grace_period, cfg.study.max_retry)
     study = open_study(st, cfg)
     added = top_up_budget(study, cfg)

@@ -1,9 +1,57 @@
-"""CLI commands for the data stage; registered explicitly by segsearch.cli. Keep imports lazy."""
+"""CLI commands for the data stage: ``prepare`` and ``inspect``. Imports stay lazy."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+Out = Annotated[Optional[Path], typer.Option("--out", help="Output folder.")]
+Studies = Annotated[Path, typer.Option("--studies-dir", help="Where study folders (and generated data) live.")]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to the app."""
+    app.command()(prepare)
+    app.command()(inspect)
+
+
+def prepare(
+    config: Annotated[Path, typer.Argument(help="Search-space YAML whose data section describes the dataset.")],
+    out: Out = None,
+    studies_dir: Studies = Path("studies"),
+) -> None:
+    """Write stratified, grouped train/val/test split CSVs and print class presence per split."""
+    from .cli import _guard
+    from .config import load_config
+    from .data import prepare_splits
+
+    cfg = _guard(load_config, config)
+    res = _guard(prepare_splits, cfg.data, out, studies_dir)
+    typer.echo(res.table())
+    for name, path in res.paths.items():
+        typer.echo(f"{name}: {path}")
+    typer.echo("use them with data.layout: csv")
+
+
+def inspect(
+    config: Annotated[Path, typer.Argument(help="Search-space YAML whose data section describes the dataset.")],
+    out: Out = None,
+    studies_dir: Studies = Path("studies"),
+) -> None:
+    """Integrity check and EDA: problems by file, class pixel shares, sizes, plots, class weights."""
+    from .cli import _guard
+    from .config import load_config
+    from .data import inspect_dataset
+
+    cfg = _guard(load_config, config)
+    out_dir = out or studies_dir / "_inspect" / cfg.study.name
+    report = _guard(inspect_dataset, cfg.data, out_dir, studies_dir)
+    problems = report.get("problems", [])
+    for p in problems:
+        typer.secho(f"  {p}", fg=typer.colors.YELLOW)
+    typer.echo(f"class weights (what class_weights: auto uses): {report.get('class_weights')}")
+    typer.echo(f"summary: {Path(out_dir) / 'summary.md'} (plots beside it)")
+    if problems:
+        typer.secho(f"{len(problems)} problem(s) found", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)

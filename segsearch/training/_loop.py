@@ -116,6 +116,9 @@ def build_loaders(spec: RunSpec, rt: Runtime, batch_size: int) -> tuple[Any, Any
     train_ds = make_train_dataset(spec.splits.train, spec.data, tr_tf, pre["mean"], pre["std"])
     val_ds = SegDataset(spec.splits.val, spec.data, va_tf, pre["mean"], pre["std"], cache=spec.data.cache)
     workers = auto_num_workers(spec.train.num_workers, rt.device.type)
+    if workers > 0:  # decode once in this process; forked workers share the cache
+        for ds in (getattr(train_ds, "base", train_ds), val_ds):
+            ds.preload()
     common = dict(num_workers=workers, pin_memory=rt.is_cuda, persistent_workers=workers > 0)
     g = torch.Generator().manual_seed(spec.train.seed)
     train_dl = DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=len(train_ds) > batch_size,
