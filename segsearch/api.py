@@ -25,6 +25,7 @@ class LaunchResult:
     states: dict[str, int] = field(default_factory=dict)
     best: dict[str, Any] | None = None
     interrupted: bool = False
+    final: str | None = None  # the model folder when final.auto finalized the study
 
 
 def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
@@ -129,7 +130,12 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
                                timeout=cfg.study.timeout, device=device)
     else:
         interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, None, cfg.study.timeout, live)
-    return summarize(study, mask_url(url), time.monotonic() - t0, interrupted)
+    res = summarize(study, mask_url(url), time.monotonic() - t0, interrupted)
+    if cfg.final.auto and not interrupted and res.best is not None:  # the YAML asks for the final stage
+        from .final import finalize
+
+        res.final = str(finalize(cfg.study.name, storage=url, studies_dir=studies_dir, device=device, live=live))
+    return res
 
 
 def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool,

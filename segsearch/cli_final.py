@@ -2,8 +2,149 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+ModelArg = Annotated[Path, typer.Argument(help="A model folder (model.json) or ensemble folder (ensemble.json).")]
+CombineOpt = Annotated[Optional[str], typer.Option(help="Ensembles: mean (average probabilities) or vote.")]
+
+
+def finalize(
+    study: Annotated[str, typer.Argument(help="Study name.")],
+    storage: Annotated[Optional[str], typer.Option("--storage", envvar="SEGSEARCH_STORAGE",
+                                                   help="Optuna storage URL (default: studies/<study>/study.db).")] = None,
+    studies_dir: Annotated[Path, typer.Option("--studies-dir", help="Where study folders live.")] = Path("studies"),
+    trial: Annotated[Optional[int], typer.Option(help="Retrain this trial number instead of the best.")] = None,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Retrain the K best distinct configurations "
+                                                 "as an ensemble (default: final.top_k).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Override final.epochs.")] = None,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint.")] = True,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: studies/<study>/final).")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu, cuda, cuda:N (overrides train.device)")] = None,
+    export: Annotated[bool, typer.Option("--export", help="Also export TorchScript and ONNX.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Retrain the best trial with the final schedule and augmentation, evaluate on test, write the model folder."""
+    from . import api
+    from .cli import _guard
+    from .final import finalize as run
+
+    api.configure_logging(verbose)
+    path = _guard(run, study, storage=storage, studies_dir=studies_dir, trial=trial, top_k=top_k, resume=resume,
+                  epochs=epochs, out=out, device=device)
+    if export:
+        from .export import export_model
+
+        _guard(export_model, path)
+    _print_metrics(path)
+
+
+def evaluate(
+    model: ModelArg,
+    split: Annotated[str, typer.Option(help="test or val.")] = "test",
+    combine: CombineOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full metrics as JSON.")] = False,
+) -> None:
+    """Test-split metrics of a model folder (written to <folder>/metrics.json for the test split)."""
+    from . import api
+    from .final import evaluate_model
+
+    api.configure_logging(False)
+    if split not in ("test", "val"):
+        _fail(f"--split must be test or val, got {split!r}")
+    metrics = _call(evaluate_model, model, split=split, combine=combine, write=split == "test" and combine is None)
+    if as_json:
+        typer.echo(json.dumps(metrics, indent=2))
+    else:
+        _show(metrics, model)
+
+
+def export(
+    model: ModelArg,
+    fmt: Annotated[Optional[list[str]], typer.Option("--format", help="torchscript, onnx (repeat; default both).")] = None,
+    image: Annotated[Optional[list[Path]], typer.Option("--image", help="Images to check the export on "
+                                                        "(default: the model's test split).")] = None,
+) -> None:
+    """Export to TorchScript and ONNX; each is checked against PyTorch on real images (export.json)."""
+    from . import api
+    from .export import FORMATS, export_model
+
+    api.configure_logging(False)
+    doc = _call(export_model, model, formats=fmt or FORMATS, images=image)
+    for name, rep in (doc.get("members") or {"": doc}).items():
+        for f, r in rep["formats"].items():
+            where = model / name / r["file"] if name else model / r["file"]
+            typer.echo(f"{where}: max abs diff {r['max_abs_diff']:.2e} vs PyTorch "
+                       f"(tolerance {r['tolerance']:.0e} x max(1, |logits|)) {'ok' if r['passed'] else 'FAILED'}")
+
+
+def predict(
+    model: ModelArg,
+    inputs: Annotated[list[Path], typer.Argument(help="Images and/or folders of images.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for <stem>_mask.png and <stem>_overlay.png.")],
+    tile: Annotated[Optional[int], typer.Option(help="Window side in pixels (default: the training size).")] = None,
+    overlap: Annotated[float, typer.Option(help="Overlap of neighbouring windows, 0 to <1.")] = 0.5,
+    tta: Annotated[bool, typer.Option("--tta", help="Average over horizontal and vertical flips.")] = False,
+    whole: Annotated[bool, typer.Option("--whole", help="One pass over the whole image, no windows.")] = False,
+    overlays: Annotated[bool, typer.Option("--overlay/--no-overlay", help="Write colour overlays.")] = True,
+    combine: CombineOpt = None,
+) -> None:
+    """Segment images of any size (sliding window with Gaussian blending); writes index masks and overlays."""
+    from . import api
+    from .final import load_model
+    from .predict import predict_paths
+
+    api.configure_logging(False)
+    if not 0 <= overlap < 1:
+        _fail(f"--overlap must be in [0, 1), got {overlap}")
+    m = _call(load_model, model, combine=combine)
+    records = _call(predict_paths, m, inputs, out, tile=tile, overlap=overlap, tta=tta, overlays=overlays, whole=whole)
+    typer.echo(f"wrote {len(records)} mask(s) to {out}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the app."""
+    app.command()(finalize)
+    app.command()(evaluate)
+    app.command()(export)
+    app.command()(predict)
+
+
+def _fail(msg: str) -> None:
+    from .cli import _fail as fail
+
+    fail(msg)
+
+
+def _call(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    """Like cli._guard, plus the errors of model folders (missing files, bad values)."""
+    from .cli import _guard
+
+    try:
+        return _guard(fn, *args, **kwargs)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+
+
+def _print_metrics(path: Path) -> None:
+    metrics = json.loads((path / "metrics.json").read_text())
+    _show(metrics, path)
+
+
+def _show(m: dict, path: Path) -> None:
+    typer.echo(f"{path}: {m['split']} split, {m['n_images']} images")
+    typer.echo(f"  mIoU {m['miou']:.4f}  mDice {m['mdice']:.4f}  (micro-imagewise)")
+    typer.echo(f"  mIoU {m['dataset']['miou']:.4f}  mDice {m['dataset']['mdice']:.4f}  (dataset-wise)")
+    for name, v in m["per_class"].items():
+        iou = "n/a" if v["iou"] is None else f"{v['iou']:.4f}"
+        dice = "n/a" if v["dice"] is None else f"{v['dice']:.4f}"
+        typer.echo(f"    {name:<20} IoU {iou}  Dice {dice}")
+    for level, v in (m.get("hierarchy") or {}).items():
+        typer.echo(f"  level {level}: mIoU {v['miou'] if v['miou'] is None else round(v['miou'], 4)}")
+    if "best_single" in m:
+        beats = m["ensemble_beats_best_single"]
+        typer.echo(f"  best single model (trial {m['best_single']['trial']}): mIoU {m['best_single']['miou']:.4f}; "
+                   + ", ".join(f"{c}: {'beats it' if b else 'does not beat it'}" for c, b in beats.items()))

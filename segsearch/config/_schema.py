@@ -271,6 +271,9 @@ class FinalConfig(_Strict):
     mosaic: float = Field(default=0.5, ge=0, le=1)
     top_k: int = Field(default=1, ge=1)
     seed: int = 0
+    combine: Literal["mean", "vote"] = Field(
+        default="mean", description="ensembles: average probabilities or majority-vote labels")
+    export: bool = Field(default=False, description="export TorchScript and ONNX (checked) after finalizing")
 
 
 class SearchSpaceFile(_Strict):
