@@ -1,0 +1,99 @@
+"""optuna-dashboard on a study's storage, with the trials' prediction previews as Optuna artifacts.
+
+optuna-dashboard has no authentication: it binds 127.0.0.1 unless told otherwise; put it behind a reverse
+proxy with a password (or an SSH tunnel) to share it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._secrets import mask_url
+from .config import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str  # storage URL (unmasked: passed to optuna only)
+    study: Any | None  # optuna.Study when one was named
+    artifacts: Path | None
+
+
+def resolve(study: str | None, storage: str | None, studies_dir: str | Path = "studies",
+            artifacts: str | Path | None = None) -> Target:
+    """The storage and artifact folder to serve: a named study's (embedded or given URL), or a bare URL."""
+    from . import api
+    from .search import ENV_VAR, resolve_storage_url
+
+    studies_dir = Path(studies_dir)
+    if study is None:
+        url = storage or os.environ.get(ENV_VAR)
+        if not url:
+            raise ConfigError("give a STUDY (its embedded storage is studies/<study>/study.db) or --storage URL")
+        return Target(url, None, Path(artifacts) if artifacts else None)
+    loaded = api.load_study(study, storage, studies_dir)  # fails clearly when the study is not there
+    url = resolve_storage_url(study, storage, None, studies_dir)
+    return Target(url, loaded, Path(artifacts) if artifacts else studies_dir / study / "artifacts")
+
+
+def add_missing_previews(study: Any, studies_dir: str | Path, artifacts: Path, n: int = 4) -> int:
+    """Attach ``predictions.png`` to finished trials that have a checkpoint but no artifact yet (trials run
+    without tracking). Returns how many were added."""
+    from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+    from optuna.trial import TrialState
+
+    from .data import load_splits
+    from .report import run_dirs
+    from .search import stored_config
+    from .visualize import checkpoint_path, predict_samples, prediction_grid
+
+    dirs = run_dirs(study, Path(studies_dir))
+    todo = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+            if not any(k.startswith("artifacts:") for k in t.system_attrs)
+            and t.number in dirs and checkpoint_path(dirs[t.number]) is not None]
+    if not todo:
+        return 0
+    log.info("adding prediction previews to %d trial(s)", len(todo))
+    cfg = stored_config(study)
+    val = load_splits(cfg.data, studies_dir).val
+    artifacts.mkdir(parents=True, exist_ok=True)
+    store = FileSystemArtifactStore(str(artifacts))
+    for t in todo:
+        run_dir = dirs[t.number]
+        png = run_dir / "predictions.png"
+        if not png.is_file():
+            preds = predict_samples(run_dir, val, n)
+            prediction_grid(preds, cfg.data, png, title=f"trial {t.number}, epoch {t.user_attrs.get('best_epoch')}")
+        upload_artifact(artifact_store=store, file_path=str(png), study_or_trial=t, storage=study._storage,
+                        mimetype="image/png")
+    return len(todo)
+
+
+def dashboard_url(host: str, port: int, study: Any | None) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    base = f"http://{shown}:{port}/dashboard"
+    return f"{base}/studies/{study._study_id}" if study is not None else base
+
+
+def serve(target: Target, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Run optuna-dashboard until interrupted (blocks)."""
+    import optuna_dashboard
+    from optuna.artifacts import FileSystemArtifactStore
+
+    from .search import make_storage
+
+    store = None
+    if target.artifacts is not None:
+        target.artifacts.mkdir(parents=True, exist_ok=True)
+        store = FileSystemArtifactStore(str(target.artifacts))
+    log.info("optuna-dashboard on %s (artifacts: %s)", mask_url(target.url), target.artifacts or "none")
+    optuna_dashboard.run_server(make_storage(target.url), host=host, port=port, artifact_store=store)
+
+
+__all__ = ["Target", "add_missing_previews", "dashboard_url", "resolve", "serve"]

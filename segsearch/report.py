@@ -1,0 +1,392 @@
+"""The results report of a study: ``studies/<study>/report/``.
+
+Reads the trials from the storage and the per-epoch metrics from each trial folder (``metrics.jsonl``) and
+writes a markdown and an HTML page over the same content, a CSV of the trials, and PNG plots:
+
+- ``report.md``, ``report.html``, ``trials.csv``
+- ``optimization_history.png``, ``param_importances.png``, ``parallel_coordinate.png``,
+  ``intermediate_values.png`` (the pruning curves), ``learning_curves.png``
+- ``confusion.png`` and ``predictions.png`` (validation images of the best trial)
+
+A plot that cannot be drawn yet (e.g. importances with fewer than two finished trials) is written as a
+PNG that says why, so the set of files is always the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import logging
+import shutil
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PLOTS = ("optimization_history", "param_importances", "parallel_coordinate", "intermediate_values",
+         "learning_curves", "confusion", "predictions")
+TABLE_COLUMNS = ("trial", "architecture", "encoder", "loss", "params", "s/epoch", "epochs", "image size",
+                 "val IoU", "val Dice", "state")
+
+
+@dataclass
+class Table:
+    headers: Sequence[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Section:
+    title: str
+    parts: list[str | Table | Path] = field(default_factory=list)  # text, a table, or a PNG in the report folder
+
+
+@dataclass
+class Report:
+    folder: Path
+    files: dict[str, Path]
+    notes: list[str] = field(default_factory=list)  # plots drawn as placeholders, and why
+
+
+def write_report(study: Any, studies_dir: str | Path = "studies", out: str | Path | None = None,
+                 n_images: int = 4) -> Report:
+    """Write the report of ``study`` (an ``optuna.Study`` made by segsearch) and return its files."""
+    from .api import trial_rows
+
+    studies_dir = Path(studies_dir)
+    folder = Path(out) if out is not None else studies_dir / study.study_name / "report"
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = _stored_config(study)
+    rows = _ordered(_with_fixed_settings(trial_rows(study), run_dirs(study, studies_dir), cfg), study)
+    best = _best_trial(study)
+    report = Report(folder, {})
+    for name, draw in _plot_makers(study, rows, best, cfg, studies_dir, n_images).items():
+        report.files[name] = _plot(folder / f"{name}.png", draw, report.notes)
+    report.files["trials.csv"] = _write_csv(rows, folder / "trials.csv")
+    sections = _sections(study, rows, best, cfg, report)
+    report.files["report.md"] = _write(folder / "report.md", render_markdown(sections, f"Study {study.study_name}"))
+    report.files["report.html"] = _write(folder / "report.html", render_html(sections, f"Study {study.study_name}"))
+    log.info("report of %s: %s", study.study_name, folder)
+    return report
+
+
+# --- data ------------------------------------------------------------------------------------------------
+
+def _stored_config(study: Any) -> Any:
+    from .search import stored_config
+
+    try:
+        return stored_config(study)
+    except ValueError:
+        return None
+
+
+def _best_trial(study: Any) -> Any:
+    from .search import best_value
+
+    return study.best_trial if best_value(study) is not None else None
+
+
+def _ordered(rows: list[dict[str, Any]], study: Any) -> list[dict[str, Any]]:
+    """Finished trials best first, then the rest by number."""
+    import optuna
+
+    sign = -1 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1
+    done = sorted((r for r in rows if r["state"] == "COMPLETE" and r["value"] is not None),
+                  key=lambda r: sign * r["value"])
+    return done + [r for r in rows if r not in done]
+
+
+def _with_fixed_settings(rows: list[dict[str, Any]], dirs: dict[int, Path], cfg: Any) -> list[dict[str, Any]]:
+    """Fill settings that were not searched (e.g. a fixed encoder) from the trial folder's resolved config."""
+    import yaml
+
+    for r in rows:
+        missing = [k for k in ("architecture", "encoder", "loss") if r.get(k) is None]
+        if not missing:
+            continue
+        path = dirs.get(r["number"], Path("-")) / "config.yaml"
+        train = yaml.safe_load(path.read_text()).get("train", {}) if path.is_file() else {}
+        for k in missing:
+            r[k] = train.get(k, getattr(cfg.train, k) if cfg is not None else None)
+    return rows
+
+
+def metrics_history(run_dir: str | Path | None) -> list[dict[str, Any]]:
+    """The per-epoch rows of a trial folder's ``metrics.jsonl`` (empty when there is none)."""
+    path = Path(run_dir) / "metrics.jsonl" if run_dir else None
+    if path is None or not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def run_dirs(study: Any, studies_dir: Path) -> dict[int, Path]:
+    """Trial number -> its folder; a relative ``run_dir`` recorded from another working directory is
+    looked up under ``studies_dir`` instead."""
+    out = {}
+    for t in study.get_trials(deepcopy=False):
+        recorded = t.user_attrs.get("run_dir")
+        if recorded:
+            path = Path(recorded)
+            out[t.number] = path if path.is_dir() else studies_dir / study.study_name / "trials" / path.name
+    return out
+
+
+# --- tables -----------------------------------------------------------------------------------------------
+
+def fmt_params(n: int | None) -> str:
+    return f"{n / 1e6:.2f}M" if n else "-"
+
+
+def fmt_float(v: float | None, nd: int = 4) -> str:
+    return "-" if v is None or v != v else f"{v:.{nd}f}"
+
+
+def trials_table(rows: list[dict[str, Any]]) -> Table:
+    """The seed-000 results table: one row per trial."""
+    out = []
+    for r in rows:
+        state = r["state"].lower() + (f" ({r['fail_reason']})" if r.get("fail_reason") else "")
+        out.append([str(r["number"]), _s(r["architecture"]), _s(r["encoder"]), _s(r["loss"]),
+                    fmt_params(r["n_params"]), fmt_float(r["seconds_per_epoch"], 2), _s(r["epochs"]),
+                    _s(r["image_size"]), fmt_float(r["val_miou"]), fmt_float(r["val_mdice"]), state])
+    return Table(TABLE_COLUMNS, out)
+
+
+def _s(v: Any) -> str:
+    return "-" if v is None else str(v)
+
+
+def per_class_table(best: Any) -> Table:
+    iou, dice = best.user_attrs.get("per_class_iou") or {}, best.user_attrs.get("per_class_dice") or {}
+    return Table(("class", "IoU", "Dice"), [[name, fmt_float(iou.get(name)), fmt_float(dice.get(name))]
+                                            for name in dict.fromkeys([*iou, *dice])])
+
+
+def confusion_table(confusion: list[list[int]], names: Sequence[str]) -> Table:
+    return Table(("true \\ predicted", *names), [[names[i], *map(str, row)] for i, row in enumerate(confusion)])
+
+
+def _confusion_names(cfg: Any, n: int) -> list[str]:
+    if cfg is not None:
+        from .visualize import mask_names
+
+        names = mask_names(cfg.data)
+        if len(names) == n:
+            return names
+    return [str(i) for i in range(n)]
+
+
+def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
+    keys = ["number", "state", "value", "architecture", "encoder", "loss", "lr", "n_params", "seconds_per_epoch",
+            "epochs", "best_epoch", "image_size", "val_miou", "val_mdice", "fail_reason", "params"]
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(keys)
+        for r in rows:
+            w.writerow([json.dumps(r[k]) if k == "params" else ("" if r[k] is None else r[k]) for k in keys])
+    return path
+
+
+def _sections(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, report: Report) -> list[Section]:
+    states: dict[str, int] = {}
+    for r in rows:
+        states[r["state"].lower()] = states.get(r["state"].lower(), 0) + 1
+    head = Section("Summary", [", ".join(f"{k} {v}" for k, v in sorted(states.items())) + " trials; objective "
+                               + (f"{cfg.study.objective} ({cfg.study.direction})" if cfg else study.direction.name)])
+    out = [head, Section("Trials", [trials_table(rows), "All values: trials.csv."])]
+    if best is not None:
+        settings = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                             for k, v in best.params.items())
+        sec = Section(f"Best trial {best.number}", [
+            f"Objective {fmt_float(best.value)} at epoch {best.user_attrs.get('best_epoch')}; {settings}.",
+            per_class_table(best)])
+        if best.user_attrs.get("confusion"):
+            cm = best.user_attrs["confusion"]
+            sec.parts += ["Confusion matrix (pixels; rows: ground truth, columns: prediction):",
+                          confusion_table(cm, _confusion_names(cfg, len(cm)))]
+        sec.parts += [report.files["confusion"], "Validation images: image, ground truth, prediction.",
+                      report.files["predictions"]]
+        out.append(sec)
+    out.append(Section("Search", [report.files[k] for k in ("optimization_history", "intermediate_values",
+                                                               "learning_curves", "param_importances",
+                                                               "parallel_coordinate")]))
+    if report.notes:
+        out.append(Section("Notes", ["; ".join(report.notes) + "."]))
+    return out
+
+
+# --- rendering --------------------------------------------------------------------------------------------
+
+def render_markdown(sections: Sequence[Section], title: str) -> str:
+    lines = [f"# {title}", ""]
+    for sec in sections:
+        lines += [f"## {sec.title}", ""]
+        for part in sec.parts:
+            if isinstance(part, Table):
+                lines += ["| " + " | ".join(part.headers) + " |", "|" + "---|" * len(part.headers)]
+                lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in part.rows]
+            elif isinstance(part, Path):
+                lines.append(f"![{part.stem}]({part.name})")
+            else:
+                lines.append(part)
+            lines.append("")
+    return "\n".join(lines)
+
+
+_CSS = ("body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}"
+        "td:first-child,th:first-child{text-align:left}img{max-width:100%;margin:0.5em 0;display:block}")
+
+
+def render_html(sections: Sequence[Section], title: str) -> str:
+    e = html.escape
+    body = [f"<h1>{e(title)}</h1>"]
+    for sec in sections:
+        body.append(f"<h2>{e(sec.title)}</h2>")
+        for part in sec.parts:
+            if isinstance(part, Table):
+                head = "".join(f"<th>{e(h)}</th>" for h in part.headers)
+                rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in part.rows)
+                body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            elif isinstance(part, Path):
+                body.append(f'<img src="{e(part.name)}" alt="{e(part.stem)}">')
+            else:
+                body.append(f"<p>{e(part)}</p>")
+    return (f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{e(title)}</title>'
+            f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+# --- plots ------------------------------------------------------------------------------------------------
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plot(path: Path, draw: Callable[[Path], None], notes: list[str]) -> Path:
+    """Draw one PNG; if it cannot be drawn, write a PNG that says why."""
+    plt = _pyplot()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            draw(path)
+    except Exception as exc:  # noqa: BLE001 - one missing plot must not stop the report
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.debug("plot %s failed", path.name, exc_info=True)
+        notes.append(f"{path.stem}: {reason}")
+        fig, ax = plt.subplots(figsize=(6, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"{path.stem}: not available\n{reason}", ha="center", va="center", wrap=True)
+        fig.savefig(path, dpi=80)
+    finally:
+        plt.close("all")
+    return path
+
+
+def _save_axes(ax: Any, path: Path) -> None:
+    ax = ax.ravel()[0] if hasattr(ax, "ravel") else ax
+    fig = ax.figure
+    fig.set_size_inches(max(fig.get_size_inches()[0], 8), max(fig.get_size_inches()[1], 4.5))
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def _plot_makers(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, studies_dir: Path,
+                 n_images: int) -> dict[str, Callable[[Path], None]]:
+    import optuna.visualization.matplotlib as ovm
+
+    dirs = run_dirs(study, studies_dir)
+
+    def importances(path: Path) -> None:
+        if len([r for r in rows if r["state"] == "COMPLETE"]) < 2:
+            raise ValueError("needs at least two completed trials")
+        _save_axes(ovm.plot_param_importances(study), path)
+
+    return {
+        "optimization_history": lambda p: _save_axes(ovm.plot_optimization_history(study), p),
+        "param_importances": importances,
+        "parallel_coordinate": lambda p: _save_axes(ovm.plot_parallel_coordinate(study), p),
+        "intermediate_values": lambda p: _save_axes(ovm.plot_intermediate_values(study), p),
+        "learning_curves": lambda p: _learning_curves(rows, dirs, p),
+        "confusion": lambda p: _confusion_plot(best, cfg, p),
+        "predictions": lambda p: _predictions(best, dirs.get(best.number) if best else None, cfg, studies_dir,
+                                              n_images, p),
+    }
+
+
+def _learning_curves(rows: list[dict[str, Any]], dirs: dict[int, Path], path: Path) -> None:
+    hist = {r["number"]: metrics_history(dirs.get(r["number"])) for r in rows}
+    hist = {k: v for k, v in hist.items() if v}
+    if not hist:
+        raise ValueError("no trial folder has metrics.jsonl")
+    plt = _pyplot()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    for number, h in sorted(hist.items()):
+        epochs = [m["epoch"] for m in h]
+        a.plot(epochs, [m["train_loss"] for m in h], marker=".", label=f"#{number}")
+        b.plot(epochs, [m["objective"] for m in h], marker=".", label=f"#{number}")
+    a.set(title="training loss", xlabel="epoch")
+    b.set(title="validation objective", xlabel="epoch")
+    if len(hist) <= 20:
+        b.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def _confusion_plot(best: Any, cfg: Any, path: Path) -> None:
+    import numpy as np
+
+    if best is None or not best.user_attrs.get("confusion"):
+        raise ValueError("no confusion matrix (no completed multiclass trial)")
+    cm = np.asarray(best.user_attrs["confusion"], np.float64)
+    names = _confusion_names(cfg, len(cm))
+    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    plt = _pyplot()
+    side = 1.2 + 0.7 * len(names)
+    fig, ax = plt.subplots(figsize=(side + 1.5, side))
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(cm)):
+        for j in range(len(cm)):
+            ax.text(j, i, f"{share[i, j]:.2f}\n{int(cm[i, j])}", ha="center", va="center", fontsize=7,
+                    color="white" if share[i, j] > 0.6 else "black")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.set(xlabel="predicted", ylabel="ground truth", title=f"trial {best.number}: share of each true class")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def _predictions(best: Any, run_dir: Path | None, cfg: Any, studies_dir: Path, n: int, path: Path) -> None:
+    from .visualize import predict_samples, prediction_grid
+
+    if best is None or run_dir is None:
+        raise ValueError("no completed trial with a trial folder")
+    if cfg is not None and (run_dir / "config.yaml").is_file():
+        from .data import load_splits
+
+        preds = predict_samples(run_dir, load_splits(cfg.data, studies_dir).val, n)
+        if preds:
+            prediction_grid(preds, cfg.data, path, title=f"trial {best.number}, epoch {best.user_attrs.get('best_epoch')}")
+            return
+    if (run_dir / "predictions.png").is_file():  # the preview written when the trial ended
+        shutil.copyfile(run_dir / "predictions.png", path)
+        return
+    raise ValueError(f"trial {best.number} has no checkpoint in {run_dir}")
+
+
+__all__ = ["PLOTS", "Report", "metrics_history", "run_dirs", "render_html", "render_markdown", "trials_table", "write_report"]
