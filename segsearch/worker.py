@@ -17,7 +17,17 @@ import optuna
 from optuna.trial import TrialState
 
 from .progress import Progress
-from .search import REQUEUED, Outcome, TrialEnv, best_value, requeue, run_trial, sweep_stale, system_attrs
+from .search import (
+    REQUEUED,
+    Outcome,
+    TrialEnv,
+    best_value,
+    pop_next,
+    requeue,
+    run_trial,
+    sweep_stale,
+    system_attrs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +51,7 @@ class Worker:
         summary = WorkerSummary()
         started = time.monotonic()
         restore = self._install_signal_handlers()
-        sweeper = _Sweeper(self.study, self.env.cfg.study.heartbeat_interval)
+        sweeper = _Sweeper(self.study)
         sweeper.start()
         try:
             while not self._should_stop(summary, started):
@@ -69,9 +79,16 @@ class Worker:
         return self.timeout is not None and time.monotonic() - started > self.timeout
 
     def _next_trial(self) -> optuna.Trial | None:
+        """A WAITING trial (atomically claimed), or a new one when the study has no trial budget."""
         self.study._thread_local.cached_all_trials = None
-        trial_id = self.study._pop_waiting_trial_id()  # atomic across workers
+        trial_id = pop_next(self.study)
+        if trial_id is None and self._open_ended():
+            trial_id = self.study._storage.create_new_trial(self.study._study_id)
         return None if trial_id is None else optuna.Trial(self.study, trial_id)
+
+    def _open_ended(self) -> bool:
+        s = self.env.cfg.study
+        return s.n_trials is None and s.sampler.name != "grid"
 
     def _others_running(self) -> bool:
         return bool(self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
@@ -79,24 +96,41 @@ class Worker:
     def _run(self, trial: optuna.Trial) -> Outcome:
         from optuna.storages._heartbeat import get_heartbeat_thread
 
-        summary = ", ".join(f"{k}={_fmt(v)}" for k, v in system_attrs(trial).get("fixed_params", {}).items())
-        self.progress.trial_start(trial.number, summary or "sampling", self.env.cfg.train.epochs)
         try:
             with get_heartbeat_thread(trial._trial_id, self.study._storage):
+                fixed = system_attrs(trial).get("fixed_params", {})
+                summary = ", ".join(f"{k}={_fmt(v)}" for k, v in fixed.items())
+                self.progress.trial_start(trial.number, summary or "sampling", self.env.cfg.train.epochs)
                 outcome = run_trial(trial, self.env)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # Its heartbeat was late (e.g. the database was away longer than the grace period): another
+            # worker declared it dead and re-queued it; the retry resumes from the checkpoint.
+            log.warning("trial %d was declared dead by the heartbeat check while running; its retry takes over",
+                        trial.number)
+            return Outcome(TrialState.FAIL, reason="stale", message="declared dead while running")
         except KeyboardInterrupt:
-            outcome = Outcome(TrialState.FAIL, reason=REQUEUED, message="worker stopped at once")
-            trial.set_user_attr("fail_reason", REQUEUED)
-            self._tell(trial, outcome)
+            self._hand_back(trial, "worker stopped at once")
             raise
         self._tell(trial, outcome)
         return outcome
 
+    def _hand_back(self, trial: optuna.Trial, message: str) -> None:
+        outcome = Outcome(TrialState.FAIL, reason=REQUEUED, message=message)
+        try:
+            trial.set_user_attr("fail_reason", REQUEUED)
+            trial.set_user_attr("error", message)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            return
+        self._tell(trial, outcome)
+
     def _tell(self, trial: optuna.Trial, outcome: Outcome) -> None:
+        if self.study._storage.get_trial(trial._trial_id).state.is_finished():
+            log.warning("trial %d was finished elsewhere (declared dead); its result is not recorded", trial.number)
+            return
         if outcome.state == TrialState.COMPLETE:
-            frozen = self.study.tell(trial, outcome.value)
+            frozen = self.study.tell(trial, outcome.value, skip_if_finished=True)
         else:
-            frozen = self.study.tell(trial, state=outcome.state)
+            frozen = self.study.tell(trial, state=outcome.state, skip_if_finished=True)
         if outcome.reason == REQUEUED:
             requeue(self.study, frozen)
         best = best_value(self.study)
@@ -119,16 +153,21 @@ class Worker:
 
 
 class _Sweeper(threading.Thread):
-    """Fails trials whose heartbeat stopped (their retry is queued), independent of new trials starting."""
+    """Fails trials whose heartbeat stopped (their retry is queued), every heartbeat interval, whether
+    or not any worker starts a trial. Skips while this process's own database connection was
+    recently lost, since then heartbeats may be late rather than dead."""
 
-    def __init__(self, study: optuna.Study, interval: int) -> None:
+    def __init__(self, study: optuna.Study) -> None:
         super().__init__(daemon=True, name="segsearch-sweeper")
-        self.study, self.interval, self._halt = study, interval, threading.Event()
+        backend = getattr(study._storage, "_backend", study._storage)
+        self.interval = backend.get_heartbeat_interval() or 30
+        self.quiet = (getattr(backend, "grace_period", None) or 2 * self.interval) + self.interval
+        self.study, self._halt = study, threading.Event()
 
     def run(self) -> None:
         while not self._halt.wait(self.interval):
             try:
-                sweep_stale(self.study)
+                sweep_stale(self.study, quiet_seconds=self.quiet)
             except Exception:  # noqa: BLE001 - a storage hiccup must not kill the worker
                 log.debug("stale-trial sweep failed", exc_info=True)
 

@@ -1,19 +1,40 @@
-"""Handing a trial back: a waiting copy with the same parameters that resumes from its checkpoint."""
+"""The trial queue shared by all workers of a study.
+
+* ``pop_next``: take the next WAITING trial atomically (retries first, then user-enqueued trials,
+  then grid points, then budget tokens).
+* ``requeue``: hand a trial back as a WAITING copy with the same parameters; it runs in the same
+  trial folder and so resumes from its checkpoint.
+* ``RequeueStaleTrial``: the storage's heartbeat-stale callback: a trial whose worker died is
+  re-queued, up to ``max_retry`` crashes, after which it is recorded as failed (``worker_died``).
+* ``sweep_stale``: fail trials whose heartbeat stopped, unless this process itself just lost the
+  database (then heartbeats everywhere may merely be late).
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 import warnings
+from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-_DROP = {"fail_reason", "error", "token"}
+log = logging.getLogger(__name__)
+
+WORKER_DIED = "worker_died"
+_DROP = {"fail_reason", "error", "token", "resumed_from_epoch"}
 
 
-def requeue(study: optuna.Study, trial: FrozenTrial) -> None:
-    system = {"failed_trial": trial.system_attrs.get("failed_trial", trial.number),
-              "retry_history": [*trial.system_attrs.get("retry_history", []), trial.number],
-              "fixed_params": trial.params}
+def requeue(study: optuna.Study, trial: FrozenTrial, crashed: bool = False) -> None:
+    """Queue a WAITING copy of ``trial`` (same parameters, same trial folder, reported epochs kept)."""
+    root = trial.system_attrs.get("failed_trial", trial.number)
+    system: dict[str, Any] = {
+        "failed_trial": root,
+        "retry_history": [*trial.system_attrs.get("retry_history", []), trial.number],
+        "fixed_params": {**trial.system_attrs.get("fixed_params", {}), **trial.params},
+        "crashes": trial.system_attrs.get("crashes", 0) + int(crashed),
+    }
     study.add_trial(optuna.create_trial(
         state=TrialState.WAITING, params=trial.params, distributions=trial.distributions,
         user_attrs={k: v for k, v in trial.user_attrs.items() if k not in _DROP},
@@ -21,10 +42,72 @@ def requeue(study: optuna.Study, trial: FrozenTrial) -> None:
     ))
 
 
-def sweep_stale(study: optuna.Study) -> None:
+class RequeueStaleTrial:
+    """``heartbeat_stale_trial_callback`` for ``RDBStorage`` (Optuna's kept heartbeat API)."""
+
+    def __init__(self, max_retry: int | None = 2) -> None:
+        if max_retry is not None and max_retry < 0:
+            raise ValueError(f"max_retry must be >= 0 or None, got {max_retry}")
+        self.max_retry = max_retry
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        crashes = trial.system_attrs.get("crashes", 0) + 1
+        if self.max_retry is None or crashes <= self.max_retry:
+            log.warning("trial %d: its worker stopped sending heartbeats; re-queued to resume from its checkpoint",
+                        trial.number)
+            requeue(study, trial, crashed=True)
+            return
+        log.warning("trial %d: its worker died %d times; recorded as failed (%s)", trial.number, crashes, WORKER_DIED)
+        study.add_trial(optuna.create_trial(
+            state=TrialState.FAIL, params=trial.params, distributions=trial.distributions,
+            user_attrs={**{k: v for k, v in trial.user_attrs.items() if k not in _DROP}, "fail_reason": WORKER_DIED,
+                        "error": f"the worker running this trial died {crashes} times (max_retry {self.max_retry})"},
+            system_attrs={"failed_trial": trial.system_attrs.get("failed_trial", trial.number), "crashes": crashes,
+                          "retry_history": [*trial.system_attrs.get("retry_history", []), trial.number]},
+            intermediate_values=trial.intermediate_values,
+        ))
+
+
+def _priority(t: FrozenTrial) -> tuple[int, int]:
+    if "failed_trial" in t.system_attrs:
+        rank = 0  # a handed-back or crashed trial: resume it first
+    elif t.user_attrs.get("enqueued"):
+        rank = 1  # a user's own configuration (segsearch enqueue)
+    elif t.user_attrs.get("token"):
+        rank = 3
+    else:
+        rank = 2  # grid points and other enqueued trials
+    return rank, t.number
+
+
+def pop_next(study: optuna.Study) -> int | None:
+    """Atomically move the next WAITING trial to RUNNING and return its id (None when none is waiting).
+
+    A heartbeat is recorded before the trial is claimed, so a worker that dies right after claiming
+    it (or whose claim committed while its connection dropped) still leaves a trial that goes stale.
+    """
+    storage = study._storage
+    waiting = storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.WAITING,))
+    for t in sorted(waiting, key=_priority):
+        try:
+            storage.record_heartbeat(t._trial_id)
+            if storage.set_trial_state_values(t._trial_id, state=TrialState.RUNNING):
+                return t._trial_id
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+    return None
+
+
+def sweep_stale(study: optuna.Study, quiet_seconds: float = 0.0) -> bool:
+    """Fail stale RUNNING trials (the storage callback re-queues them). Returns False when skipped
+    because this process saw a database error within the last ``quiet_seconds``."""
+    storage = getattr(study._storage, "_backend", study._storage)
+    if time.monotonic() - getattr(storage, "last_error_at", float("-inf")) < quiet_seconds:
+        return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+    return True
 
 
 def best_value(study: optuna.Study) -> float | None:

@@ -1,23 +1,52 @@
-"""Where a study lives: the embedded SQLite file under studies/<study>/, or any RDB URL.
+"""Where a study lives: the embedded SQLite file under studies/<study>/, or any RDB URL (PostgreSQL for
+several workers and machines).
+
+The storage is an Optuna ``RDBStorage`` with heartbeats, whose database calls survive a lost
+connection: connection errors (a PostgreSQL restart, a network blip) are retried with exponential
+backoff for up to ``retry_seconds`` (default 300, env ``SEGSEARCH_DB_RETRY_SECONDS``), so a restart
+pauses the workers instead of killing them. Connections come from a small pool (at most 4 per
+process) that pings before use and is recycled every 5 minutes.
 
 URLs shown to people pass through ``mask_url`` so passwords never reach logs or files.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import sqlite3
+import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import optuna
 
-from .._secrets import mask_url
+from .._secrets import install_log_filter, mask, mask_url, remember_url
+from ._requeue import RequeueStaleTrial
+
+log = logging.getLogger(__name__)
 
 ENV_VAR = "SEGSEARCH_STORAGE"
+RETRY_ENV_VAR = "SEGSEARCH_DB_RETRY_SECONDS"
+DEFAULT_RETRY_SECONDS = 300.0
+CONNECT_RETRY_SECONDS = 30.0  # opening a storage: a wrong host should not hang for minutes
+MAX_BACKOFF = 2.0  # seconds; below any sane heartbeat grace period
+POOL = {"pool_pre_ping": True, "pool_recycle": 300, "pool_size": 2, "max_overflow": 2, "pool_timeout": 60}
+_PG_CONNECT = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+               "keepalives_count": 3, "application_name": "segsearch"}
+# Connection errors that no amount of waiting fixes.
+_PERMANENT = ("authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied",
+              "invalid password", "access denied")
+
+
 def resolve_storage_url(study: str, cli: str | None, config: str | None, studies_dir: Path) -> str:
     """CLI flag, then SEGSEARCH_STORAGE, then the YAML, then the embedded file."""
     url = cli or os.environ.get(ENV_VAR) or config
     if url:
+        remember_url(url)
         return url
     path = (Path(studies_dir) / study / "study.db").resolve()
     return f"sqlite:///{path}"
@@ -27,28 +56,173 @@ def is_embedded(url: str) -> bool:
     return url.startswith("sqlite:")
 
 
-def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | None = None,
-                 max_retry: int = 2) -> optuna.storages.RDBStorage:
-    """An RDBStorage with heartbeats; dead trials are re-queued with their parameters."""
-    engine: dict = {}
+def is_transient(exc: BaseException) -> bool:
+    """True for a lost or refused database connection (worth waiting for), False for anything else."""
+    import sqlalchemy.exc as sa
+
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, sa.TimeoutError):  # the pool is exhausted while connections hang
+            return True
+        if isinstance(e, sa.DBAPIError) and (e.connection_invalidated
+                                             or isinstance(e, (sa.OperationalError, sa.InterfaceError))):
+            return not any(p in str(e).lower() for p in _PERMANENT)
+        e = e.__cause__ or e.__context__
+    return False
+
+
+class ResilientRDBStorage(optuna.storages.RDBStorage):
+    """``RDBStorage`` whose database calls wait out connection errors (see the module docstring).
+
+    ``last_error_at`` (``time.monotonic()``) tells the stale-trial sweeper that heartbeats of this
+    process may be late because the database was away.
+    """
+
+    def __init__(self, url: str, *, retry_seconds: float = DEFAULT_RETRY_SECONDS, **kwargs: Any) -> None:
+        if retry_seconds < 0:
+            raise ValueError(f"retry_seconds must be >= 0, got {retry_seconds}")
+        self.retry_seconds = retry_seconds
+        self.last_error_at = float("-inf")
+        self.safe_url = mask_url(url)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            super().__init__(url, **kwargs)
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        self.last_error_at = float("-inf")
+
+    def call_with_retry(self, fn: Callable[..., Any], what: str, *args: Any, **kwargs: Any) -> Any:
+        return _with_retry(fn, what, self.retry_seconds, self.safe_url, self._mark_error, *args, **kwargs)
+
+    def _mark_error(self) -> None:
+        self.last_error_at = time.monotonic()
+
+
+def _with_retry(fn: Callable[..., Any], what: str, seconds: float, where: str, on_error: Callable[[], None],
+                *args: Any, **kwargs: Any) -> Any:
+    delay, deadline, warned_at = 0.2, None, None
+    while True:
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            on_error()
+            now = time.monotonic()
+            deadline = deadline if deadline is not None else now + seconds
+            first = mask(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            if now >= deadline:
+                raise StorageError(f"lost the database {where} for more than {seconds:.0f}s "
+                                   f"(during {what}): {first}") from None
+            if warned_at is None or now - warned_at >= 30:
+                log.warning("database %s unreachable (%s); retrying for up to %.0fs more",
+                            where, first, deadline - now)
+                warned_at = now
+            time.sleep(min(delay, max(0.0, deadline - now)))
+            delay = min(delay * 2, MAX_BACKOFF)
+            continue
+        if deadline is not None:
+            log.warning("database %s reachable again", where)
+        return result
+
+
+def _retrying(name: str) -> Callable[..., Any]:
+    method = getattr(optuna.storages.RDBStorage, name)
+
+    @functools.wraps(method)
+    def wrapper(self: ResilientRDBStorage, *args: Any, **kwargs: Any) -> Any:
+        return self.call_with_retry(method, name, self, *args, **kwargs)
+
+    return wrapper
+
+
+# Every call that talks to the database (the public API and what optuna's _CachedStorage calls).
+_DB_CALLS = (
+    "create_new_study", "delete_study", "set_study_user_attr", "set_study_system_attr", "get_study_id_from_name",
+    "get_study_name_from_id", "get_study_directions", "get_study_user_attrs", "get_study_system_attrs",
+    "get_all_studies", "create_new_trial", "_create_new_trial", "set_trial_param", "_set_trial_param",
+    "get_trial_id_from_study_id_trial_number", "get_trial_number_from_id", "get_trial_param", "get_trial_params",
+    "get_trial_user_attrs", "get_trial_system_attrs", "set_trial_state_values", "set_trial_intermediate_value",
+    "set_trial_user_attr", "set_trial_system_attr", "get_trial", "get_all_trials", "_get_trials", "get_n_trials",
+    "get_best_trial", "_get_best_trial_id", "record_heartbeat", "_get_stale_trial_ids",
+)
+for _name in _DB_CALLS:
+    setattr(ResilientRDBStorage, _name, _retrying(_name))
+
+
+def driver_url(url: str) -> str:
+    """Pick an installed PostgreSQL driver for a URL without one (SQLAlchemy 2.1 assumes psycopg 3;
+    psycopg2 is what segsearch installs). ``postgres://`` is accepted as an alias of ``postgresql://``."""
+    import importlib.util
+
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres"):
+        return url
+    has_v3 = importlib.util.find_spec("psycopg") is not None
+    has_v2 = importlib.util.find_spec("psycopg2") is not None
+    driver = "psycopg" if has_v3 or not has_v2 else "psycopg2"
+    return f"postgresql+{driver}://{rest}"
+
+
+def engine_kwargs(url: str) -> dict[str, Any]:
+    """Pool settings: a bounded pool that pings before use; TCP keepalives and a connect timeout for PostgreSQL."""
+    if is_embedded(url):
+        return {"connect_args": {"timeout": 120}}
+    kwargs: dict[str, Any] = dict(POOL)
+    if url.startswith(("postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://")):
+        kwargs["connect_args"] = dict(_PG_CONNECT)
+    return kwargs
+
+
+def retry_seconds_from_env() -> float:
+    raw = os.environ.get(RETRY_ENV_VAR)
+    if raw is None:
+        return DEFAULT_RETRY_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise StorageError(f"{RETRY_ENV_VAR}={raw!r} is not a number of seconds") from None
+    if value < 0:
+        raise StorageError(f"{RETRY_ENV_VAR}={raw!r} must be >= 0")
+    return value
+
+
+def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | None = None, max_retry: int = 2,
+                 retry_seconds: float | None = None) -> ResilientRDBStorage:
+    """An RDBStorage with heartbeats whose stale (dead) trials are re-queued with their parameters.
+
+    A re-queued trial resumes from its checkpoint; after ``max_retry`` crashes of the same trial it is
+    recorded as failed (``fail_reason: worker_died``) and counts toward the budget.
+    """
+    remember_url(url)
+    install_log_filter()
     if is_embedded(url):
         path = Path(url.split("sqlite:///", 1)[1])
         path.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(path, timeout=60) as con:  # WAL: readers don't block the writer
             con.execute("PRAGMA journal_mode=WAL")
-        engine = {"connect_args": {"timeout": 120}}
-    else:
-        engine = {"pool_pre_ping": True, "pool_recycle": 300, "pool_size": 2, "max_overflow": 2,
-                  "pool_timeout": 60}
-    callback = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry, inherit_intermediate_values=True)
+    url = driver_url(url)
+    seconds = retry_seconds_from_env() if retry_seconds is None else retry_seconds
+    grace = grace_period or 2 * heartbeat_interval + 10
+    if grace <= heartbeat_interval:
+        raise StorageError(f"grace_period ({grace}s) must be longer than heartbeat_interval ({heartbeat_interval}s)")
+
+    def build() -> ResilientRDBStorage:
+        return ResilientRDBStorage(url, retry_seconds=seconds, engine_kwargs=engine_kwargs(url),
+                                   heartbeat_interval=heartbeat_interval, grace_period=grace,
+                                   heartbeat_stale_trial_callback=RequeueStaleTrial(max_retry))
+
     try:
-        return optuna.storages.RDBStorage(
-            url, engine_kwargs=engine, heartbeat_interval=heartbeat_interval,
-            grace_period=grace_period or 2 * heartbeat_interval + 10,
-            heartbeat_stale_trial_callback=callback,
-        )
+        return _with_retry(build, "opening the storage", min(seconds, CONNECT_RETRY_SECONDS), mask_url(url),
+                           lambda: None)
+    except StorageError:
+        raise
     except Exception as exc:  # noqa: BLE001 - message is masked and re-raised as one type
-        raise StorageError(f"cannot open storage {mask_url(url)}: {mask_url(str(exc).splitlines()[0])}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StorageError(f"cannot open storage {mask_url(url)}: {mask(first)}") from None
 
 
 class StorageError(RuntimeError):

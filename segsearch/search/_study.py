@@ -12,7 +12,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from ..config import SearchSpaceFile, describe_changes, space_fingerprint, space_hash
+from ..config import SearchSpaceFile, TrainConfig, describe_changes, space_fingerprint, space_hash
 from ._factories import build_pruner, build_sampler
 from ._space import grid_points
 
@@ -36,8 +36,10 @@ def config_json(cfg: SearchSpaceFile) -> str:
 def open_study(storage: Any, cfg: SearchSpaceFile, create: bool = True) -> optuna.Study:
     kwargs = dict(study_name=cfg.study.name, storage=storage, sampler=build_sampler(cfg.study),
                   pruner=build_pruner(cfg.study, cfg.train.epochs))
-    if not create:
-        return optuna.load_study(**kwargs)
+    if not create:  # a worker joining a study: its own random stream, or N workers would repeat each other
+        study = optuna.load_study(**kwargs)
+        study.sampler.reseed_rng()
+        return study
     study = optuna.create_study(direction=cfg.study.direction, load_if_exists=True, **kwargs)
     stored = study.user_attrs.get(HASH_ATTR)
     new_hash = space_hash(cfg)
@@ -70,8 +72,16 @@ def counts_toward_budget(t: optuna.trial.FrozenTrial) -> bool:
     return t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") not in (None, REQUEUED)
 
 
+def enqueued_chains(trials: list[optuna.trial.FrozenTrial]) -> int:
+    """How many trials users added with ``segsearch enqueue`` (each extends the budget by one)."""
+    return len({t.system_attrs.get("failed_trial", t.number) for t in trials if t.user_attrs.get("enqueued")})
+
+
 def top_up_budget(study: optuna.Study, cfg: SearchSpaceFile) -> int:
-    """Enqueue waiting trials so that done + running + waiting reaches the budget. Returns how many."""
+    """Enqueue waiting trials so that done + running + waiting reaches the budget. Returns how many.
+
+    The budget is ``study.n_trials`` plus one per ``segsearch enqueue``d trial.
+    """
     trials = study.get_trials(deepcopy=False)
     if cfg.study.sampler.name == "grid":
         return _enqueue_grid(study, cfg, trials)
@@ -79,13 +89,15 @@ def top_up_budget(study: optuna.Study, cfg: SearchSpaceFile) -> int:
         return 0
     pending = sum(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
     done = sum(counts_toward_budget(t) for t in trials)
-    missing = max(0, cfg.study.n_trials - done - pending)
+    missing = max(0, cfg.study.n_trials + enqueued_chains(trials) - done - pending)
     for _ in range(missing):
         study.enqueue_trial({}, user_attrs={"token": True})
     return missing
 
 
 def _enqueue_grid(study: optuna.Study, cfg: SearchSpaceFile, trials: list) -> int:
+    """Every grid point not yet done or queued becomes a WAITING trial: workers pop them atomically,
+    so several workers never train the same point twice (no race inside the grid sampler)."""
     seen = [t.system_attrs.get("fixed_params", t.params) for t in trials if t.state != TrialState.FAIL
             or t.user_attrs.get("fail_reason") not in (None, REQUEUED)]
     points = grid_points(cfg.search)
@@ -100,4 +112,71 @@ def _enqueue_grid(study: optuna.Study, cfg: SearchSpaceFile, trials: list) -> in
 
 
 def budget_left(study: optuna.Study) -> int:
-    return sum(t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+    return len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+
+
+def enqueue_settings(study: optuna.Study, cfg: SearchSpaceFile, settings: dict[str, Any],
+                     source: str = "cli") -> optuna.trial.FrozenTrial:
+    """Queue a user's own training settings as the next trial; it extends the budget by one.
+
+    ``settings`` are TrainConfig fields (``{"architecture": "unet", "lr": 3e-4, "loss_params": {...}}``),
+    validated against TrainConfig and, for searched keys, against the search space.
+    """
+    typed = validate_settings(cfg, settings)
+    params = settings_to_params(typed, cfg.search)
+    study.enqueue_trial(params, user_attrs={"enqueued": True, "enqueued_from": source}, skip_if_exists=False)
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    return max(waiting, key=lambda t: t.number)
+
+
+def validate_settings(cfg: SearchSpaceFile, settings: dict[str, Any]) -> dict[str, Any]:
+    """Check keys and values against TrainConfig; returns the given keys with typed values."""
+    from pydantic import ValidationError
+
+    fields = set(TrainConfig.model_fields)
+    if not settings:
+        raise ValueError("nothing to enqueue: give --set key=value (TrainConfig fields) or --from-yaml")
+    for key in settings:
+        if key not in fields:
+            raise ValueError(f"unknown training setting {key!r}; valid: {', '.join(sorted(fields))}")
+    try:
+        checked = TrainConfig.model_validate({**cfg.train.model_dump(), **settings})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        value = settings.get(str(err["loc"][0])) if err["loc"] else None
+        raise ValueError(f"{key}={value!r}: {str(err['msg']).removeprefix('Value error, ')}") from None
+    return {k: getattr(checked, k) for k in settings}
+
+
+def settings_to_params(settings: dict[str, Any], space: dict[str, Any]) -> dict[str, Any]:
+    """TrainConfig settings to Optuna fixed params: searched keys by their Optuna names (children as
+    ``loss.focal.gamma``), other keys kept as settings that the trial applies on top of the space."""
+    params: dict[str, Any] = {}
+    for key, value in settings.items():
+        spec = space.get(key)
+        parent = key.removesuffix("_params")
+        if spec is not None:
+            _check_in_space(key, value, spec)
+            params[key] = value
+        elif key.endswith("_params") and parent in space and space[parent].children:
+            choice = settings.get(parent)
+            children = space[parent].children.get(str(choice), {}) if choice is not None else {}
+            for child, v in dict(value).items():
+                if child not in children:
+                    valid = ", ".join(children) or "none"
+                    raise ValueError(f"{key}.{child}: {parent} {choice!r} is searched with conditional "
+                                     f"parameters ({valid}); give {parent}=<choice> and one of those")
+                _check_in_space(f"{key}.{child}", v, children[child])
+                params[f"{parent}.{choice}.{child}"] = v
+        else:
+            params[key] = value
+    return params
+
+
+def _check_in_space(key: str, value: Any, spec: Any) -> None:
+    if spec.type == "categorical":
+        if value not in (spec.choices or []):
+            raise ValueError(f"{key}={value!r} is not in the study's search space; choices: {spec.choices}")
+    elif not (spec.low <= value <= spec.high):
+        raise ValueError(f"{key}={value!r} is outside the study's search range [{spec.low}, {spec.high}]")
