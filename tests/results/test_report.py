@@ -1,0 +1,81 @@
+"""`segsearch report` on a real study: every file, and a table whose numbers are the stored trials'."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from typer.testing import CliRunner
+
+from segsearch.cli import app
+from segsearch.report import PLOTS, TABLE_COLUMNS, fmt_float, fmt_params
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def report(made):
+    res = CliRunner().invoke(app, ["report", made.name, "--studies-dir", str(made.studies), "--images", "3"])
+    assert res.exit_code == 0, res.output
+    return made.studies / made.name / "report"
+
+
+def _md_table(text: str, header: str) -> list[dict[str, str]]:
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(header))
+    cols = [c.strip() for c in lines[start].strip("|").split("|")]
+    rows = []
+    for ln in lines[start + 2:]:
+        if not ln.startswith("|"):
+            break
+        rows.append(dict(zip(cols, (c.strip() for c in ln.strip("|").split("|")), strict=True)))
+    return rows
+
+
+def test_report_writes_every_file(report):
+    for name in PLOTS:
+        assert (report / f"{name}.png").read_bytes()[:8] == PNG, name
+    md = (report / "report.md").read_text()
+    html = (report / "report.html").read_text()
+    for name in PLOTS:
+        assert f"]({name}.png)" in md and f'src="{name}.png"' in html
+    assert "## Notes" not in md  # every plot was really drawn (two complete trials, a pruned one)
+    assert (report / "trials.csv").is_file()
+
+
+def test_table_numbers_match_the_stored_trials(made, report):
+    trials = {t.number: t for t in made.study().get_trials()}
+    md = (report / "report.md").read_text()
+    rows = _md_table(md, "| trial |")
+    assert tuple(rows[0]) == TABLE_COLUMNS
+    assert sorted(int(r["trial"]) for r in rows) == sorted(trials)
+    best = made.study().best_trial
+    assert int(rows[0]["trial"]) == best.number  # best first
+    for r in rows:
+        t = trials[int(r["trial"])]
+        ua = t.user_attrs
+        assert (r["architecture"], r["encoder"], r["loss"]) == (t.params["architecture"], "resnet18", "ce")
+        assert r["params"] == fmt_params(ua["n_params"])
+        assert r["s/epoch"] == fmt_float(ua["seconds_per_epoch"], 2)
+        assert r["epochs"] == str(ua["epochs_run"]) and r["image size"] == "32x32"
+        assert r["val IoU"] == fmt_float(ua["val_miou"]) and r["val Dice"] == fmt_float(ua["val_mdice"])
+        assert r["state"] == t.state.name.lower()
+    with (report / "trials.csv").open() as f:
+        for row in csv.DictReader(f):
+            t = trials[int(row["number"])]
+            assert float(row["val_miou"]) == pytest.approx(t.user_attrs["val_miou"])
+            assert float(row["seconds_per_epoch"]) == pytest.approx(t.user_attrs["seconds_per_epoch"])
+            assert row["state"] == t.state.name
+
+
+def test_best_trial_per_class_scores_and_confusion(made, report):
+    best = made.study().best_trial
+    md = (report / "report.md").read_text()
+    assert f"## Best trial {best.number}" in md
+    per_class = {r["class"]: r for r in _md_table(md, "| class |")}
+    assert set(per_class) == set(best.user_attrs["per_class_iou"])
+    for name, iou in best.user_attrs["per_class_iou"].items():
+        assert per_class[name]["IoU"] == fmt_float(iou)
+        assert per_class[name]["Dice"] == fmt_float(best.user_attrs["per_class_dice"][name])
+    cm = _md_table(md, "| true \\ predicted |")
+    assert [[int(v) for k, v in r.items() if k != "true \\ predicted"] for r in cm] == best.user_attrs["confusion"]
