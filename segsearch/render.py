@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-_console = Console()
+# pipes and log files get wide lines rather than folded tables
+_console = Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def _f(v: Any, nd: int = 4) -> str:
@@ -50,11 +52,19 @@ def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
 
 
 def print_launch_summary(res: Any, studies_dir: Path) -> None:
+    """After a launch: trials by state, time, the best trial and its settings, where to look next."""
+    folder = Path(studies_dir) / res.study
     _console.rule(f"study {res.study}")
     _console.print("trials: " + ", ".join(f"{k.lower()} {v}" for k, v in sorted(res.states.items()))
                    + f" | {res.seconds / 60:.1f} min | storage {res.storage}")
     _best_block(res)
-    _console.print(f"next: segsearch status {res.study} | segsearch report {res.study} "
-                   f"(writes {Path(studies_dir) / res.study / 'report'}) | segsearch dashboard {res.study}")
+    report = folder / "report" / "report.html"
+    _console.print(f"report:    segsearch report {res.study} -> {report}"
+                   + (" (exists; re-run to refresh)" if report.is_file() else ""))
+    _console.print(f"dashboard: segsearch dashboard {res.study} -> http://127.0.0.1:8080 (no password: see README)")
+    _console.print(f"status:    segsearch status {res.study}")
+    offline = sorted((folder / "wandb").glob("offline-run-*"))
+    if offline:
+        _console.print(f"W&B:       {len(offline)} offline run(s); upload: wandb sync {folder / 'wandb'}/offline-run-*")
     if res.interrupted:
         _console.print("[yellow]interrupted: run the same launch again to continue[/yellow]")
