@@ -85,7 +85,7 @@ class ResilientRDBStorage(optuna.storages.RDBStorage):
             raise ValueError(f"retry_seconds must be >= 0, got {retry_seconds}")
         self.retry_seconds = retry_seconds
         self.last_error_at = float("-inf")
-        self.safe_url = mask_url(url)
+        self.safe_url = mask_url(url).replace("+psycopg2://", "://").replace("+psycopg://", "://")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             super().__init__(url, **kwargs)
@@ -204,7 +204,7 @@ def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | Non
         path.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(path, timeout=60) as con:  # WAL: readers don't block the writer
             con.execute("PRAGMA journal_mode=WAL")
-    url = driver_url(url)
+    shown, url = mask_url(url), driver_url(url)
     seconds = retry_seconds_from_env() if retry_seconds is None else retry_seconds
     grace = grace_period or 2 * heartbeat_interval + 10
     if grace <= heartbeat_interval:
@@ -216,13 +216,12 @@ def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | Non
                                    heartbeat_stale_trial_callback=RequeueStaleTrial(max_retry))
 
     try:
-        return _with_retry(build, "opening the storage", min(seconds, CONNECT_RETRY_SECONDS), mask_url(url),
-                           lambda: None)
+        return _with_retry(build, "opening the storage", min(seconds, CONNECT_RETRY_SECONDS), shown, lambda: None)
     except StorageError:
         raise
     except Exception as exc:  # noqa: BLE001 - message is masked and re-raised as one type
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StorageError(f"cannot open storage {mask_url(url)}: {mask(first)}") from None
+        raise StorageError(f"cannot open storage {shown}: {mask(first)}") from None
 
 
 class StorageError(RuntimeError):

@@ -8,7 +8,9 @@ recovery is quick.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,111 @@ def test_sigkilled_worker_trial_is_requeued_and_resumes_from_checkpoint(tmp_path
     assert [t.state.name for t in _counted(study)] == ["COMPLETE"]  # the budget of 1 is spent exactly once
     assert "resumed from its checkpoint at epoch" in (logs / "second.err").read_text()
     assert_no_canary(tmp_path, skip=(cfg,))
+
+
+def test_postgres_restart_mid_study_pauses_the_workers(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+    restart = os.environ.get("SEGSEARCH_TEST_PG_RESTART", "pg_ctlcluster 15 main restart").split()
+    if shutil.which(restart[0]) is None:
+        pytest.skip(f"cannot restart the server here: {restart[0]} not found (set SEGSEARCH_TEST_PG_RESTART)")
+    cfg = tiny_config(tmp_path, study={"n_trials": 3, **FAST_HEARTBEAT}, train={"epochs": 4},
+                      data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
+    studies, logs = tmp_path / "studies", tmp_path / "logs"
+    proc = start(["launch", str(cfg), "--workers", "2", "--studies-dir", str(studies), "--no-wandb"], logs,
+                 "launch", pg_db.url)
+    try:
+        wait_for(lambda: any((studies / "tiny" / "trials").glob("*/last.pt")) or proc.poll() is not None, 150,
+                 "a first checkpoint")
+        assert proc.poll() is None, tail(logs / "launch.err")
+        subprocess.run(restart, check=True, timeout=60)
+        rc = proc.wait(timeout=200)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    err = (logs / "launch.err").read_text()
+    assert rc == 0, tail(logs / "launch.err")
+    assert "unreachable" in err and "reachable again" in err, "the workers never saw the restart"
+    study = load(pg_db.url)
+    trials = study.get_trials(deepcopy=False)
+    assert all(t.state.name in FINAL for t in trials), _states(study)
+    assert [t.state.name for t in _counted(study)] == ["COMPLETE"] * 3, _states(study)
+    assert_no_canary(tmp_path, skip=(cfg,))
+
+
+def test_grid_of_six_points_with_three_workers_runs_each_point_once(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+    cfg = tiny_config(tmp_path, study={"n_trials": None, "sampler": {"name": "grid", "seed": 0}, **FAST_HEARTBEAT},
+                      train={"epochs": 1}, search={"architecture": ["unet", "fpn"], "lr": [0.001, 0.003, 0.01]})
+    logs = tmp_path / "logs"
+    rc = run(["launch", str(cfg), "--workers", "3", "--studies-dir", str(tmp_path / "studies"), "--no-wandb",
+              "--storage", pg_db.url], logs, "launch", timeout=200)
+    assert rc == 0, tail(logs / "launch.err")
+    study = load(pg_db.url)
+    trials = study.get_trials(deepcopy=False)
+    assert _states(study) == {"COMPLETE": 6}
+    points = {(t.params["architecture"], t.params["lr"]) for t in trials}
+    assert points == {(a, lr) for a in ("unet", "fpn") for lr in (0.001, 0.003, 0.01)}
+    assert_no_canary(tmp_path, skip=(cfg,))
+
+
+def test_graceful_stop_hands_the_trial_back_and_enqueue_runs_a_recipe(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+    epochs = 6
+    cfg = tiny_config(tmp_path, study={"n_trials": 1, **FAST_HEARTBEAT}, train={"epochs": epochs},
+                      data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
+    studies, logs = tmp_path / "studies", tmp_path / "logs"
+    proc = start(["launch", str(cfg), "--studies-dir", str(studies), "--no-wandb"], logs, "launch", pg_db.url)
+    try:
+        wait_for(lambda: (_trial_dir(studies) / "last.pt").exists() or proc.poll() is not None, 120, "a checkpoint")
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert rc == 130, tail(logs / "launch.err")
+    study = load(pg_db.url)
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state.name for t in trials] == ["FAIL", "WAITING"]  # nothing left RUNNING
+    assert trials[0].user_attrs["fail_reason"] == "requeued" and trials[1].system_attrs["failed_trial"] == 0
+    stopped_at = trials[0].user_attrs["epochs_run"]
+    assert 1 <= stopped_at < epochs
+
+    # enqueue: validated against TrainConfig and the study's space; errors name the value
+    args = ["enqueue", "--study", "tiny", "--studies-dir", str(studies)]
+    assert run([*args, "--set", "architecture=deeplabv3"], logs, "bad", pg_db.url) == 2
+    assert "architecture='deeplabv3' is not in the study's search space" in (logs / "bad.err").read_text()
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("train:\n  architecture: unet\n  lr: 5.0e-3\n  batch_size: 4\n")
+    assert run([*args, "--from-yaml", str(recipe), "--set", "weight_decay=0", "--set", "epochs=2"], logs, "enq", pg_db.url) == 0, \
+        tail(logs / "enq.err")
+    assert "queued trial 2" in (logs / "enq.out").read_text()
+
+    rc = run(["worker", "--study", "tiny", "--studies-dir", str(studies), "--no-wandb"], logs, "worker",
+             storage=pg_db.url, timeout=150)
+    assert rc == 0, tail(logs / "worker.err")
+    study = load(pg_db.url)
+    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    retry, mine = by_number[1], by_number[2]
+    assert retry.state.name == mine.state.name == "COMPLETE"
+    assert retry.datetime_start < mine.datetime_start  # the handed-back trial resumes first
+    assert retry.user_attrs["resumed_from_epoch"] == stopped_at
+    assert set(retry.intermediate_values) == set(range(1, epochs + 1))
+    assert mine.params == {"architecture": "unet", "lr": 0.005} and mine.user_attrs["enqueued"] is True
+    run_cfg = (studies / "tiny" / "trials" / "00002" / "config.yaml").read_text()
+    assert "batch_size: 4" in run_cfg and "weight_decay: 0.0" in run_cfg and "epochs: 2" in run_cfg
+    assert len(_counted(study)) == 2  # budget 1 + 1 enqueued
+    assert not study.get_trials(deepcopy=False, states=(optuna_state("WAITING"), optuna_state("RUNNING")))
+    assert_no_canary(tmp_path, skip=(cfg,))
+
+
+def test_unreachable_database_errors_never_show_the_password(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+    bad_db = pg_db.url.rsplit("/", 1)[0] + "/no_such_database"
+    for tag, url in (("nodb", bad_db), ("badpw", pg_db.query_url + "-wrong")):
+        rc = run(["status", "tiny", "--storage", url], tmp_path / "logs", tag, timeout=60)
+        assert rc == 2
+        err = (tmp_path / "logs" / f"{tag}.err").read_text()
+        assert "***" in err and "cannot open storage" in err, err
+    assert_no_canary(tmp_path)
+
+
+def optuna_state(name: str):  # noqa: ANN201
+    from optuna.trial import TrialState
+
+    return TrialState[name]
