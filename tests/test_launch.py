@@ -31,19 +31,17 @@ def test_launch_prunes_records_attributes_and_trial_folders(tmp_path, studies):
     # grid order: a healthy lr first, then an lr too small to learn: the median pruner stops it
     cfg = tiny_config(
         tmp_path,
-        study={"n_trials": 3, "sampler": {"name": "grid"},
-               "pruner": {"name": "median", "args": {"n_startup_trials": 1, "n_warmup_steps": 0}}},
+        study={"n_trials": 2, "sampler": {"name": "grid"},
+               "pruner": {"name": "median", "args": {"n_startup_trials": 1, "n_warmup_steps": 2}}},
         train={"epochs": 3},
-        search={"architecture": ["unet"], "lr": [3.0e-3, 1.0e-9, 2.0e-3]},
+        search={"architecture": ["unet"], "lr": [3.0e-3, 1.0e-9]},
     )
     res = api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
-    assert res.states.get("COMPLETE", 0) >= 1 and res.states.get("PRUNED", 0) >= 1, res.states
+    assert res.states == {"COMPLETE": 1, "PRUNED": 1}, res.states
     study = study_of("tiny", studies)
-    trials = study.get_trials()
-    assert len(trials) == 3 and all(t.state.is_finished() for t in trials)
-    pruned = [t for t in trials if t.state == TrialState.PRUNED]
-    assert all(t.params["lr"] == 1e-9 for t in pruned)
-    assert all(len(t.intermediate_values) < 3 for t in pruned)
+    pruned = study.get_trials(states=(TrialState.PRUNED,))[0]
+    assert pruned.params["lr"] == 1e-9
+    assert sorted(pruned.intermediate_values) == [1, 2]  # stopped at the first step the pruner may act
     best = study.best_trial
     for key in ("n_params", "seconds_per_epoch", "best_epoch", "per_class_iou", "peak_memory_mb", "seed"):
         assert key in best.user_attrs, key
