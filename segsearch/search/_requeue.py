@@ -18,6 +18,7 @@ import warnings
 from typing import Any
 
 import optuna
+from optuna.storages._heartbeat import is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,11 @@ def pop_next(study: optuna.Study) -> int | None:
     it (or whose claim committed while its connection dropped) still leaves a trial that goes stale.
     """
     storage = study._storage
+    beat = storage.record_heartbeat if is_heartbeat_enabled(storage) else (lambda _id: None)
     waiting = storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.WAITING,))
     for t in sorted(waiting, key=_priority):
         try:
-            storage.record_heartbeat(t._trial_id)
+            beat(t._trial_id)
             if storage.set_trial_state_values(t._trial_id, state=TrialState.RUNNING):
                 return t._trial_id
         except optuna.exceptions.UpdateFinishedTrialError:

@@ -73,6 +73,22 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def describe(exc: BaseException) -> str:
+    """The first line of the driver's own message (not Optuna's generic wrapper), masked."""
+    import sqlalchemy.exc as sa
+
+    e: BaseException | None = exc
+    while e is not None:
+        if isinstance(e, sa.DBAPIError) and e.orig is not None:
+            e = e.orig
+            break
+        if e.__cause__ is None and e.__context__ is None:
+            break
+        e = e.__cause__ or e.__context__
+    text = str(e or exc).strip()
+    return mask(text.splitlines()[0] if text else type(exc).__name__)
+
+
 class ResilientRDBStorage(optuna.storages.RDBStorage):
     """``RDBStorage`` whose database calls wait out connection errors (see the module docstring).
 
@@ -113,7 +129,7 @@ def _with_retry(fn: Callable[..., Any], what: str, seconds: float, where: str, o
             on_error()
             now = time.monotonic()
             deadline = deadline if deadline is not None else now + seconds
-            first = mask(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            first = describe(exc)
             if now >= deadline:
                 raise StorageError(f"lost the database {where} for more than {seconds:.0f}s "
                                    f"(during {what}): {first}") from None

@@ -99,7 +99,7 @@ def test_postgres_restart_mid_study_pauses_the_workers(tmp_path: Path, pg_db) ->
     restart = os.environ.get("SEGSEARCH_TEST_PG_RESTART", "pg_ctlcluster 15 main restart").split()
     if shutil.which(restart[0]) is None:
         pytest.skip(f"cannot restart the server here: {restart[0]} not found (set SEGSEARCH_TEST_PG_RESTART)")
-    cfg = tiny_config(tmp_path, study={"n_trials": 3, **FAST_HEARTBEAT}, train={"epochs": 4},
+    cfg = tiny_config(tmp_path, study={"n_trials": 3, **FAST_HEARTBEAT}, train={"epochs": 3},
                       data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
     studies, logs = tmp_path / "studies", tmp_path / "logs"
     proc = start(["launch", str(cfg), "--workers", "2", "--studies-dir", str(studies), "--no-wandb"], logs,

@@ -1,0 +1,42 @@
+"""``enqueue_settings``: validation against TrainConfig and the search space, budget extension, priority."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+from helpers import tiny_config
+
+from segsearch.config import load_config
+from segsearch.search import enqueue_settings, pop_next, top_up_budget
+
+
+def _study(tmp_path: Path):  # noqa: ANN202
+    cfg = load_config(tiny_config(tmp_path))
+    study = optuna.create_study(direction="maximize")
+    assert top_up_budget(study, cfg) == 3
+    return study, cfg
+
+
+def test_enqueued_recipe_runs_next_and_extends_the_budget(tmp_path: Path) -> None:
+    study, cfg = _study(tmp_path)
+    trial = enqueue_settings(study, cfg, {"architecture": "unet", "lr": "5e-3", "batch_size": 4})
+    assert trial.system_attrs["fixed_params"] == {"architecture": "unet", "lr": 0.005, "batch_size": 4}
+    assert pop_next(study) == trial._trial_id  # ahead of the budget tokens
+    assert top_up_budget(study, cfg) == 0  # 3 tokens + 1 enqueued: nothing missing
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"architecture": "deeplabv3"}, "architecture='deeplabv3' is not in the study's search space"),
+    ({"lr": 0.5}, "lr=0.5 is outside the study's search range"),
+    ({"lrr": 1}, "unknown training setting 'lrr'"),
+    ({"batch_size": 0}, "batch_size=0"),
+    ({"optimizer": "adamz"}, "adamz"),
+    ({}, "nothing to enqueue"),
+])
+def test_bad_settings_are_refused_with_the_value(tmp_path: Path, settings: dict, message: str) -> None:
+    study, cfg = _study(tmp_path)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        enqueue_settings(study, cfg, settings)
+    assert len(study.get_trials()) == 3
