@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 ModelArg = Annotated[Path, typer.Argument(help="A model folder (model.json) or ensemble folder (ensemble.json).")]
-CombineOpt = Annotated[Optional[str], typer.Option(help="Ensembles: mean (average probabilities) or vote.")]
+CombineOpt = Annotated[str | None, typer.Option(help="Ensembles: mean (average probabilities) or vote.")]
 
 
 def finalize(
     study: Annotated[str, typer.Argument(help="Study name.")],
-    storage: Annotated[Optional[str], typer.Option("--storage", envvar="SEGSEARCH_STORAGE",
+    storage: Annotated[str | None, typer.Option("--storage", envvar="SEGSEARCH_STORAGE",
                                                    help="Optuna storage URL (default: studies/<study>/study.db).")] = None,
     studies_dir: Annotated[Path, typer.Option("--studies-dir", help="Where study folders live.")] = Path("studies"),
-    trial: Annotated[Optional[int], typer.Option(help="Retrain this trial number instead of the best.")] = None,
-    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Retrain the K best distinct configurations "
+    trial: Annotated[int | None, typer.Option(help="Retrain this trial number instead of the best.")] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Retrain the K best distinct configurations "
                                                  "as an ensemble (default: final.top_k).")] = None,
-    epochs: Annotated[Optional[int], typer.Option(help="Override final.epochs.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Override final.epochs.")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint.")] = True,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: studies/<study>/final).")] = None,
-    device: Annotated[Optional[str], typer.Option(help="auto, cpu, cuda, cuda:N (overrides train.device)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: studies/<study>/final).")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N (overrides train.device)")] = None,
+    augmentation: Annotated[str | None, typer.Option(help="Override final.augmentation: none, light, full.")] = None,
     export: Annotated[bool, typer.Option("--export", help="Also export TorchScript and ONNX.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
@@ -34,7 +35,7 @@ def finalize(
 
     api.configure_logging(verbose)
     path = _guard(run, study, storage=storage, studies_dir=studies_dir, trial=trial, top_k=top_k, resume=resume,
-                  epochs=epochs, out=out, device=device)
+                  epochs=epochs, out=out, device=device, augmentation=augmentation)
     if export:
         from .export import export_model
 
@@ -64,8 +65,8 @@ def evaluate(
 
 def export(
     model: ModelArg,
-    fmt: Annotated[Optional[list[str]], typer.Option("--format", help="torchscript, onnx (repeat; default both).")] = None,
-    image: Annotated[Optional[list[Path]], typer.Option("--image", help="Images to check the export on "
+    fmt: Annotated[list[str] | None, typer.Option("--format", help="torchscript, onnx (repeat; default both).")] = None,
+    image: Annotated[list[Path] | None, typer.Option("--image", help="Images to check the export on "
                                                         "(default: the model's test split).")] = None,
 ) -> None:
     """Export to TorchScript and ONNX; each is checked against PyTorch on real images (export.json)."""
@@ -75,7 +76,7 @@ def export(
     api.configure_logging(False)
     doc = _call(export_model, model, formats=fmt or FORMATS, images=image)
     for name, rep in (doc.get("members") or {"": doc}).items():
-        for f, r in rep["formats"].items():
+        for r in rep["formats"].values():
             where = model / name / r["file"] if name else model / r["file"]
             typer.echo(f"{where}: max abs diff {r['max_abs_diff']:.2e} vs PyTorch "
                        f"(tolerance {r['tolerance']:.0e} x max(1, |logits|)) {'ok' if r['passed'] else 'FAILED'}")
@@ -85,7 +86,7 @@ def predict(
     model: ModelArg,
     inputs: Annotated[list[Path], typer.Argument(help="Images and/or folders of images.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for <stem>_mask.png and <stem>_overlay.png.")],
-    tile: Annotated[Optional[int], typer.Option(help="Window side in pixels (default: the training size).")] = None,
+    tile: Annotated[int | None, typer.Option(help="Window side in pixels (default: the training size).")] = None,
     overlap: Annotated[float, typer.Option(help="Overlap of neighbouring windows, 0 to <1.")] = 0.5,
     tta: Annotated[bool, typer.Option("--tta", help="Average over horizontal and vertical flips.")] = False,
     whole: Annotated[bool, typer.Option("--whole", help="One pass over the whole image, no windows.")] = False,

@@ -66,7 +66,7 @@ def export_model(path: str | Path, formats: Sequence[str] = FORMATS, images: Seq
     if failed:
         raise ExportMismatch(f"{path}: {', '.join(failed)} output differs from PyTorch beyond tolerance; "
                              f"see {path / 'export.json'}")
-    for fmt, r in doc["formats"].items():
+    for r in doc["formats"].values():
         log.info("exported %s: max abs diff %.2e (tolerance %.0e)", r["file"], r["max_abs_diff"], r["tolerance"])
     return doc
 

@@ -47,12 +47,13 @@ COMBINE = ("mean", "vote")
 
 def finalize(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies",
              trial: int | None = None, top_k: int | None = None, resume: bool = True, epochs: int | None = None,
-             out: str | Path | None = None, device: str | None = None, reporters: Sequence[Reporter] = (),
-             live: bool | None = None) -> Path:
+             out: str | Path | None = None, device: str | None = None, augmentation: str | None = None,
+             reporters: Sequence[Reporter] = (), live: bool | None = None) -> Path:
     """Retrain the best trial (or ``trial``, or the ``top_k`` best distinct ones) and evaluate on test.
 
-    Interrupted runs resume from ``last.pt`` in their folder unless ``resume`` is False. Returns the
-    model folder (or the ensemble folder) that ``load_model`` reads.
+    ``epochs`` and ``augmentation`` override the YAML's ``final`` section. Interrupted runs resume
+    from ``last.pt`` in their folder unless ``resume`` is False. Returns the model folder (or the
+    ensemble folder) that ``load_model`` reads.
     """
     from . import api
     from .search import stored_config
@@ -62,6 +63,8 @@ def finalize(study_name: str, storage: str | None = None, studies_dir: str | Pat
     cfg = stored_config(study)
     if device:
         cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"device": device})})
+    if augmentation:
+        cfg = cfg.model_copy(update={"final": cfg.final.model_copy(update={"augmentation": augmentation})})
     k = top_k if top_k is not None else cfg.final.top_k
     if k < 1:
         raise ValueError(f"top_k must be at least 1, got {k}")
@@ -124,7 +127,12 @@ def final_train_config(cfg: SearchSpaceFile, t: Any, epochs: int | None = None) 
 
 
 def final_data_config(cfg: SearchSpaceFile) -> DataConfig:
-    return cfg.data.model_copy(update={"augmentation": cfg.final.augmentation, "mosaic": cfg.final.mosaic})
+    """The data section with the final augmentation and mosaic (validated like the YAML)."""
+    try:
+        return DataConfig.model_validate({**cfg.data.model_dump(), "augmentation": cfg.final.augmentation,
+                                          "mosaic": cfg.final.mosaic})
+    except ValueError as exc:
+        raise ConfigError(f"final: {exc}") from None
 
 
 def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume: bool, epochs: int | None,

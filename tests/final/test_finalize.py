@@ -1,0 +1,116 @@
+"""finalize: the same train() with fixed settings, test metrics, a self-describing folder, resume, seeds."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+import segsearch
+from segsearch.final import finalize
+from segsearch.training import EpochResult, Reporter, RunSpec, StopTraining
+
+CLASSES = ["background", "field", "forest", "water", "road"]
+
+
+def test_model_folder_describes_itself(finalized: Path) -> None:
+    for name in ("model.pt", "model.json", "config.yaml", "splits.json", "metrics.json", "best.pt", "last.pt"):
+        assert (finalized / name).is_file(), name
+    meta = json.loads((finalized / "model.json").read_text())
+    assert meta["classes"] == CLASSES and list(meta["colors"]) == CLASSES
+    assert meta["encoder"] == "resnet18" and meta["architecture"] in ("unet", "fpn")
+    assert meta["trial"] in (0, 1) and meta["seed"] == 0 and meta["image_size"] == [32, 32]
+    assert len(meta["space_hash"]) >= 8 and len(meta["split_hash"]) == 16
+    assert meta["versions"]["torch"] == version("torch")
+    assert len(meta["preprocessing"]["mean"]) == 3
+    doc = yaml.safe_load((finalized / "config.yaml").read_text())
+    assert doc["data"]["augmentation"] == "full" and doc["data"]["mosaic"] == 0.5
+    assert doc["train"]["epochs"] == 2 and doc["train"]["seed"] == 0
+    splits = json.loads((finalized / "splits.json").read_text())
+    assert splits["test"] and not {d["image"] for d in splits["test"]} & {d["image"] for d in splits["train"]}
+
+
+def test_test_metrics(finalized: Path) -> None:
+    m = json.loads((finalized / "metrics.json").read_text())
+    assert m["split"] == "test" and m["n_images"] == len(json.loads((finalized / "splits.json").read_text())["test"])
+    for block in (m["micro_imagewise"], m["dataset"]):
+        assert 0 <= block["miou"] <= 1 and 0 <= block["mdice"] <= 1
+    assert m["miou"] == m["micro_imagewise"]["miou"]
+    assert list(m["per_class"]) == CLASSES
+    cm = np.array(m["confusion"]["matrix"])
+    assert cm.shape == (5, 5) and cm.sum() == m["n_images"] * 32 * 32
+    assert set(m["hierarchy"]["land"]["groups"]) == {"vegetation", "water"}
+
+
+def test_load_model_predicts_probabilities(finalized: Path) -> None:
+    model = segsearch.load_model(finalized)
+    assert model.classes == CLASSES and model.preprocessing["std"]
+    image = np.random.default_rng(0).integers(0, 255, (40, 56, 3), dtype=np.uint8)
+    probs = model.predict(image)
+    assert probs.shape == (5, 40, 56)
+    np.testing.assert_allclose(probs.sum(0), 1.0, atol=1e-4)
+    assert model.predict_mask(image).shape == (40, 56)
+
+
+class StopAfter(Reporter):
+    """Interrupts training after the given epoch, like a Ctrl-C between epochs."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def epoch_end(self, result: EpochResult, is_best: bool) -> None:
+        if result.epoch == self.epoch:
+            raise StopTraining("interrupted")
+
+
+class StartedAt(Reporter):
+    def __init__(self) -> None:
+        self.start: int | None = None
+        self.epochs: list[int] = []
+
+    def run_start(self, spec: RunSpec, n_params: int, start_epoch: int) -> None:
+        self.start = start_epoch
+
+    def epoch_end(self, result: EpochResult, is_best: bool) -> None:
+        self.epochs.append(result.epoch)
+
+
+def test_interrupted_finalize_resumes_at_the_right_epoch(study: tuple[str, Path], tmp_path: Path) -> None:
+    name, studies = study
+    out = tmp_path / "final"
+    with pytest.raises(StopTraining):
+        finalize(name, studies_dir=studies, out=out, reporters=[StopAfter(1)], live=False)
+    assert torch.load(out / "last.pt", weights_only=False)["epoch"] == 1
+    assert not (out / "model.json").exists()
+    seen = StartedAt()
+    finalize(name, studies_dir=studies, out=out, reporters=[seen], live=False)
+    assert seen.start == 1 and seen.epochs == [2]
+    assert json.loads((out / "training.json").read_text())["resumed_from"] == 1
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(ln)["epoch"] for ln in lines] == [1, 2]
+    assert (out / "model.json").is_file()
+
+
+def test_resuming_with_other_settings_is_refused(study: tuple[str, Path], ensemble: Path) -> None:
+    name, studies = study
+    with pytest.raises(ValueError, match="other settings"):
+        finalize(name, studies_dir=studies, top_k=2, epochs=3, live=False)
+    with pytest.raises(ValueError, match="already holds an ensemble"):
+        finalize(name, studies_dir=studies, top_k=1, live=False)
+
+
+def test_same_seed_gives_the_same_metrics(study: tuple[str, Path], tmp_path: Path) -> None:
+    """Seed, split, initialisation, batch order and mosaic are fixed by final.seed (augmentation 'none'
+    here: albumentations pipelines are not seeded by the training loop yet)."""
+    name, studies = study
+    runs = [finalize(name, studies_dir=studies, out=tmp_path / d, epochs=1, augmentation="none", live=False)
+            for d in ("a", "b")]
+    a, b = (json.loads((r / "metrics.json").read_text()) for r in runs)
+    assert a["miou"] == b["miou"] and a["confusion"] == b["confusion"]
+    ma, mb = (json.loads((r / "model.json").read_text()) for r in runs)
+    assert ma["split_hash"] == mb["split_hash"] and ma["seed"] == mb["seed"] == 0
