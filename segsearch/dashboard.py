@@ -43,9 +43,13 @@ def resolve(study: str | None, storage: str | None, studies_dir: str | Path = "s
 
 
 def add_missing_previews(study: Any, studies_dir: str | Path, artifacts: Path, n: int = 4) -> int:
-    """Attach ``predictions.png`` to finished trials that have a checkpoint but no artifact yet (trials run
-    without tracking). Returns how many were added."""
-    from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+    """Attach prediction previews of finished trials that have a checkpoint but no artifact (trials run
+    without tracking). Optuna cannot change a finished trial, so they go on the study, one
+    ``trial-<n>-predictions.png`` each. Returns how many were added."""
+    import shutil
+    import tempfile
+
+    from optuna.artifacts import FileSystemArtifactStore, get_all_artifact_meta, upload_artifact
     from optuna.trial import TrialState
 
     from .data import load_splits
@@ -54,24 +58,27 @@ def add_missing_previews(study: Any, studies_dir: str | Path, artifacts: Path, n
     from .visualize import checkpoint_path, predict_samples, prediction_grid
 
     dirs = run_dirs(study, Path(studies_dir))
+    on_study = {m.filename for m in get_all_artifact_meta(study)}
     todo = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
             if not any(k.startswith("artifacts:") for k in t.system_attrs)
+            and f"trial-{t.number}-predictions.png" not in on_study
             and t.number in dirs and checkpoint_path(dirs[t.number]) is not None]
     if not todo:
         return 0
-    log.info("adding prediction previews to %d trial(s)", len(todo))
+    log.info("adding prediction previews of %d trial(s) to the study", len(todo))
     cfg = stored_config(study)
     val = load_splits(cfg.data, studies_dir).val
     artifacts.mkdir(parents=True, exist_ok=True)
     store = FileSystemArtifactStore(str(artifacts))
-    for t in todo:
-        run_dir = dirs[t.number]
-        png = run_dir / "predictions.png"
-        if not png.is_file():
-            preds = predict_samples(run_dir, val, n)
-            prediction_grid(preds, cfg.data, png, title=f"trial {t.number}, epoch {t.user_attrs.get('best_epoch')}")
-        upload_artifact(artifact_store=store, file_path=str(png), study_or_trial=t, storage=study._storage,
-                        mimetype="image/png")
+    with tempfile.TemporaryDirectory() as tmp:
+        for t in todo:
+            png = dirs[t.number] / "predictions.png"
+            if not png.is_file():
+                preds = predict_samples(dirs[t.number], val, n)
+                prediction_grid(preds, cfg.data, png, title=f"trial {t.number}, epoch {t.user_attrs.get('best_epoch')}")
+            named = Path(tmp) / f"trial-{t.number}-predictions.png"
+            shutil.copyfile(png, named)
+            upload_artifact(artifact_store=store, file_path=str(named), study_or_trial=study, mimetype="image/png")
     return len(todo)
 
 

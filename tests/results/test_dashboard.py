@@ -83,3 +83,23 @@ def test_dashboard_needs_a_study_or_a_storage(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "--storage" in res.output
     res = CliRunner().invoke(app, ["dashboard", "nope", "--studies-dir", str(tmp_path)])
     assert res.exit_code == 2 and "no study 'nope'" in res.output
+
+
+def test_trials_run_without_tracking_get_previews_on_the_study(made, tmp_path):
+    import optuna
+    from optuna.artifacts import get_all_artifact_meta
+
+    from segsearch.dashboard import add_missing_previews
+
+    source = made.study()
+    bare = optuna.create_study(direction="maximize")  # same trials, but no artifacts (as with --no-wandb)
+    for k, v in source.user_attrs.items():
+        bare.set_user_attr(k, v)
+    for t in source.get_trials():
+        bare.add_trial(optuna.trial.create_trial(state=t.state, value=t.value, params=t.params,
+                                                 distributions=t.distributions, user_attrs=t.user_attrs,
+                                                 intermediate_values=t.intermediate_values))
+    assert add_missing_previews(bare, made.studies, tmp_path / "artifacts", n=1) == len(source.trials)
+    names = sorted(m.filename for m in get_all_artifact_meta(bare))
+    assert names == sorted(f"trial-{t.number}-predictions.png" for t in source.trials)
+    assert add_missing_previews(bare, made.studies, tmp_path / "artifacts") == 0
