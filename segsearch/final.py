@@ -342,7 +342,7 @@ class SegModel(torch.nn.Module):
         return logits.softmax(1) if self.mode == "multiclass" else logits.sigmoid()
 
     def predict(self, image: np.ndarray, tile: int | tuple[int, int] | None = None, overlap: float = 0.5,
-                tta: bool = False, batch_size: int = 4) -> np.ndarray:
+                tta: bool = False, batch_size: int = 8) -> np.ndarray:
         """Class probabilities (CxHxW float32) for an HxW(xC) image of any size, by sliding window."""
         from .predict import predict_probabilities
 
@@ -455,8 +455,10 @@ def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None 
     acc = _Both(data.mode, data.num_classes, data.ignore_index, tcfg.threshold, tcfg.include_background)
     imagewise, dataset = evaluate(model, loader, make_runtime(device, "off", False), acc)
     metrics = _metrics_doc(model, data, imagewise, dataset, used, acc.n_images)
-    if write:
-        (path / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    if write:  # an ensemble's file also holds the comparison with its members: keep it
+        old = path / "metrics.json"
+        kept = json.loads(old.read_text()) if isinstance(model, Ensemble) and old.is_file() else {}
+        old.write_text(json.dumps({**kept, **metrics}, indent=2))
     return metrics
 
 

@@ -77,7 +77,7 @@ def with_flips(prob_fn: ProbFn) -> ProbFn:
 
 
 def sliding_window(prob_fn: ProbFn, x: torch.Tensor, tile: tuple[int, int], overlap: float = 0.5,
-                   batch_size: int = 4, blend: str = "gaussian") -> torch.Tensor:
+                   batch_size: int = 8, blend: str = "gaussian") -> torch.Tensor:
     """Probabilities KxHxW of a 1xCxHxW image by windows of ``tile``, blended (``gaussian`` or ``mean``)."""
     if not 0 <= overlap < 1:
         raise ValueError(f"overlap must be in [0, 1), got {overlap}")
@@ -111,7 +111,7 @@ def whole_image(prob_fn: ProbFn, x: torch.Tensor, multiple: int = 32) -> torch.T
 
 
 def predict_probabilities(model: Any, image: np.ndarray, tile: int | tuple[int, int] | None = None,
-                          overlap: float = 0.5, tta: bool = False, batch_size: int = 4,
+                          overlap: float = 0.5, tta: bool = False, batch_size: int = 8,
                           whole: bool = False) -> np.ndarray:
     """Class probabilities (KxHxW float32) of a loaded model or ensemble for one image.
 

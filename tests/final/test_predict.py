@@ -65,7 +65,7 @@ def test_predict_cli_writes_masks_and_overlays(finalized: Path, big_image: np.nd
     Image.fromarray(big_image).save(src / "scene.png")
     Image.fromarray(big_image[:20, :24]).save(tmp_path / "in" / "small.jpg")  # smaller than a window
     out = tmp_path / "out"
-    res = CliRunner().invoke(app, ["predict", str(finalized), str(tmp_path / "in"), "--out", str(out), "--tta"])
+    res = CliRunner().invoke(app, ["predict", str(finalized), str(tmp_path / "in"), "--out", str(out)])
     assert res.exit_code == 0, res.output
     mask = Image.open(out / "sub" / "scene_mask.png")
     assert mask.mode == "P" and mask.size == (125, 90)
