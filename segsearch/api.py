@@ -86,12 +86,9 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
         ds = SegDataset(splits.train, cfg.data, None, [0.0], [1.0], cache=False)
         weights = loss_class_weights(class_pixel_counts(ds), cfg.data)
     env = TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights)
-    if use_wandb and cfg.wandb.enabled:
-        try:
-            from . import tracking
-        except ImportError:
-            return env
-        tracking.attach(env)
+    from . import tracking
+
+    tracking.attach(env, use_wandb)  # W&B runs when enabled; prediction previews always
     return env
 
 
