@@ -21,7 +21,7 @@ def mask_url(text: str) -> str:
     """Hide the password in ``user:pass@host`` and ``?password=`` forms (anywhere in a text)."""
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", str(text))
     text = _QUERY_PW.sub(r"\1***", text)
-    for secret in _KNOWN:
+    for secret in sorted(_KNOWN, key=len, reverse=True):  # longest first: overlapping secrets
         text = text.replace(secret, "***")
     return text
 
