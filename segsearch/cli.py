@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,7 +13,7 @@ from ._secrets import mask_url
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Find the best semantic-segmentation model for a dataset (Optuna x segmentation-models-pytorch).")
 
-StorageOpt = Annotated[Optional[str], typer.Option("--storage", envvar="SEGSEARCH_STORAGE", show_envvar=True,
+StorageOpt = Annotated[str | None, typer.Option("--storage", envvar="SEGSEARCH_STORAGE", show_envvar=True,
                                                    help="Optuna storage URL, e.g. postgresql://user@host/db. "
                                                         "Default: studies/<study>/study.db")]
 StudiesOpt = Annotated[Path, typer.Option("--studies-dir", help="Where study folders live.")]
@@ -51,11 +51,11 @@ def launch(
     config: Annotated[Path, typer.Argument(help="Search-space YAML, e.g. search_spaces/quickstart.yaml")],
     storage: StorageOpt = None,
     studies_dir: StudiesOpt = Path("studies"),
-    device: Annotated[Optional[str], typer.Option(help="auto, cpu, cuda, cuda:N (overrides train.device)")] = None,
-    n_trials: Annotated[Optional[int], typer.Option("--n-trials", help="Override study.n_trials (total budget).")] = None,
-    timeout: Annotated[Optional[float], typer.Option(help="Seconds for this launch (overrides study.timeout).")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N (overrides train.device)")] = None,
+    n_trials: Annotated[int | None, typer.Option("--n-trials", help="Override study.n_trials (total budget).")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds for this launch (overrides study.timeout).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine (CPU).")] = 1,
-    gpus: Annotated[Optional[str], typer.Option(help="'all' or indices like 0,2,3: one worker per GPU.")] = None,
+    gpus: Annotated[str | None, typer.Option(help="'all' or indices like 0,2,3: one worker per GPU.")] = None,
     no_wandb: NoWandb = False,
     verbose: Verbose = False,
 ) -> None:
@@ -80,10 +80,10 @@ def worker(
     study: Annotated[str, typer.Option("--study", help="Study name.")],
     storage: StorageOpt = None,
     studies_dir: StudiesOpt = Path("studies"),
-    device: Annotated[Optional[str], typer.Option(help="auto, cpu, cuda, cuda:N")] = None,
-    gpu: Annotated[Optional[str], typer.Option(help="GPU index for this worker (sets CUDA_VISIBLE_DEVICES).")] = None,
-    max_trials: Annotated[Optional[int], typer.Option("--max-trials", help="Stop after this many trials.")] = None,
-    timeout: Annotated[Optional[float], typer.Option(help="Stop taking trials after this many seconds.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N")] = None,
+    gpu: Annotated[str | None, typer.Option(help="GPU index for this worker (sets CUDA_VISIBLE_DEVICES).")] = None,
+    max_trials: Annotated[int | None, typer.Option("--max-trials", help="Stop after this many trials.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Stop taking trials after this many seconds.")] = None,
     no_wandb: NoWandb = False,
     verbose: Verbose = False,
 ) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-Out = Annotated[Optional[Path], typer.Option("--out", help="Output folder.")]
+Out = Annotated[Path | None, typer.Option("--out", help="Output folder.")]
 Studies = Annotated[Path, typer.Option("--studies-dir", help="Where study folders (and generated data) live.")]
 
 

@@ -20,7 +20,8 @@ class Progress(Reporter):
         self.done, self.best, self.trial, self.desc, self.epochs = 0, None, None, "", 0
         self._bar: Any = None
         if self.live:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TimeElapsedColumn(), transient=False, refresh_per_second=4)
@@ -39,8 +40,8 @@ class Progress(Reporter):
     # worker events
     def trial_start(self, number: int, summary: str, epochs: int) -> None:
         self.trial, self.desc, self.epochs = number, summary, epochs
-        if summary != "sampling":
-            self._say(f"{self.worker}trial {number}: enqueued settings {summary}")
+        if summary:
+            self._say(f"{self.worker}trial {number}: {summary}")
 
     def trial_end(self, number: int, state: str, value: float | None, reason: str | None, best: float | None) -> None:
         self.done += 1

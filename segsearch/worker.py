@@ -98,9 +98,13 @@ class Worker:
 
         try:
             with get_heartbeat_thread(trial._trial_id, self.study._storage):
-                fixed = system_attrs(trial).get("fixed_params", {})
-                summary = ", ".join(f"{k}={_fmt(v)}" for k, v in fixed.items())
-                self.progress.trial_start(trial.number, summary or "sampling", self.env.cfg.train.epochs)
+                attrs = system_attrs(trial)
+                if "failed_trial" in attrs:
+                    summary = f"retry of trial {attrs['failed_trial']}, resuming from its checkpoint"
+                else:
+                    fixed = attrs.get("fixed_params", {})
+                    summary = "enqueued " + ", ".join(f"{k}={_fmt(v)}" for k, v in fixed.items()) if fixed else ""
+                self.progress.trial_start(trial.number, summary, self.env.cfg.train.epochs)
                 outcome = run_trial(trial, self.env)
         except optuna.exceptions.UpdateFinishedTrialError:
             # Its heartbeat was late (e.g. the database was away longer than the grace period): another

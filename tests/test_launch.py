@@ -14,10 +14,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from helpers import tiny_config
 from segsearch import api
 from segsearch.config import ConfigError
 from segsearch.search import SpaceChanged, counts_toward_budget
+
+from helpers import tiny_config
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "segsearch"]

@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ._registry import (
     ARCHITECTURES,
-    LOSSES,
     OPTIMIZERS,
     PRUNERS,
     SAMPLERS,

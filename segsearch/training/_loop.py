@@ -17,7 +17,14 @@ import torch
 
 from ..components import Scheduler, build_loss, build_model, build_optimizer, preprocessing
 from ..config import DataConfig, TrainConfig
-from ..data import SegDataset, Splits, auto_num_workers, build_transform, class_pixel_counts, loss_class_weights
+from ..data import (
+    SegDataset,
+    Splits,
+    auto_num_workers,
+    build_transform,
+    class_pixel_counts,
+    loss_class_weights,
+)
 from . import _checkpoint
 from ._device import Runtime, make_runtime, peak_memory_mb
 from ._metrics import MetricAccumulator, Scores

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import tiny_doc
 from segsearch.config import ConfigError, load_config, space_hash
+
+from helpers import tiny_doc
 
 
 def write(tmp_path: Path, doc) -> Path:
