@@ -66,5 +66,10 @@ def print_launch_summary(res: Any, studies_dir: Path) -> None:
     offline = sorted((folder / "wandb").glob("offline-run-*"))
     if offline:
         _console.print(f"W&B:       {len(offline)} offline run(s); upload: wandb sync {folder / 'wandb'}/offline-run-*")
+    final = getattr(res, "final", None)
+    if final:
+        _console.print(f"final model: {final} (segsearch evaluate/export/predict {final})")
+    else:
+        _console.print(f"final:     segsearch finalize {res.study} -> {folder / 'final'}")
     if res.interrupted:
         _console.print("[yellow]interrupted: run the same launch again to continue[/yellow]")

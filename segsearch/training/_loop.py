@@ -5,6 +5,7 @@ The search, the final retrain and the benchmarks all run this same code.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import time
@@ -128,10 +129,27 @@ def build_loaders(spec: RunSpec, rt: Runtime, batch_size: int) -> tuple[Any, Any
             ds.preload()
     common = dict(num_workers=workers, pin_memory=rt.is_cuda, persistent_workers=workers > 0)
     g = torch.Generator().manual_seed(spec.train.seed)
+    seed_transforms(train_ds, spec.train.seed)  # albumentations keeps its own generators
     train_dl = DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=len(train_ds) > batch_size,
-                          generator=g, **common)
+                          generator=g, worker_init_fn=functools.partial(_seed_worker, spec.train.seed), **common)
     val_dl = DataLoader(val_ds, batch_size=batch_size, shuffle=False, **common)
     return train_dl, val_dl
+
+
+def seed_transforms(ds: Any, seed: int) -> None:
+    """Seed the augmentation pipelines of a (possibly mosaic-wrapped) dataset."""
+    base = getattr(ds, "base", ds)
+    for tf in (getattr(base, "transform", None), getattr(base, "pre", None)):
+        if tf is not None and hasattr(tf, "set_random_seed"):
+            tf.set_random_seed(seed)
+
+
+def _seed_worker(seed: int, worker_id: int) -> None:
+    from torch.utils.data import get_worker_info
+
+    info = get_worker_info()
+    if info is not None:
+        seed_transforms(info.dataset, seed + 1 + worker_id)
 
 
 def _class_weights(spec: RunSpec) -> list[float] | None:

@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from helpers_data import SHADE, data_cfg, image_from_mask, make_folder_dataset, random_mask
 
 from segsearch.data import MosaicDataset, SegDataset, build_transform, load_splits, make_train_dataset
+
+from helpers_data import SHADE, data_cfg, image_from_mask, make_folder_dataset, random_mask
 
 
 def _geometric_only(t):

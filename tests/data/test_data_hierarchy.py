@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_data import data_cfg
 
 from segsearch.data import hierarchy_levels, hierarchy_miou, level_ious, level_miou
+
+from helpers_data import data_cfg
 
 CLASSES = ["background", "head", "torso", "arm", "leg"]
 HIERARCHY = {"body": {"body": ["head", "torso", "arm", "leg"]},

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_data import corrupt, data_cfg, image_from_mask, make_folder_dataset, write_png
 
 from segsearch.data import (
     DataError,
@@ -18,6 +17,8 @@ from segsearch.data import (
     loss_class_weights,
     preflight,
 )
+
+from helpers_data import corrupt, data_cfg, image_from_mask, make_folder_dataset, write_png
 
 
 def _broken_dataset(root: Path) -> dict[str, Path]:

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from segsearch.data import DataError, Sample, SegDataset, load_splits, prepare_splits, read_image, read_label
+
 from helpers_data import (
     data_cfg,
     image_from_mask,
@@ -16,8 +19,6 @@ from helpers_data import (
     write_png,
     write_tiff,
 )
-
-from segsearch.data import DataError, Sample, SegDataset, load_splits, prepare_splits, read_image, read_label
 
 
 def _all(splits) -> list[Sample]:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_data import data_cfg, make_dated_dataset, make_presence_dataset
 
 from segsearch.data import DataError, Sample, load_splits, prepare_splits, split_samples
+
+from helpers_data import data_cfg, make_dated_dataset, make_presence_dataset
 
 
 def _samples(presence: dict[str, list[int]], per_group: int = 1) -> list[Sample]:

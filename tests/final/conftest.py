@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import tiny_config
 
 from segsearch import api
 from segsearch.final import finalize
+
+from helpers import tiny_config
 
 FINAL = {"epochs": 2, "patience": 5, "augmentation": "full", "mosaic": 0.5, "seed": 0}
 HIERARCHY = {"land": {"vegetation": ["field", "forest"], "water": ["water"]}}

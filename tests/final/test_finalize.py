@@ -105,10 +105,9 @@ def test_resuming_with_other_settings_is_refused(study: tuple[str, Path], ensemb
 
 
 def test_same_seed_gives_the_same_metrics(study: tuple[str, Path], tmp_path: Path) -> None:
-    """Seed, split, initialisation, batch order and mosaic are fixed by final.seed (augmentation 'none'
-    here: albumentations pipelines are not seeded by the training loop yet)."""
+    """Seed, split, initialisation, batch order, mosaic and the full augmentation are fixed by final.seed."""
     name, studies = study
-    runs = [finalize(name, studies_dir=studies, out=tmp_path / d, epochs=1, augmentation="none", live=False)
+    runs = [finalize(name, studies_dir=studies, out=tmp_path / d, epochs=1, augmentation="full", live=False)
             for d in ("a", "b")]
     a, b = (json.loads((r / "metrics.json").read_text()) for r in runs)
     assert a["miou"] == b["miou"] and a["confusion"] == b["confusion"]

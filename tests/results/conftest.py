@@ -7,9 +7,10 @@ from pathlib import Path
 
 import optuna
 import pytest
-from helpers import tiny_config
 
 from segsearch import api
+
+from helpers import tiny_config
 
 STUDY = "seen"
 
