@@ -1,0 +1,87 @@
+"""Shared helpers for the benchmark scripts: the demo data, tiny run specs, results files, statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+DATA = BENCH / "data"
+WORK = Path(os.environ.get("SEGSEARCH_BENCH_DIR", "/tmp/segsearch_bench"))
+PG_URL = os.environ.get("SEGSEARCH_BENCH_PG", "postgresql+psycopg2:///segsearch_bench")
+CLASSES = ["background", "field", "forest", "water", "road"]
+
+
+def data_config(n_images: int = 120, size: int = 64, augmentation: str = "none", **extra: Any):
+    from segsearch.config import DataConfig
+
+    return DataConfig(demo={"n_images": n_images, "size": size, "seed": 0}, classes=CLASSES, image_size=size,
+                      augmentation=augmentation, **extra)
+
+
+def train_config(**over: Any):
+    from segsearch.config import TrainConfig
+
+    base = dict(architecture="unet", encoder="resnet18", encoder_weights=None, epochs=1, batch_size=8,
+                num_workers=0, device="cpu", amp="off", scheduler="none", seed=0)
+    return TrainConfig(**{**base, **over})
+
+
+def splits_for(dcfg):
+    from segsearch.data import load_splits
+
+    return load_splits(dcfg, WORK / "studies")
+
+
+def median(xs: list[float]) -> float:
+    return float(statistics.median(xs))
+
+
+def pctl(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    k = min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))
+    return float(s[k])
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    return {"cpus": len(os.sched_getaffinity(0)), "cuda": torch.cuda.is_available(), "torch": torch.__version__,
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def emit(name: str, figures: dict[str, Any], summary: list[str]) -> dict[str, Any]:
+    """Print one JSON line and a readable summary; write results/<name>.json."""
+    row = {"bench": name, "date": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(), **figures}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(row, indent=2) + "\n")
+    print(json.dumps(row))
+    print(f"== {name}")
+    for line in summary:
+        print("  " + line)
+    sys.stdout.flush()
+    return row
+
+
+def fresh_database(name: str = "segsearch_bench") -> str:
+    """Drop and recreate the local PostgreSQL bench database; returns its SQLAlchemy URL."""
+    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True, capture_output=True)
+    subprocess.run(["createdb", name], check=True, capture_output=True)
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def quiet_logs() -> None:
+    import logging
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("segsearch").setLevel(logging.WARNING)
