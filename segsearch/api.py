@@ -71,9 +71,13 @@ def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
 
 
 def _needs_class_weights(cfg: SearchSpaceFile) -> bool:
-    text = cfg.model_dump_json()
-    return "wce" in text or '"auto"' in text.replace('"amp":"auto"', "").replace('"num_workers":"auto"', "") \
-        .replace('"device":"auto"', "").replace('"mode":"auto"', "")
+    """Whether any loss the space can pick asks for ``class_weights: auto`` (``wce`` does by default)."""
+    spec = cfg.search.get("loss")
+    losses = [str(c) for c in spec.choices] if spec is not None else [cfg.train.loss]
+    if any("wce" in name.split("+") for name in losses) or cfg.train.loss_params.get("class_weights") == "auto":
+        return True
+    children = spec.children.values() if spec is not None else []
+    return any("auto" in (sub["class_weights"].choices or []) for sub in children if "class_weights" in sub)
 
 
 def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool = True) -> Any:

@@ -158,3 +158,29 @@ def test_interrupted_launch_hands_back_its_trial_and_resumes_from_checkpoint(tmp
     assert sorted(retry.intermediate_values) == [1, 2, 3, 4]
     assert sum(counts_toward_budget(t) for t in trials) == 2
     assert os.path.exists(studies / "tiny" / "trials" / "00000" / "last.pt")
+
+
+def test_embedded_study_recovers_a_sigkilled_worker_from_its_checkpoint(tmp_path, studies):
+    cfg = tiny_config(tmp_path, study={"n_trials": 1, "heartbeat_interval": 1, "grace_period": 4},
+                      train={"epochs": 4}, data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
+    proc = subprocess.Popen([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--no-wandb"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = studies / "tiny" / "trials" / "00000" / "last.pt"
+    deadline = time.time() + 300
+    while time.time() < deadline and not ckpt.exists() and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None, "the launch ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert [t.state for t in study_of("tiny", studies).trials] == [TrialState.RUNNING]
+
+    out = subprocess.run([*CLI, "worker", "--study", "tiny", "--studies-dir", str(studies), "--no-wandb"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    trials = study_of("tiny", studies).trials
+    assert trials[0].state == TrialState.FAIL  # detected by its stale heartbeat
+    retry = trials[-1]
+    assert retry.state == TrialState.COMPLETE and retry.system_attrs["failed_trial"] == 0
+    assert retry.user_attrs["resumed_from_epoch"] >= 1
+    assert sorted(retry.intermediate_values)[-1] == 4
+    assert sum(counts_toward_budget(t) for t in trials) == 1
