@@ -1,0 +1,47 @@
+"""Every sampler and pruner the YAML names builds and drives a real Optuna study over a conditional space."""
+
+import math
+
+import optuna
+import pytest
+
+from segsearch.config import ParamSpec, StudyConfig
+from segsearch.search import build_pruner, build_sampler, sample
+
+SPACE = {
+    "loss": ParamSpec(type="categorical", choices=["ce", "focal"],
+                      children={"focal": {"gamma": ParamSpec(type="float", low=0.5, high=3.0)}}),
+    "lr": ParamSpec(type="float", low=1e-4, high=1e-1, log=True),
+    "batch_size": ParamSpec(type="int", low=4, high=16, step=4),
+}
+
+
+def curve(settings: dict, epoch: int) -> float:
+    """A learning curve that peaks near lr=1e-2: a stand-in for training."""
+    quality = 1.0 - abs(math.log10(settings["lr"]) + 2) / 3
+    return quality * (1 - 0.5 ** epoch)
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random", "gp", "cmaes", "qmc"])
+@pytest.mark.parametrize("pruner", ["none", "median", "percentile", "asha", "hyperband", "wilcoxon"])
+def test_sampler_and_pruner_run_a_study(sampler, pruner):
+    cfg = StudyConfig(name="t", sampler={"name": sampler, "seed": 0}, pruner={"name": pruner})
+    study = optuna.create_study(direction="maximize", sampler=build_sampler(cfg), pruner=build_pruner(cfg, epochs=4))
+    for _ in range(6):
+        trial = study.ask()
+        settings = sample(trial, SPACE)
+        state = optuna.trial.TrialState.COMPLETE
+        for epoch in range(1, 5):
+            trial.report(curve(settings, epoch), epoch)
+            if trial.should_prune():
+                state = optuna.trial.TrialState.PRUNED
+                break
+        study.tell(trial, curve(settings, epoch) if state == optuna.trial.TrialState.COMPLETE else None, state=state)
+    assert len(study.trials) == 6 and all(t.state.is_finished() for t in study.trials)
+    assert study.best_value > 0
+
+
+def test_wrong_pruner_argument_names_the_valid_ones():
+    cfg = StudyConfig(name="t", pruner={"name": "median", "args": {"n_startup": 3}})
+    with pytest.raises(ValueError, match="n_startup_trials"):
+        build_pruner(cfg, epochs=4)
