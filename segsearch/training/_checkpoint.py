@@ -1,8 +1,17 @@
-"""Atomic checkpoints: write a temp file, then rename over the old one."""
+"""Atomic checkpoints: write a temp file, then rename over the old one.
+
+``CheckpointWriter`` on a GPU takes the write off the training path: it snapshots the state to the
+CPU (a copy torch.save would make anyway) and a background thread writes it while the GPU trains
+on. On the CPU it writes in place: a copy there costs as much as the write (measured in
+bench/bench_overhead.py) and a writer thread would compete with training for the cores. A crash
+mid-write leaves the previous checkpoint intact; ``close`` waits for every queued write.
+"""
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +20,7 @@ import torch
 
 def save_atomic(obj: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
 
@@ -20,3 +29,52 @@ def load(path: Path, device: torch.device | str = "cpu") -> dict[str, Any] | Non
     if not path.is_file():
         return None
     return torch.load(path, map_location=device, weights_only=False)
+
+
+def snapshot(obj: Any) -> Any:
+    """A deep copy whose tensors live on the CPU and share nothing with the originals."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: snapshot(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(snapshot(v) for v in obj)
+    return obj
+
+
+class CheckpointWriter:
+    """Writes checkpoints in order on one background thread (at most one waiting, to bound host memory)."""
+
+    def __init__(self, background: bool = True) -> None:
+        self.background = background
+        self._queue: queue.Queue[tuple[Any, Path] | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name="segsearch-checkpoint")
+        if background:
+            self._thread.start()
+
+    def save(self, obj: Any, path: Path) -> None:
+        if not self.background:
+            save_atomic(obj, path)
+            return
+        self._raise()
+        self._queue.put((snapshot(obj), path))
+
+    def close(self) -> None:
+        """Wait until everything queued is on disk; re-raise a write error."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self._raise()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            try:
+                save_atomic(*item)
+            except BaseException as exc:  # noqa: BLE001 - surfaced on the training thread
+                self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise RuntimeError(f"writing a checkpoint failed: {err}") from err

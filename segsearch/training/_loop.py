@@ -187,34 +187,38 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
     acc_args = (spec.data.mode, n_out, spec.data.ignore_index, cfg.threshold, cfg.metric_reduction,
                 cfg.include_background)
     since_best = 0
-    for epoch in range(start + 1, cfg.epochs + 1):
-        t0 = time.perf_counter()
-        loss = _train_epoch(step_fn, train_dl, loss_fn, optimizer, scheduler, scaler, rt, reporter, epoch, cfg.grad_clip)
-        if not math.isfinite(loss):
-            raise NonFiniteLoss(f"training loss is {loss} at epoch {epoch}")
-        scores = evaluate(step_fn, val_dl, rt, MetricAccumulator(*acc_args))
-        objective = scores.miou if spec.objective == "miou" else scores.mdice
-        scheduler.step_epoch(objective)
-        lr = optimizer.param_groups[0]["lr"]
-        er = EpochResult(epoch, loss, objective, scores.miou, scores.mdice, scores.per_class_iou,
-                         scores.per_class_dice, lr, time.perf_counter() - t0, scores.confusion)
-        is_best = _improves(objective, result.best_value, spec.maximize)
-        if is_best:
-            result.best_epoch, result.best_value, since_best = epoch, objective, 0
-            if spec.keep_best:
-                _checkpoint.save_atomic({"model": model.state_dict(), "epoch": epoch}, spec.run_dir / "best.pt")
-        else:
-            since_best += 1
-        result.history.append(er)
-        result.peak_memory_mb = max(result.peak_memory_mb, peak_memory_mb(rt))
-        if spec.checkpoint:
-            _save(spec, model, optimizer, scheduler, scaler, result, epoch)
-        reporter.epoch_end(er, is_best)  # may raise StopTraining (pruned)
-        if spec.patience is not None and since_best >= spec.patience:
-            result.stopped = "early_stop"
-            break
-        if reporter.stop_requested():
-            raise StopTraining("interrupted")
+    writer = _checkpoint.CheckpointWriter(background=rt.is_cuda)  # GPU: writes off the training path
+    try:
+        for epoch in range(start + 1, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            loss = _train_epoch(step_fn, train_dl, loss_fn, optimizer, scheduler, scaler, rt, reporter, epoch, cfg.grad_clip)
+            if not math.isfinite(loss):
+                raise NonFiniteLoss(f"training loss is {loss} at epoch {epoch}")
+            scores = evaluate(step_fn, val_dl, rt, MetricAccumulator(*acc_args))
+            objective = scores.miou if spec.objective == "miou" else scores.mdice
+            scheduler.step_epoch(objective)
+            lr = optimizer.param_groups[0]["lr"]
+            er = EpochResult(epoch, loss, objective, scores.miou, scores.mdice, scores.per_class_iou,
+                             scores.per_class_dice, lr, time.perf_counter() - t0, scores.confusion)
+            is_best = _improves(objective, result.best_value, spec.maximize)
+            if is_best:
+                result.best_epoch, result.best_value, since_best = epoch, objective, 0
+                if spec.keep_best:
+                    writer.save({"model": model.state_dict(), "epoch": epoch}, spec.run_dir / "best.pt")
+            else:
+                since_best += 1
+            result.history.append(er)
+            result.peak_memory_mb = max(result.peak_memory_mb, peak_memory_mb(rt))
+            if spec.checkpoint:
+                _save(writer, spec, model, optimizer, scheduler, scaler, result, epoch)
+            reporter.epoch_end(er, is_best)  # may raise StopTraining (pruned)
+            if spec.patience is not None and since_best >= spec.patience:
+                result.stopped = "early_stop"
+                break
+            if reporter.stop_requested():
+                raise StopTraining("interrupted")
+    finally:
+        writer.close()  # every checkpoint is on disk before the trial is handed back or told
     return result
 
 
@@ -265,7 +269,7 @@ def evaluate(model, loader, rt: Runtime, acc: MetricAccumulator) -> Scores:
     return acc.compute()
 
 
-def _save(spec, model, optimizer, scheduler, scaler, result: TrainResult, epoch: int) -> None:
+def _save(writer, spec, model, optimizer, scheduler, scaler, result: TrainResult, epoch: int) -> None:
     state = {
         "epoch": epoch,
         "model": model.state_dict(),
@@ -275,7 +279,7 @@ def _save(spec, model, optimizer, scheduler, scaler, result: TrainResult, epoch:
         "result": {k: v for k, v in result.__dict__.items()},
         "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
     }
-    _checkpoint.save_atomic(state, spec.run_dir / "last.pt")
+    writer.save(state, spec.run_dir / "last.pt")
 
 
 def _maybe_resume(spec, model, optimizer, scheduler, scaler, result: TrainResult, rt: Runtime) -> int:
