@@ -213,11 +213,11 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
     rows = []
     for t in study.get_trials(deepcopy=False):
         ua = t.user_attrs
-        loss = t.params.get("loss", ua.get("loss"))
+        setting = {**ua.get("settings", {}), **t.params}.get  # searched values win over fixed ones
         rows.append({
             "number": t.number, "state": t.state.name, "value": t.value,
-            "architecture": t.params.get("architecture"), "encoder": t.params.get("encoder"), "loss": loss,
-            "lr": t.params.get("lr"), "epochs": ua.get("epochs_run", len(t.intermediate_values)),
+            "architecture": setting("architecture"), "encoder": setting("encoder"), "loss": setting("loss"),
+            "lr": setting("lr"), "epochs": ua.get("epochs_run", len(t.intermediate_values)),
             "best_epoch": ua.get("best_epoch"), "val_miou": ua.get("val_miou"), "val_mdice": ua.get("val_mdice"),
             "n_params": ua.get("n_params"), "seconds_per_epoch": ua.get("seconds_per_epoch"),
             "image_size": ua.get("image_size"), "fail_reason": ua.get("fail_reason"), "params": dict(t.params),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,18 @@ class _BCE(nn.Module):
             return loss.mean()
         keep = (target != self.ignore_index).to(loss.dtype)
         return (loss * keep).sum() / keep.sum().clamp_min(1.0)
+
+
+def _stable_focal(output: torch.Tensor, target: torch.Tensor, alpha: float | None, gamma: float) -> torch.Tensor:
+    """smp's focal loss on logits, with (1 - pt) kept above 1e-6: for gamma < 1 the derivative of
+    (1 - pt) ** gamma is infinite at pt == 1, and a confidently right pixel made the gradient NaN."""
+    target = target.to(dtype=output.dtype, device=output.device)
+    logpt = nn.functional.binary_cross_entropy_with_logits(output, target, reduction="none")
+    pt = torch.exp(-logpt)
+    loss = (1.0 - pt).clamp_min(1e-6).pow(gamma) * logpt
+    if alpha is not None:
+        loss = loss * (alpha * target + (1 - alpha) * (1 - target))
+    return loss.mean()
 
 
 def build_loss(
@@ -125,9 +138,11 @@ def _one(
         return smp.losses.JaccardLoss(mode, ignore_index=ignore_index, smooth=float(p.get("smooth", 0.0)),
                                       log_loss=bool(p.get("log_loss", False)))
     if part == "focal":
-        alpha = p.get("alpha")
-        return smp.losses.FocalLoss(mode, alpha=None if alpha is None else float(alpha),
-                                    gamma=float(p.get("gamma", 2.0)), ignore_index=ignore_index)
+        alpha = None if p.get("alpha") is None else float(p["alpha"])
+        gamma = float(p.get("gamma", 2.0))
+        loss = smp.losses.FocalLoss(mode, alpha=alpha, gamma=gamma, ignore_index=ignore_index)
+        loss.focal_loss_fn = functools.partial(_stable_focal, alpha=alpha, gamma=gamma)
+        return loss
     if part == "lovasz":
         return smp.losses.LovaszLoss(mode, per_image=bool(p.get("per_image", False)), ignore_index=ignore_index)
     if part == "tversky":

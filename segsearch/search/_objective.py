@@ -117,6 +117,11 @@ def resolve_trial_config(trial: optuna.Trial, cfg: SearchSpaceFile) -> TrainConf
     return TrainConfig.model_validate(merged)
 
 
+# the resolved settings people look for first (searched or fixed), stored with every trial
+_SHOWN = ("architecture", "encoder", "encoder_weights", "loss", "loss_params", "optimizer", "lr", "batch_size",
+          "epochs")
+
+
 def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     cfg = env.cfg
     run_dir = env.study_dir / "trials" / f"{trial_root(trial):05d}"
@@ -125,6 +130,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     except Exception as exc:  # noqa: BLE001 - a sampled combination the schema refuses
         return _fail(trial, "invalid_config", str(exc))
     trial.set_user_attr("seed", tcfg.seed)
+    trial.set_user_attr("settings", {k: getattr(tcfg, k) for k in _SHOWN})
     trial.set_user_attr("run_dir", str(run_dir))
     trial.set_user_attr("image_size", "x".join(map(str, cfg.data.size_hw)))
     _write_config(run_dir, trial, tcfg, cfg)

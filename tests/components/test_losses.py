@@ -102,3 +102,16 @@ def test_every_loss_runs_in_every_mode_and_backpropagates(name, mode):
 def test_unknown_parameter_is_named_with_valid_ones():
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['gama'\].*gamma"):
         build_loss("focal", {"gama": 2}, "binary", 1)
+
+
+@pytest.mark.parametrize("mode", ["binary", "multiclass"])
+def test_focal_with_gamma_below_one_keeps_gradients_finite_on_confident_pixels(mode):
+    # (1 - pt) ** gamma has an infinite derivative at pt == 1 when gamma < 1 (smp's version gives NaN)
+    c = 1 if mode == "binary" else 3
+    logits = torch.full((1, c, 2, 2), -50.0)
+    logits[:, 0] = 50.0
+    logits.requires_grad_(True)
+    target = torch.ones(1, 1, 2, 2, dtype=torch.long) if mode == "binary" else torch.zeros(1, 2, 2, dtype=torch.long)
+    loss = build_loss("focal", {"gamma": 0.6}, mode, c)(logits, target)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()
