@@ -148,6 +148,22 @@ def _weight_counts(cfg: DataConfig, splits: dict[str, Any], studies_dir: Path | 
     return "train", class_pixel_counts(SegDataset(train, cfg, None, [0.0], [1.0], cache=False))
 
 
+def _computed_splits(cfg: DataConfig, splits: dict[str, Any], studies_dir: Path | str) -> dict[str, Any]:
+    """The folders layout is split by segsearch: describe train/val/test as the search will see them
+    (only when the files are sound; their problems are already reported under ``all``)."""
+    if cfg.layout != "folders" or problems_of(splits["all"]):
+        return {}
+    from ._build import load_splits
+    from ._layouts import Found
+
+    try:
+        parts = load_splits(cfg, studies_dir)
+    except DataError:
+        return {}
+    named = {"train": parts.train, "val": parts.val, "test": parts.test}
+    return {name: inspect_split(Found(samples), cfg) for name, samples in named.items() if samples}
+
+
 def inspect_dataset(cfg: DataConfig, out_dir: Path | str, studies_dir: Path | str = "studies",
                     n_samples: int = 8) -> dict[str, Any]:
     """Check and describe the dataset; write ``summary.json``, ``summary.md`` and plots to ``out_dir``."""
@@ -156,6 +172,7 @@ def inspect_dataset(cfg: DataConfig, out_dir: Path | str, studies_dir: Path | st
 
     root = resolve_root(cfg, studies_dir)
     splits = {name: inspect_split(found, cfg) for name, found in discover(root, cfg).items()}
+    splits.update(_computed_splits(cfg, splits, studies_dir))
     good = {name: rep.pop("_good") for name, rep in splits.items()}
     source, counts = _weight_counts(cfg, splits, studies_dir)
     report = {

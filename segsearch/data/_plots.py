@@ -52,7 +52,8 @@ def _class_distribution(report: dict[str, Any], path: Path) -> None:
 def _image_sizes(report: dict[str, Any], path: Path) -> None:
     plt = _pyplot()
     sizes: dict[str, int] = {}
-    for rep in report["splits"].values():
+    splits = report["splits"]
+    for rep in ([splits["all"]] if "all" in splits else splits.values()):  # "all" already holds the rest
         for size, n in rep["image_sizes"].items():
             sizes[size] = sizes.get(size, 0) + n
     top = sorted(sizes.items(), key=lambda kv: -kv[1])[:20]

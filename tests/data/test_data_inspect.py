@@ -121,3 +121,17 @@ def test_inspect_proposes_the_weights_training_uses(tmp_path: Path, studies: Pat
     train = SegDataset(load_splits(cfg, studies).train, cfg, None, [0.0], [1.0], cache=False)
     assert report["class_weights_from"] == "train"
     assert report["class_weights"] == loss_class_weights(class_pixel_counts(train), cfg)
+
+
+def test_inspect_describes_the_splits_the_search_will_use(tmp_path: Path, studies: Path) -> None:
+    make_folder_dataset(tmp_path / "ds", n=20)
+    cfg = data_cfg(tmp_path / "ds")
+    report = inspect_dataset(cfg, tmp_path / "eda", studies)
+    splits = report["splits"]
+    parts = load_splits(cfg, studies)
+    assert splits["train"]["complete_pairs"] == len(parts.train)
+    assert splits["val"]["complete_pairs"] == len(parts.val)
+    assert sum(splits[s]["complete_pairs"] for s in ("train", "val", "test") if s in splits) == 20
+    total = np.sum([splits[s]["pixels"]["counts"] for s in ("train", "val", "test") if s in splits], axis=0)
+    assert total.tolist() == splits["all"]["pixels"]["counts"]
+    assert "| train |" in (tmp_path / "eda" / "summary.md").read_text()
