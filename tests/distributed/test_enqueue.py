@@ -6,10 +6,11 @@ from pathlib import Path
 
 import optuna
 import pytest
-from helpers import tiny_config
 
 from segsearch.config import load_config
 from segsearch.search import enqueue_settings, pop_next, top_up_budget
+
+from helpers import tiny_config
 
 
 def _study(tmp_path: Path):  # noqa: ANN202

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from helpers import tiny_config
 from helpers_dist import assert_no_canary, load, run, start, tail, wait_for
 
