@@ -58,15 +58,19 @@ class Worker:
                 trial = self._next_trial()
                 if trial is None:
                     if not self._others_running():
-                        break  # budget used up
-                    self._stop.wait(self.poll)
-                    continue
+                        with sweeper.lock:  # not while a dead trial is between "failed" and "re-queued"
+                            trial = self._next_trial()
+                            if trial is None and not self._others_running():
+                                break  # budget used up
+                    if trial is None:
+                        self._stop.wait(self.poll)
+                        continue
                 outcome = self._run(trial)
                 summary.outcomes[trial.number] = outcome.state.name
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
-            sweeper.stop()
+            sweeper.stop()  # waits for a sweep in progress, so a re-queue is never cut short
             restore()
         summary.interrupted = summary.interrupted or self._stop.is_set()
         return summary
@@ -167,16 +171,20 @@ class _Sweeper(threading.Thread):
         self.interval = backend.get_heartbeat_interval() or 30
         self.quiet = (getattr(backend, "grace_period", None) or 2 * self.interval) + self.interval
         self.study, self._halt = study, threading.Event()
+        self.lock = threading.Lock()  # held while a stale trial is failed and its retry queued
 
     def run(self) -> None:
         while not self._halt.wait(self.interval):
             try:
-                sweep_stale(self.study, quiet_seconds=self.quiet)
+                with self.lock:
+                    sweep_stale(self.study, quiet_seconds=self.quiet)
             except Exception:  # noqa: BLE001 - a storage hiccup must not kill the worker
                 log.debug("stale-trial sweep failed", exc_info=True)
 
     def stop(self) -> None:
         self._halt.set()
+        if self.is_alive():
+            self.join()
 
 
 def _fmt(v: object) -> str:
