@@ -184,3 +184,44 @@ def test_embedded_study_recovers_a_sigkilled_worker_from_its_checkpoint(tmp_path
     assert retry.user_attrs["resumed_from_epoch"] >= 1
     assert sorted(retry.intermediate_values)[-1] == 4
     assert sum(counts_toward_budget(t) for t in trials) == 1
+
+
+def _start_and_wait_for_an_epoch(cfg, studies, extra=()):
+    proc = subprocess.Popen([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--no-wandb", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if any(p.read_text().count("\n") >= 1 for p in studies.glob("tiny/trials/*/metrics.jsonl")):
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the launch ended before it could be interrupted"
+    return proc
+
+
+def test_second_ctrl_c_stops_at_once_and_hands_the_trial_back(tmp_path, studies):
+    cfg = tiny_config(tmp_path, study={"n_trials": 1}, train={"epochs": 50},
+                      data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
+    proc = _start_and_wait_for_an_epoch(cfg, studies)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)  # cold stop: do not finish the epoch
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    trials = study_of("tiny", studies).trials
+    assert trials[0].state == TrialState.FAIL and trials[0].user_attrs["fail_reason"] == "requeued"
+    assert len(trials[0].intermediate_values) < 50
+    assert [t.state for t in trials[1:]] == [TrialState.WAITING]  # the retry, queued to resume
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+
+
+def test_launch_with_workers_forwards_ctrl_c_and_leaves_nothing_running(tmp_path, studies):
+    cfg = tiny_config(tmp_path, study={"n_trials": 4}, train={"epochs": 50},
+                      data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
+    proc = _start_and_wait_for_an_epoch(cfg, studies, ["--workers", "2"])
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err[-2000:]
+    trials = study_of("tiny", studies).trials
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    handed_back = [t for t in trials if t.user_attrs.get("fail_reason") == "requeued"]
+    assert handed_back and all(len(t.intermediate_values) < 50 for t in handed_back)
