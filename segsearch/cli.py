@@ -8,17 +8,12 @@ from typing import Annotated
 
 import typer
 
+from ._cli_options import NoWandb, StorageOpt, StudiesOpt, Verbose
 from ._secrets import mask_url
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Find the best semantic-segmentation model for a dataset (Optuna x segmentation-models-pytorch).")
 
-StorageOpt = Annotated[str | None, typer.Option("--storage", envvar="SEGSEARCH_STORAGE", show_envvar=True,
-                                                   help="Optuna storage URL, e.g. postgresql://user@host/db. "
-                                                        "Default: studies/<study>/study.db")]
-StudiesOpt = Annotated[Path, typer.Option("--studies-dir", help="Where study folders live.")]
-NoWandb = Annotated[bool, typer.Option("--no-wandb", help="Do not log to Weights & Biases.")]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
 
 
 def _fail(msg: str, code: int = 2) -> None:

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from ._cli_options import StudiesOpt as Studies
+
 Out = Annotated[Path | None, typer.Option("--out", help="Output folder.")]
-Studies = Annotated[Path, typer.Option("--studies-dir", help="Where study folders (and generated data) live.")]
 
 
 def register(app: typer.Typer) -> None:

@@ -7,11 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ._cli_options import StorageOpt, StudiesOpt
 from ._secrets import mask_url
-
-_Storage = Annotated[str | None, typer.Option("--storage", envvar="SEGSEARCH_STORAGE", show_envvar=True,
-                                                 help="Optuna storage URL, e.g. postgresql://user@host/db. "
-                                                      "Default: studies/<study>/study.db")]
 
 
 def register(app: typer.Typer) -> None:
@@ -21,8 +18,8 @@ def register(app: typer.Typer) -> None:
 
 def enqueue(
     study: Annotated[str, typer.Option("--study", help="Study name.")],
-    storage: _Storage = None,
-    studies_dir: Annotated[Path, typer.Option("--studies-dir", help="Where study folders live.")] = Path("studies"),
+    storage: StorageOpt = None,
+    studies_dir: StudiesOpt = Path("studies"),
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="A training setting key=value (TrainConfig field; dotted for *_params: loss_params.gamma=2). "
                       "Repeatable.")] = None,

@@ -8,15 +8,16 @@ from typing import Annotated
 
 import typer
 
+from ._cli_options import StorageOpt, StudiesOpt
+
 ModelArg = Annotated[Path, typer.Argument(help="A model folder (model.json) or ensemble folder (ensemble.json).")]
 CombineOpt = Annotated[str | None, typer.Option(help="Ensembles: mean (average probabilities) or vote.")]
 
 
 def finalize(
     study: Annotated[str, typer.Argument(help="Study name.")],
-    storage: Annotated[str | None, typer.Option("--storage", envvar="SEGSEARCH_STORAGE",
-                                                   help="Optuna storage URL (default: studies/<study>/study.db).")] = None,
-    studies_dir: Annotated[Path, typer.Option("--studies-dir", help="Where study folders live.")] = Path("studies"),
+    storage: StorageOpt = None,
+    studies_dir: StudiesOpt = Path("studies"),
     trial: Annotated[int | None, typer.Option(help="Retrain this trial number instead of the best.")] = None,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Retrain the K best distinct configurations "
                                                  "as an ensemble (default: final.top_k).")] = None,

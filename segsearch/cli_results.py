@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-Storage = Annotated[str | None, typer.Option("--storage", envvar="SEGSEARCH_STORAGE", show_envvar=True,
-                                                help="Optuna storage URL. Default: studies/<study>/study.db")]
-Studies = Annotated[Path, typer.Option("--studies-dir", help="Where study folders live.")]
+from ._cli_options import StorageOpt as Storage
+from ._cli_options import StudiesOpt as Studies
 
 
 def register(app: typer.Typer) -> None:
