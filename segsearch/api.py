@@ -203,7 +203,8 @@ def summarize(study: Any, storage: str, seconds: float, interrupted: bool = Fals
     if best_value(study) is not None:
         b = study.best_trial
         res.best = {"number": b.number, "value": b.value, "params": b.params,
-                    **{k: b.user_attrs.get(k) for k in ("val_miou", "val_mdice", "best_epoch", "n_params",
+                    "metric": (study.metric_names or ["mIoU"])[0].removeprefix("val "),
+                    **{k: b.user_attrs.get(k) for k in ("val_miou", "val_mdice", "collapsed", "best_epoch", "n_params",
                                                          "seconds_per_epoch", "per_class_iou")}}
     return res
 
@@ -218,7 +219,7 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
             "number": t.number, "state": t.state.name, "value": t.value,
             "architecture": setting("architecture"), "encoder": setting("encoder"), "loss": setting("loss"),
             "lr": setting("lr"), "epochs": ua.get("epochs_run", len(t.intermediate_values)),
-            "best_epoch": ua.get("best_epoch"), "val_miou": ua.get("val_miou"), "val_mdice": ua.get("val_mdice"),
+            "best_epoch": ua.get("best_epoch"), "val_miou": ua.get("val_miou"), "val_mdice": ua.get("val_mdice"), "collapsed": bool(ua.get("collapsed")),
             "n_params": ua.get("n_params"), "seconds_per_epoch": ua.get("seconds_per_epoch"),
             "image_size": ua.get("image_size"), "fail_reason": ua.get("fail_reason"), "params": dict(t.params),
         })

@@ -138,8 +138,13 @@ def _print_metrics(path: Path) -> None:
 
 def _show(m: dict, path: Path) -> None:
     typer.echo(f"{path}: {m['split']} split, {m['n_images']} images")
-    typer.echo(f"  mIoU {m['miou']:.4f}  mDice {m['mdice']:.4f}  (micro-imagewise)")
-    typer.echo(f"  mIoU {m['dataset']['miou']:.4f}  mDice {m['dataset']['mdice']:.4f}  (dataset-wise)")
+    label = m.get("metric", "mIoU (class mean)")
+    typer.echo(f"  {label} {m['miou']:.4f}  Dice {m['mdice']:.4f}")
+    if m.get("collapsed"):
+        typer.echo("  COLLAPSED: the model predicts one class (nearly) everywhere")
+    mi = m["micro_imagewise"]
+    typer.echo(f"  mIoU {mi['miou']:.4f}  mDice {mi['mdice']:.4f}  (micro-imagewise, seed 001's figure; "
+               "absent classes count as 1.0)")
     for name, v in m["per_class"].items():
         iou = "n/a" if v["iou"] is None else f"{v['iou']:.4f}"
         dice = "n/a" if v["dice"] is None else f"{v['dice']:.4f}"

@@ -29,9 +29,17 @@ import torch
 import yaml
 
 from ._versions import versions
-from .config import ConfigError, DataConfig, SearchSpaceFile, TrainConfig, space_hash
+from .config import ConfigError, DataConfig, SearchSpaceFile, TrainConfig, metric_label, space_hash
 from .data import Sample, SegDataset, Splits, build_transform, load_splits
-from .training import MetricAccumulator, Reporter, RunSpec, evaluate, make_runtime, save_atomic, train
+from .training import (
+    MetricAccumulator,
+    Reporter,
+    RunSpec,
+    evaluate,
+    make_runtime,
+    save_atomic,
+    train,
+)
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +168,8 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
         done.write_text(json.dumps(summary, indent=2, default=str))
     _write_model_folder(run_dir, cfg, t, tcfg, data, splits)
     metrics = evaluate_model(run_dir, splits=splits)
-    log.info("final model (trial %d): test mIoU %.4f, mDice %.4f", t.number, metrics["miou"], metrics["mdice"])
+    log.info("final model (trial %d): test %s %.4f, Dice %.4f%s", t.number, metrics["metric"], metrics["miou"],
+             metrics["mdice"], " -- COLLAPSED: it predicts one class everywhere" if metrics["collapsed"] else "")
     return run_dir
 
 
@@ -416,12 +425,12 @@ def _load_single(path: Path, device: str) -> SegModel:
 
 
 class _Both:
-    """Micro-imagewise and dataset-wise (micro) metrics from one pass over the data."""
+    """The class-mean metrics (the headline) and seed 001's micro-imagewise ones from one pass."""
 
     def __init__(self, *args: Any) -> None:
         mode, n, ignore, thr, include_bg = args
         self.imagewise = MetricAccumulator(mode, n, ignore, thr, "micro-imagewise", include_bg)
-        self.dataset = MetricAccumulator(mode, n, ignore, thr, "micro", include_bg)
+        self.dataset = MetricAccumulator(mode, n, ignore, thr, "class-mean", include_bg)
         self.n_images = 0
 
     def update(self, logits: torch.Tensor, target: torch.Tensor) -> None:
@@ -435,8 +444,9 @@ class _Both:
 
 def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None = None, combine: str | None = None,
                    device: str = "cpu", write: bool = True) -> dict[str, Any]:
-    """Test-split metrics of a model or ensemble folder: mIoU and mDice (micro-imagewise and
-    dataset-wise), per class, the confusion matrix and per-level mIoU of a class hierarchy.
+    """Test-split metrics of a model or ensemble folder: mIoU and mDice as class means (binary: the
+    foreground's), seed 001's micro-imagewise figures (labelled), per class, the confusion matrix,
+    whether the model collapsed to one class, and per-level mIoU of a class hierarchy.
 
     Written to ``<folder>/metrics.json`` when ``write``. Images are resized to the training size,
     as in validation. The test split falls back to validation when it is empty (recorded).
@@ -483,10 +493,9 @@ def _metrics_doc(model: SegModel, data: DataConfig, imagewise: Any, dataset: Any
     names = list(data.classes)[-len(dataset.per_class_iou):]  # without background when it is excluded
     doc: dict[str, Any] = {
         "split": split, "n_images": n, "trial": model.meta.get("trial"),
-        "miou": imagewise.miou, "mdice": imagewise.mdice,
+        "miou": dataset.miou, "mdice": dataset.mdice, "metric": metric_label("class-mean", data.mode),
+        "collapsed": dataset.collapsed,
         "micro_imagewise": {"miou": imagewise.miou, "mdice": imagewise.mdice},
-        "dataset": {"miou": dataset.miou, "mdice": dataset.mdice},
-        "class_mean": {"miou": _nanmean(dataset.per_class_iou), "mdice": _nanmean(dataset.per_class_dice)},
         "per_class": {c: {"iou": _num(i), "dice": _num(d)}
                       for c, i, d in zip(names, dataset.per_class_iou, dataset.per_class_dice, strict=True)},
         "confusion": {"classes": list(data.classes), "matrix": dataset.confusion,
@@ -509,11 +518,6 @@ def _hierarchy(confusion: np.ndarray, data: DataConfig) -> dict[str, Any]:
         out[level] = {"miou": _num(level_miou(confusion, mapping)),
                       "groups": {g: _num(v) for g, v in zip(groups, ious, strict=False)}}
     return out
-
-
-def _nanmean(values: Sequence[float]) -> float | None:
-    kept = [v for v in values if not math.isnan(v)]
-    return float(np.mean(kept)) if kept else None
 
 
 def _num(v: float) -> float | None:

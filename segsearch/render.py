@@ -27,8 +27,10 @@ def _best_block(res: Any) -> None:
         _console.print("no completed trial yet")
         return
     _console.print(f"[bold]best trial {b['number']}[/bold]: objective {_f(b['value'])} "
-                   f"(mIoU {_f(b.get('val_miou'))}, mDice {_f(b.get('val_mdice'))}, epoch {b.get('best_epoch')}, "
+                   f"({b.get('metric', 'mIoU')} {_f(b.get('val_miou'))}, mDice {_f(b.get('val_mdice'))}, epoch {b.get('best_epoch')}, "
                    f"{_f((b.get('n_params') or 0) / 1e6, 3)}M params, {_f(b.get('seconds_per_epoch'), 3)} s/epoch)")
+    if b.get("collapsed"):
+        _console.print("  [red]collapsed[/red]: it predicts one class (nearly) everywhere; see README troubleshooting")
     for k, v in b["params"].items():
         _console.print(f"  {k} = {_f(v)}")
     if b.get("per_class_iou"):
@@ -47,7 +49,8 @@ def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
     for r in (done + rest)[:limit]:
         table.add_row(str(r["number"]), r["state"].lower(), _f(r["value"]), _f(r["architecture"]), _f(r["encoder"]),
                       _f(r["loss"]), _f(r["lr"], 3), _f(r["epochs"]), _f(r["seconds_per_epoch"], 3),
-                      f"{r['n_params'] / 1e6:.1f}M" if r["n_params"] else "-", _f(r["fail_reason"]))
+                      f"{r['n_params'] / 1e6:.1f}M" if r["n_params"] else "-",
+                      _f(r["fail_reason"] or ("collapsed" if r.get("collapsed") else None)))
     _console.print(table)
 
 

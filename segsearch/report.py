@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config import objective_label
+
 log = logging.getLogger(__name__)
 
 PLOTS = ("optimization_history", "param_importances", "parallel_coordinate", "intermediate_values",
@@ -151,6 +153,7 @@ def trials_table(rows: list[dict[str, Any]]) -> Table:
     out = []
     for r in rows:
         state = r["state"].lower() + (f" ({r['fail_reason']})" if r.get("fail_reason") else "")
+        state += " COLLAPSED (one class everywhere)" if r.get("collapsed") else ""
         out.append([str(r["number"]), _s(r["architecture"]), _s(r["encoder"]), _s(r["loss"]),
                     fmt_params(r["n_params"]), fmt_float(r["seconds_per_epoch"], 2), _s(r["epochs"]),
                     _s(r["image_size"]), fmt_float(r["val_miou"]), fmt_float(r["val_mdice"]), state])
@@ -183,7 +186,7 @@ def _confusion_names(cfg: Any, n: int) -> list[str]:
 
 def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
     keys = ["number", "state", "value", "architecture", "encoder", "loss", "lr", "n_params", "seconds_per_epoch",
-            "epochs", "best_epoch", "image_size", "val_miou", "val_mdice", "fail_reason", "params"]
+            "epochs", "best_epoch", "image_size", "val_miou", "val_mdice", "collapsed", "fail_reason", "params"]
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(keys)
@@ -197,13 +200,15 @@ def _sections(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, repor
     for r in rows:
         states[r["state"].lower()] = states.get(r["state"].lower(), 0) + 1
     head = Section("Summary", [", ".join(f"{k} {v}" for k, v in sorted(states.items())) + " trials; objective "
-                               + (f"{cfg.study.objective} ({cfg.study.direction})" if cfg else study.direction.name)])
+                               + (f"{objective_label(cfg)} ({cfg.study.direction})" if cfg else study.direction.name)])
     out = [head, Section("Trials", [trials_table(rows), "All values: trials.csv."])]
     if best is not None:
         settings = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
                              for k, v in best.params.items())
         sec = Section(f"Best trial {best.number}", [
-            f"Objective {fmt_float(best.value)} at epoch {best.user_attrs.get('best_epoch')}; {settings}.",
+            f"{objective_label(cfg) if cfg else 'Objective'} {fmt_float(best.value)}"
+            + (" (COLLAPSED: one class everywhere)" if best.user_attrs.get("collapsed") else "")
+            + f" at epoch {best.user_attrs.get('best_epoch')}; {settings}.",
             per_class_table(best)])
         if best.user_attrs.get("confusion"):
             cm = best.user_attrs["confusion"]

@@ -242,7 +242,8 @@ def class_names(classes: Sequence[str], n: int) -> list[str]:
 
 def epoch_metrics(r: EpochResult, classes: Sequence[str]) -> dict[str, Any]:
     row: dict[str, Any] = {"epoch": r.epoch, "train/loss": r.train_loss, "val/objective": r.objective,
-                           "val/miou": r.miou, "val/mdice": r.mdice, "lr": r.lr, "epoch_seconds": r.seconds}
+                           "val/miou": r.miou, "val/mdice": r.mdice, "val/collapsed": int(r.collapsed), "lr": r.lr,
+                           "epoch_seconds": r.seconds}
     for name, v in zip(class_names(classes, len(r.per_class_iou)), r.per_class_iou, strict=False):
         row[f"val/iou/{name}"] = v
     for name, v in zip(class_names(classes, len(r.per_class_dice)), r.per_class_dice, strict=False):
@@ -257,7 +258,7 @@ def outcome_summary(trial: optuna.Trial, outcome: Outcome) -> dict[str, Any]:
     if outcome.state == TrialState.FAIL:
         doc["fail_reason"] = outcome.reason
         doc["error"] = mask_url(outcome.message or "")[-1000:]
-    for key in ("best_epoch", "epochs_run", "val_miou", "val_mdice", "seconds_per_epoch", "n_params",
+    for key in ("best_epoch", "epochs_run", "val_miou", "val_mdice", "collapsed", "seconds_per_epoch", "n_params",
                 "peak_memory_mb", "seed", "image_size"):
         if ua.get(key) is not None:
             doc[key] = ua[key]

@@ -1,6 +1,7 @@
 """Search-space files: load, validate, hash. No torch import here."""
 
 from ._load import ConfigError, describe_changes, load_config, load_config_text, space_fingerprint, space_hash
+from ._registry import REDUCTIONS, metric_label, objective_label
 from ._schema import (
     DataConfig,
     FinalConfig,
@@ -13,6 +14,9 @@ from ._schema import (
 
 __all__ = [
     "ConfigError",
+    "REDUCTIONS",
+    "metric_label",
+    "objective_label",
     "describe_changes",
     "space_fingerprint",
     "DataConfig",

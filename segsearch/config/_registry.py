@@ -46,3 +46,19 @@ def parse_loss(name: str) -> list[str]:
     for p in parts:
         check_name(p, LOSSES, "loss")
     return parts
+
+
+REDUCTIONS = ("class-mean", "micro-imagewise", "micro", "macro", "macro-imagewise", "weighted")
+
+
+def metric_label(reduction: str, mode: str, name: str = "mIoU") -> str:
+    """How a figure is named where it is shown: 'mIoU (class mean)', 'IoU (foreground)', ..."""
+    if reduction == "class-mean":
+        return name.removeprefix("m") + " (foreground)" if mode == "binary" else f"{name} (class mean)"
+    return f"{name} ({reduction})"
+
+
+def objective_label(cfg) -> str:  # noqa: ANN001 - a SearchSpaceFile
+    """The study's objective as people read it, e.g. 'val mIoU (class mean)'."""
+    name = {"miou": "mIoU", "mdice": "mDice"}[cfg.study.objective]
+    return "val " + metric_label(cfg.train.metric_reduction, cfg.data.mode, name)

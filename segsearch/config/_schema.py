@@ -188,7 +188,8 @@ class TrainConfig(_Strict):
     channels_last: bool = True
     compile: bool = False
     seed: int = 0
-    metric_reduction: Literal["micro-imagewise", "micro", "macro", "macro-imagewise", "weighted"] = "micro-imagewise"
+    metric_reduction: Literal["class-mean", "micro-imagewise", "micro", "macro", "macro-imagewise", "weighted"] = (
+        "class-mean")
     include_background: bool = True
     threshold: float = Field(default=0.5, gt=0, lt=1)
     grad_clip: float | None = Field(default=None, gt=0)

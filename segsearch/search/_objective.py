@@ -86,6 +86,7 @@ class OptunaReporter(Reporter):
             t.set_user_attr("best_epoch", r.epoch)
             t.set_user_attr("val_miou", r.miou)
             t.set_user_attr("val_mdice", r.mdice)
+            t.set_user_attr("collapsed", r.collapsed)
             t.set_user_attr("per_class_iou", {n: _r(v) for n, v in zip(names, r.per_class_iou, strict=False)})
             t.set_user_attr("per_class_dice", {n: _r(v) for n, v in zip(names, r.per_class_dice, strict=False)})
             if r.confusion is not None:

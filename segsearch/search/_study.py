@@ -12,7 +12,14 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from ..config import SearchSpaceFile, TrainConfig, describe_changes, space_fingerprint, space_hash
+from ..config import (
+    SearchSpaceFile,
+    TrainConfig,
+    describe_changes,
+    objective_label,
+    space_fingerprint,
+    space_hash,
+)
 from ._factories import build_pruner, build_sampler
 from ._space import grid_points
 
@@ -41,6 +48,7 @@ def open_study(storage: Any, cfg: SearchSpaceFile, create: bool = True) -> optun
         study.sampler.reseed_rng()
         return study
     study = optuna.create_study(direction=cfg.study.direction, load_if_exists=True, **kwargs)
+    study.set_metric_names([objective_label(cfg)])  # the dashboard's axis: "val mIoU (class mean)", not "Objective 0"
     stored = study.user_attrs.get(HASH_ATTR)
     new_hash = space_hash(cfg)
     if stored is None:

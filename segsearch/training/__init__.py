@@ -1,5 +1,6 @@
 """Training and evaluation; no Optuna here. The search and the final retrain both call ``train``."""
 
+from ..config import REDUCTIONS, metric_label
 from ._checkpoint import save_atomic
 from ._device import Runtime, make_runtime, release_memory, resolve_device
 from ._loop import (
@@ -14,13 +15,14 @@ from ._loop import (
     seed_everything,
     train,
 )
-from ._metrics import MetricAccumulator, Scores
+from ._metrics import MetricAccumulator, Scores, class_mean
 from ._reporters import Fanout, MetricsFile
 
 __all__ = [
     "EpochResult",
     "Fanout",
     "MetricsFile",
+    "REDUCTIONS",
     "MetricAccumulator",
     "NonFiniteLoss",
     "Reporter",
@@ -30,8 +32,10 @@ __all__ = [
     "StopTraining",
     "TrainResult",
     "build_loaders",
+    "class_mean",
     "evaluate",
     "make_runtime",
+    "metric_label",
     "release_memory",
     "resolve_device",
     "save_atomic",

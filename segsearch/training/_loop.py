@@ -55,6 +55,7 @@ class EpochResult:
     lr: float
     seconds: float
     confusion: list[list[int]] | None = None
+    collapsed: bool = False  # one class predicted (nearly) everywhere
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             scheduler.step_epoch(objective)
             lr = optimizer.param_groups[0]["lr"]
             er = EpochResult(epoch, loss, objective, scores.miou, scores.mdice, scores.per_class_iou,
-                             scores.per_class_dice, lr, time.perf_counter() - t0, scores.confusion)
+                             scores.per_class_dice, lr, time.perf_counter() - t0, scores.confusion, scores.collapsed)
             is_best = _improves(objective, result.best_value, spec.maximize)
             if is_best:
                 result.best_epoch, result.best_value, since_best = epoch, objective, 0

@@ -61,3 +61,65 @@ def test_binary_threshold():
     s = a.compute()
     assert s.miou == pytest.approx(1 / 2)  # tp1 fp1 fn0
     assert s.confusion is None
+
+
+def test_class_mean_sums_over_the_split_then_averages_classes():
+    a = acc(reduction="class-mean")
+    a.update(logits_for(PRED[:1]), TARGET[:1])
+    a.update(logits_for(PRED[1:]), TARGET[1:])
+    s = a.compute()
+    assert s.miou == pytest.approx((0.6 + 0.6) / 2)
+    assert s.mdice == pytest.approx((0.75 + 0.75) / 2)  # 2*3 / (2*3 + 1 + 1) per class
+    assert not s.collapsed
+
+
+def test_class_absent_from_truth_and_predictions_is_left_out_not_counted_as_one():
+    a = acc(reduction="class-mean", num_classes=3)
+    a.update(logits_for(PRED, 3), TARGET)
+    s = a.compute()
+    assert s.per_class_iou[:2] == pytest.approx([0.6, 0.6]) and s.per_class_iou[2] != s.per_class_iou[2]  # NaN
+    assert s.miou == pytest.approx(0.6)
+
+
+def _imbalanced_masks(n_classes: int = 9, bg_share: float = 0.76, n: int = 6, size: int = 32) -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    masks = torch.zeros(n, size, size, dtype=torch.long)
+    fg = torch.rand(n, size, size, generator=g) > bg_share
+    masks[fg] = torch.randint(1, n_classes, (int(fg.sum()),), generator=g)
+    return masks
+
+
+def test_constant_background_predictor_scores_what_it_deserves_and_is_flagged():
+    masks = _imbalanced_masks()
+    bg = (masks == 0).float().mean().item()
+    constant = torch.zeros_like(masks)
+    s = acc(reduction="class-mean", num_classes=9)
+    s.update(logits_for(constant, 9), masks)
+    scores = s.compute()
+    assert scores.miou == pytest.approx(bg / 9, abs=1e-6)  # background IoU = its share; 8 classes at 0
+    assert scores.miou < 0.1
+    assert scores.collapsed
+    # seed 001's micro-imagewise figure pools classes: the same predictor looks good there (labelled, not default)
+    m = acc(reduction="micro-imagewise", num_classes=9)
+    m.update(logits_for(constant, 9), masks)
+    assert m.compute().miou > 0.5
+
+
+def test_binary_class_mean_is_the_foreground_iou_and_all_background_collapses():
+    target = (torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(1)) > 0.96).long()
+    a = acc(mode="binary", num_classes=1, reduction="class-mean")
+    a.update(torch.full(target.shape, -5.0), target)  # predicts background everywhere
+    s = a.compute()
+    assert s.miou == 0.0 and s.collapsed
+    b = acc(mode="binary", num_classes=1, reduction="class-mean")
+    b.update(target.float() * 10 - 5, target)  # perfect
+    s = b.compute()
+    assert s.miou == pytest.approx(1.0) and not s.collapsed
+
+
+def test_include_background_false_drops_class_zero_from_the_class_mean():
+    masks = _imbalanced_masks(n_classes=3)
+    a = acc(reduction="class-mean", num_classes=3, include_background=False)
+    a.update(logits_for(masks, 3), masks)
+    s = a.compute()
+    assert len(s.per_class_iou) == 2 and s.miou == pytest.approx(1.0)
