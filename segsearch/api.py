@@ -80,7 +80,8 @@ def _needs_class_weights(cfg: SearchSpaceFile) -> bool:
     return any("auto" in (sub["class_weights"].choices or []) for sub in children if "class_weights" in sub)
 
 
-def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool = True) -> Any:
+def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool = True,
+             deadline: float | None = None) -> Any:
     from .search import TrialEnv
 
     weights = None
@@ -89,7 +90,7 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
 
         ds = SegDataset(splits.train, cfg.data, None, [0.0], [1.0], cache=False)
         weights = loss_class_weights(class_pixel_counts(ds), cfg.data)
-    env = TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights)
+    env = TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights, deadline=deadline)
     from . import tracking
 
     tracking.attach(env, use_wandb)  # W&B runs when enabled; prediction previews always
@@ -108,16 +109,33 @@ def _apply_overrides(cfg: SearchSpaceFile, device: str | None, n_trials: int | N
 
 def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, studies_dir: str | Path = "studies",
            device: str | None = None, n_trials: int | None = None, timeout: float | None = None,
-           workers: int = 1, gpus: list[str] | None = None, use_wandb: bool = True, live: bool | None = None
-           ) -> LaunchResult:
-    """Create or resume the study of a search-space file and run workers until its budget is spent."""
-    from .search import make_storage, open_study, resolve_storage_url, top_up_budget
+           workers: int = 1, gpus: list[str] | None = None, use_wandb: bool = True, live: bool | None = None,
+           budget: str | float | None = None, started: float | None = None) -> LaunchResult:
+    """Create or resume the study of a search-space file and run workers until its budget is spent.
 
-    t0 = time.monotonic()
+    ``budget`` ('8m', '2h', or seconds) bounds the whole launch from ``started`` (default: now; the
+    CLI passes its process's start): the search, then the final model from the best trial, which
+    this launch then always builds. ``timeout`` bounds only the search. Both stop trials at an epoch
+    boundary.
+    """
+    from .search import Budget, check_budget, make_storage, open_study, resolve_storage_url, top_up_budget
+
+    started = time.time() if started is None else started
+    t0 = time.monotonic() - (time.time() - started)
     studies_dir = Path(studies_dir)
     cfg = config if isinstance(config, SearchSpaceFile) else load_config(config)
     cfg = _apply_overrides(cfg, device, n_trials, timeout)
+    try:
+        plan = Budget.parse(budget, started, cfg) if budget is not None else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     splits = preflight(cfg, studies_dir)
+    if plan is not None:
+        try:
+            check_budget(plan, cfg, len(splits.train), len(splits.val))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    deadline = _search_deadline(plan, started, cfg.study.timeout)
     url = resolve_storage_url(cfg.study.name, storage, cfg.study.storage, studies_dir)
     cfg = cfg.model_copy(update={"study": cfg.study.model_copy(update={"storage": None})})  # no password downstream
     st = make_storage(url, cfg.study.heartbeat_interval, cfg.study.grace_period, cfg.study.max_retry)
@@ -128,23 +146,35 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
         from .pool import run_pool
 
         interrupted = run_pool(cfg.study.name, url, studies_dir, workers=workers, gpus=gpus, use_wandb=use_wandb,
-                               timeout=cfg.study.timeout, device=device)
+                               timeout=None if deadline is None else max(1.0, deadline - time.time()),
+                               device=device)
     else:
-        interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, None, cfg.study.timeout, live)
+        interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, None, None, live, deadline=deadline)
     res = summarize(study, mask_url(url), time.monotonic() - t0, interrupted)
-    if cfg.final.auto and not interrupted and res.best is not None:  # the YAML asks for the final stage
+    if (cfg.final.auto or plan is not None) and not interrupted and res.best is not None:
         from .final import finalize
 
-        res.final = str(finalize(cfg.study.name, storage=url, studies_dir=studies_dir, device=device, live=live))
+        res.final = str(finalize(cfg.study.name, storage=url, studies_dir=studies_dir, device=device, live=live,
+                                 deadline=plan.end if plan is not None else None, resume=plan is None))
+        res.seconds = time.monotonic() - t0
     return res
 
 
+def _search_deadline(plan: Any, started: float, timeout: float | None) -> float | None:
+    ends = [e for e in (plan.search_end if plan is not None else None,
+                        started + timeout if timeout else None) if e is not None]
+    return min(ends) if ends else None
+
+
 def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool,
-                max_trials: int | None, timeout: float | None, live: bool | None, name: str = "") -> bool:
+                max_trials: int | None, timeout: float | None, live: bool | None, name: str = "",
+                deadline: float | None = None) -> bool:
     from .progress import Progress
     from .worker import Worker
 
-    env = make_env(cfg, splits, studies_dir, use_wandb)
+    if timeout is not None:
+        deadline = min(d for d in (deadline, time.time() + timeout) if d is not None)
+    env = make_env(cfg, splits, studies_dir, use_wandb, deadline)
     with Progress(cfg.study.n_trials, worker=name, live=live) as progress:
         base = env.extra_reporters
         env.extra_reporters = lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir), progress]

@@ -48,14 +48,19 @@ def launch(
     studies_dir: StudiesOpt = Path("studies"),
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N (overrides train.device)")] = None,
     n_trials: Annotated[int | None, typer.Option("--n-trials", help="Override study.n_trials (total budget).")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds for this launch (overrides study.timeout).")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds for the search (overrides study.timeout).")] = None,
+    budget: Annotated[str | None, typer.Option(
+        help="Wall-clock budget for the whole launch, start-up to final model: 8m, 30m, 2h, 1h30m.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine (CPU).")] = 1,
     gpus: Annotated[str | None, typer.Option(help="'all' or indices like 0,2,3: one worker per GPU.")] = None,
     no_wandb: NoWandb = False,
     verbose: Verbose = False,
 ) -> None:
-    """Create or resume the study of CONFIG and run it until its trial budget is spent."""
+    """Create or resume the study of CONFIG and run it until its trial budget is spent.
+
+    With --budget it ends within that wall-clock time, final model included."""
     from . import api
+    from .config import process_started
     from .pool import parse_gpus
 
     api.configure_logging(verbose)
@@ -64,7 +69,8 @@ def launch(
     except ValueError as exc:
         _fail(str(exc))
     res = _guard(api.launch, config, storage=storage, studies_dir=studies_dir, device=device, n_trials=n_trials,
-                 timeout=timeout, workers=workers, gpus=gpu_list, use_wandb=not no_wandb)
+                 timeout=timeout, workers=workers, gpus=gpu_list, use_wandb=not no_wandb, budget=budget,
+                 started=process_started())
     _print_summary(res, studies_dir)
     if res.interrupted:
         raise typer.Exit(130)

@@ -27,6 +27,8 @@ def finalize(
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N (overrides train.device)")] = None,
     augmentation: Annotated[str | None, typer.Option(help="Override final.augmentation: none, light, full.")] = None,
     export: Annotated[bool, typer.Option("--export", help="Also export TorchScript and ONNX.")] = False,
+    budget: Annotated[str | None, typer.Option(
+        help="Wall-clock limit, e.g. 10m: continues the trial's checkpoint when a full retrain does not fit.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     """Retrain the best trial with the final schedule and augmentation, evaluate on test, write the model folder."""
@@ -35,8 +37,9 @@ def finalize(
     from .final import finalize as run
 
     api.configure_logging(verbose)
-    path = _guard(run, study, storage=storage, studies_dir=studies_dir, trial=trial, top_k=top_k, resume=resume,
-                  epochs=epochs, out=out, device=device, augmentation=augmentation)
+    path = _guard(run, study, storage=storage, studies_dir=studies_dir, trial=trial, top_k=top_k,
+                  resume=resume and not budget,
+                  epochs=epochs, out=out, device=device, augmentation=augmentation, budget=budget)
     if export:
         from .export import export_model
 

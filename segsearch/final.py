@@ -56,13 +56,28 @@ COMBINE = ("mean", "vote")
 def finalize(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies",
              trial: int | None = None, top_k: int | None = None, resume: bool = True, epochs: int | None = None,
              out: str | Path | None = None, device: str | None = None, augmentation: str | None = None,
-             reporters: Sequence[Reporter] = (), live: bool | None = None) -> Path:
+             reporters: Sequence[Reporter] = (), live: bool | None = None, deadline: float | None = None,
+             budget: str | float | None = None) -> Path:
     """Retrain the best trial (or ``trial``, or the ``top_k`` best distinct ones) and evaluate on test.
 
     ``epochs`` and ``augmentation`` override the YAML's ``final`` section. Interrupted runs resume
     from ``last.pt`` in their folder unless ``resume`` is False. Returns the model folder (or the
     ensemble folder) that ``load_model`` reads.
+
+    ``budget`` (seconds or '20m', from now) or ``deadline`` (a ``time.time()``) bounds the stage. When
+    the time left cannot pay for a full retrain, the model continues from the trial's own best
+    checkpoint with the final augmentation for the epochs that fit, and the trial's weights are
+    kept if those epochs do not beat them on validation.
     """
+    import time
+
+    from .config import parse_duration
+
+    if budget is not None:
+        try:
+            deadline = time.time() + parse_duration(budget)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     from . import api
     from .search import stored_config
 
@@ -81,10 +96,10 @@ def finalize(study_name: str, storage: str | None = None, studies_dir: str | Pat
     _check_kind(out, ensemble=len(chosen) > 1)
     splits = load_splits(cfg.data, studies_dir)
     if len(chosen) == 1:
-        _retrain(cfg, chosen[0], splits, out, resume, epochs, reporters, live)
+        _retrain(cfg, chosen[0], splits, out, resume, epochs, reporters, live, deadline)
     else:
-        members = [_retrain(cfg, t, splits, out / f"member_{i}", resume, epochs, reporters, live)
-                   for i, t in enumerate(chosen)]
+        members = [_retrain(cfg, t, splits, out / f"member_{i}", resume, epochs, reporters, live,
+                            _share(deadline, len(chosen) - i)) for i, t in enumerate(chosen)]
         _write_ensemble(out, members, cfg)
     if cfg.final.export:
         from .export import export_model
@@ -143,25 +158,82 @@ def final_data_config(cfg: SearchSpaceFile) -> DataConfig:
         raise ConfigError(f"final: {exc}") from None
 
 
+def _share(deadline: float | None, members_left: int) -> float | None:
+    """An ensemble member's deadline: an equal share of the time left."""
+    import time
+
+    if deadline is None:
+        return None
+    now = time.time()
+    return now + (deadline - now) / members_left
+
+
+# seconds kept back for writing and evaluating the model folder; full augmentation costs a bit more per epoch
+_EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 10.0, 1.15, 0.3
+
+
+def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[TrainConfig, Path | None, str]:
+    """Retrain from scratch when the time left pays for it, else continue the trial's best checkpoint
+    for the epochs that fit (at a lower learning rate); 0 epochs: use the trial's weights as they are."""
+    import time
+
+    if deadline is None:
+        return tcfg, None, "retrain"
+    left = deadline - time.time() - _EVAL_RESERVE
+    per_epoch = float(t.user_attrs.get("seconds_per_epoch") or 0) * _FULL_AUG_COST
+    if per_epoch <= 0 or tcfg.epochs * per_epoch <= left:
+        return tcfg, None, "retrain"
+    ckpt = _trial_checkpoint(t)
+    fit = int(left // per_epoch)
+    if ckpt is None:
+        return tcfg.model_copy(update={"epochs": max(1, fit)}), None, "retrain"
+    if fit < 1:
+        return tcfg, ckpt, "trial_weights"
+    return tcfg.model_copy(update={"epochs": fit, "lr": tcfg.lr * _CONTINUE_LR}), ckpt, "continue"
+
+
+def _trial_checkpoint(t: Any) -> Path | None:
+    run_dir = t.user_attrs.get("run_dir")
+    path = Path(run_dir) / "best.pt" if run_dir else None
+    return path if path is not None and path.is_file() else None
+
+
 def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume: bool, epochs: int | None,
-             reporters: Sequence[Reporter], live: bool | None) -> Path:
+             reporters: Sequence[Reporter], live: bool | None, deadline: float | None = None) -> Path:
+    import shutil
+
     from .progress import Progress
     from .training import Fanout, MetricsFile
 
     tcfg, data = final_train_config(cfg, t, epochs), final_data_config(cfg)
+    tcfg, init, how = plan_final(t, tcfg, deadline)
     run_dir.mkdir(parents=True, exist_ok=True)
     fresh = _prepare_run_dir(run_dir, tcfg, data, resume)
     done = run_dir / "training.json"
     if done.is_file() and not fresh:
         log.info("%s: training already finished; re-evaluating", run_dir)
+    elif how == "trial_weights":
+        log.info("final: no time left to train; the model is trial %d's best checkpoint", t.number)
+        shutil.copyfile(init, run_dir / "best.pt")
+        done.write_text(json.dumps({"how": how, "from_trial": t.number, "best_value": t.value}, indent=2))
     else:
         spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=run_dir, objective=cfg.study.objective,
                        maximize=cfg.study.direction == "maximize", resume=resume and not fresh, keep_best=True,
-                       patience=cfg.final.patience)
+                       patience=cfg.final.patience, init_weights=init,
+                       deadline=None if deadline is None else deadline - _EVAL_RESERVE)
+        what = "retrain" if how == "retrain" else f"continue trial {t.number}'s checkpoint"
+        if how == "continue":
+            log.info("final: not enough time to retrain %d epochs; continuing trial %d's best checkpoint for %d "
+                     "epoch(s) with %s augmentation", final_train_config(cfg, t, epochs).epochs, t.number,
+                     tcfg.epochs, data.augmentation if isinstance(data.augmentation, str) else "custom")
         with Progress(1, worker="final ", live=live) as progress:
-            progress.trial_start(t.number, "retrain", tcfg.epochs)
+            progress.trial_start(t.number, what, tcfg.epochs)
             result = train(spec, Fanout([MetricsFile(run_dir), progress, *reporters]))
-        summary = {"best_epoch": result.best_epoch, "best_value": result.best_value,
+        kept = init is not None and not _improves_on(result.best_value, t.value, cfg.study.direction == "maximize")
+        if kept:  # the continued epochs did not beat the trial's own weights on validation
+            shutil.copyfile(init, run_dir / "best.pt")
+        summary = {"how": how, "from_trial": t.number, "kept_trial_weights": kept,
+                   "best_epoch": result.best_epoch, "best_value": result.best_value,
                    "epochs_run": result.history[-1].epoch if result.history else 0,
                    "resumed_from": result.resumed_from, "stopped": result.stopped, "n_params": result.n_params,
                    "seconds_per_epoch": result.seconds_per_epoch, "best": asdict(result.best) if result.best else None}
@@ -171,6 +243,14 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
     log.info("final model (trial %d): test %s %.4f, Dice %.4f%s", t.number, metrics["metric"], metrics["miou"],
              metrics["mdice"], " -- COLLAPSED: it predicts one class everywhere" if metrics["collapsed"] else "")
     return run_dir
+
+
+def _improves_on(value: float, reference: float | None, maximize: bool) -> bool:
+    if reference is None or math.isnan(reference):
+        return True
+    if math.isnan(value):
+        return False
+    return value > reference if maximize else value < reference
 
 
 def _prepare_run_dir(run_dir: Path, tcfg: TrainConfig, data: DataConfig, resume: bool) -> bool:

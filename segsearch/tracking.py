@@ -27,7 +27,7 @@ import optuna
 from optuna.trial import TrialState
 
 from ._secrets import mask_url
-from .config import SearchSpaceFile, TrainConfig, WandbConfig
+from .config import SearchSpaceFile, TrainConfig, WandbConfig, objective_label
 from .search import Outcome, TrialEnv
 from .training import EpochResult, Reporter, RunSpec
 
@@ -220,7 +220,8 @@ def run_config(trial: optuna.Trial, tcfg: TrainConfig | None, cfg: SearchSpaceFi
         "trial": trial.number,
         "sampled": sorted(trial.params),
         "params": dict(trial.params),
-        "study": {"name": study.name, "objective": study.objective, "direction": study.direction,
+        "study": {"name": study.name, "objective": study.objective, "objective_label": objective_label(cfg),
+                  "direction": study.direction,
                   "sampler": study.sampler.model_dump(), "pruner": study.pruner.model_dump()},
         "data": json.loads(cfg.data.model_dump_json()),
     }

@@ -80,7 +80,17 @@ class Worker:
             return True
         if self.max_trials is not None and len(summary.outcomes) >= self.max_trials:
             return True
+        if self.env.deadline is not None and time.time() + self._typical_epoch() > self.env.deadline:
+            log.info("the time budget is spent: no new trial")
+            return True
         return self.timeout is not None and time.monotonic() - started > self.timeout
+
+    def _typical_epoch(self) -> float:
+        """The median seconds per epoch of the study's trials so far (0 before any): a trial started
+        with less time left than that could not finish one epoch."""
+        secs = sorted(t.user_attrs["seconds_per_epoch"] for t in self.study.get_trials(deepcopy=False)
+                      if t.user_attrs.get("seconds_per_epoch"))
+        return secs[len(secs) // 2] if secs else 0.0
 
     def _next_trial(self) -> optuna.Trial | None:
         """A WAITING trial (atomically claimed), or a new one when the study has no trial budget."""

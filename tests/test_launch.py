@@ -225,3 +225,27 @@ def test_launch_with_workers_forwards_ctrl_c_and_leaves_nothing_running(tmp_path
     assert not [t for t in trials if t.state == TrialState.RUNNING]
     handed_back = [t for t in trials if t.user_attrs.get("fail_reason") == "requeued"]
     assert handed_back and all(len(t.intermediate_values) < 50 for t in handed_back)
+
+
+def test_budget_covers_search_and_final_model(tmp_path, studies):
+    cfg = tiny_config(tmp_path, final={"epochs": 2})
+    proc = subprocess.run([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--budget", "10m", "--no-wandb"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    final = studies / "tiny" / "final"
+    assert (final / "model.json").is_file() and (final / "metrics.json").is_file()
+    assert json.loads((final / "training.json").read_text())["how"] in ("retrain", "continue", "trial_weights")
+    assert "final model:" in proc.stdout
+    first = study_of("tiny", studies).trials[0]
+    assert first.user_attrs.get("baseline") and first.params["architecture"] == "unet"  # the recipe ran first
+
+
+@pytest.mark.parametrize(("budget", "message"), [("1s", "the minimum is"), ("soon", "is not a duration")])
+def test_unusable_budget_is_refused_before_anything_is_written(tmp_path, studies, budget, message):
+    cfg = tiny_config(tmp_path)
+    proc = subprocess.run([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--budget", budget,
+                           "--no-wandb"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert f"--budget {budget}" in proc.stderr or f"--budget '{budget}'" in proc.stderr, proc.stderr[-1000:]
+    assert message in proc.stderr
+    assert not (studies / "tiny").exists()

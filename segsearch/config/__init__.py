@@ -1,5 +1,6 @@
 """Search-space files: load, validate, hash. No torch import here."""
 
+from ._duration import parse_duration, process_started
 from ._load import ConfigError, describe_changes, load_config, load_config_text, space_fingerprint, space_hash
 from ._registry import REDUCTIONS, metric_label, objective_label
 from ._schema import (
@@ -27,6 +28,8 @@ __all__ = [
     "TrainConfig",
     "WandbConfig",
     "load_config",
+    "parse_duration",
+    "process_started",
     "load_config_text",
     "space_hash",
 ]

@@ -62,6 +62,19 @@ class StudyConfig(_Strict):
     heartbeat_interval: int = Field(default=30, ge=1)
     grace_period: int | None = Field(default=None, ge=2)
     max_retry: int = Field(default=2, ge=0, description="re-queues of a trial whose worker died")
+    baseline: Literal["recipe", "none"] | dict[str, Any] = Field(
+        default="recipe", description="the first trial of a new study: seed 001's recipe expressed in the space, "
+                                      "your own settings (a dict of train keys), or none")
+
+    @field_validator("baseline")
+    @classmethod
+    def _baseline(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            unknown = sorted(set(v) - set(TrainConfig.model_fields))
+            if unknown:
+                raise ValueError(f"study.baseline: unknown training setting(s) {unknown}; "
+                                 f"valid: {', '.join(sorted(TrainConfig.model_fields))}")
+        return v
 
 
 class DemoConfig(_Strict):
@@ -274,6 +287,8 @@ class FinalConfig(_Strict):
     combine: Literal["mean", "vote"] = Field(
         default="mean", description="ensembles: average probabilities or majority-vote labels")
     export: bool = Field(default=False, description="export TorchScript and ONNX (checked) after finalizing")
+    budget_share: float = Field(default=0.25, gt=0, lt=1,
+                                description="with launch --budget: the share of the budget kept for the final model")
 
 
 class SearchSpaceFile(_Strict):

@@ -1,5 +1,6 @@
 """The only package that imports Optuna: storage, sampling, pruning, studies, trials."""
 
+from ._budget import Budget, check_budget
 from ._factories import build_pruner, build_sampler
 from ._objective import (
     OptunaReporter,
@@ -43,7 +44,9 @@ __all__ = [
     "SpaceChanged",
     "StorageError",
     "TrialEnv",
+    "Budget",
     "best_value",
+    "check_budget",
     "build_pruner",
     "build_sampler",
     "counts_toward_budget",

@@ -21,12 +21,14 @@ def _make(cls: Any, args: dict[str, Any], where: str) -> Any:
 
 
 def build_sampler(cfg: StudyConfig) -> optuna.samplers.BaseSampler:
+    """The study's sampler. A seed is combined with the study's name, so two studies with the same
+    seed do not draw the same points; TPE lies constantly about running trials (parallel workers)."""
     s = cfg.sampler
     where = f"study.sampler ({s.name}) args"
-    seeded = {"seed": s.seed, **s.args}
+    seeded = {"seed": study_seed(s.seed, cfg.name), **s.args}
     S = optuna.samplers
     if s.name == "tpe":
-        return _make(S.TPESampler, seeded, where)
+        return _make(S.TPESampler, {"constant_liar": True, **seeded}, where)
     if s.name in ("random", "grid"):  # grid points are enqueued as waiting trials, see _study
         return _make(S.RandomSampler, seeded, where)
     if s.name == "gp":
@@ -36,6 +38,14 @@ def build_sampler(cfg: StudyConfig) -> optuna.samplers.BaseSampler:
     if s.name == "qmc":
         return _make(S.QMCSampler, seeded, where)
     raise ValueError(f"unknown sampler {s.name!r}")
+
+
+def study_seed(seed: int | None, name: str) -> int | None:
+    if seed is None:
+        return None
+    import zlib
+
+    return (seed * 1_000_003 + zlib.crc32(name.encode())) % 2**31
 
 
 def build_pruner(cfg: StudyConfig, epochs: int) -> optuna.pruners.BasePruner:

@@ -31,6 +31,7 @@ class TrialEnv:
     splits: Splits
     studies_dir: Path
     class_weights: list[float] | None = None
+    deadline: float | None = None  # time.time() by which trials must stop (launch --budget / --timeout)
     extra_reporters: Callable[[optuna.Trial, TrainConfig, Path], Sequence[Reporter]] = lambda *a: ()
     stop_requested: Callable[[], bool] = lambda: False
     on_outcome: list[Callable[[optuna.Trial, Outcome], None]] = field(default_factory=list)
@@ -137,7 +138,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     _write_config(run_dir, trial, tcfg, cfg)
     spec = RunSpec(train=tcfg, data=cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
                    maximize=cfg.study.direction == "maximize", class_weights=env.class_weights,
-                   keep_best=True)  # best.pt: prediction previews (W&B, dashboard, report)
+                   keep_best=True, deadline=env.deadline)  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
                  OptunaReporter(trial, cfg.data.classes, env.stop_requested)]
     outcome = _decide(trial, spec, Fanout(reporters), tcfg)
@@ -178,6 +179,8 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
     finally:
         release_memory()
     trial.set_user_attr("peak_memory_mb", round(result.peak_memory_mb, 1))
+    if result.stopped == "budget":  # the launch's time ran out: the epochs it ran stand as its result
+        trial.set_user_attr("stopped", "budget")
     if result.best is None:
         return _fail(trial, "error", "no epoch finished")
     return Outcome(TrialState.COMPLETE, value=result.best_value)

@@ -7,6 +7,7 @@ workers on one storage run exactly ``n_trials`` trials between them.
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import optuna
@@ -48,7 +49,11 @@ def open_study(storage: Any, cfg: SearchSpaceFile, create: bool = True) -> optun
         study.sampler.reseed_rng()
         return study
     study = optuna.create_study(direction=cfg.study.direction, load_if_exists=True, **kwargs)
-    study.set_metric_names([objective_label(cfg)])  # the dashboard's axis: "val mIoU (class mean)", not "Objective 0"
+    if study.get_trials(deepcopy=False):  # a resumed launch must not replay the draws of the first
+        study.sampler.reseed_rng()
+    with warnings.catch_warnings():  # the dashboard's axis: "val mIoU (class mean)", not "Objective 0"
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names([objective_label(cfg)])
     stored = study.user_attrs.get(HASH_ATTR)
     new_hash = space_hash(cfg)
     if stored is None:
@@ -94,13 +99,25 @@ def top_up_budget(study: optuna.Study, cfg: SearchSpaceFile) -> int:
     if cfg.study.sampler.name == "grid":
         return _enqueue_grid(study, cfg, trials)
     if cfg.study.n_trials is None:
-        return 0
+        return int(not trials and _enqueue_baseline(study, cfg))
     pending = sum(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
     done = sum(counts_toward_budget(t) for t in trials)
     missing = max(0, cfg.study.n_trials + enqueued_chains(trials) - done - pending)
-    for _ in range(missing):
+    baseline = int(bool(not trials and missing and _enqueue_baseline(study, cfg)))
+    for _ in range(missing - baseline):
         study.enqueue_trial({}, user_attrs={"token": True})
     return missing
+
+
+def _enqueue_baseline(study: optuna.Study, cfg: SearchSpaceFile) -> bool:
+    """A new study's first trial: the recipe (or the YAML's baseline) expressed in the space."""
+    from ._baseline import baseline_params
+
+    params = baseline_params(cfg)
+    if params is None:
+        return False
+    study.enqueue_trial(params, user_attrs={"baseline": True}, skip_if_exists=False)
+    return True
 
 
 def _enqueue_grid(study: optuna.Study, cfg: SearchSpaceFile, trials: list) -> int:

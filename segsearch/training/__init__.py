@@ -3,6 +3,7 @@
 from ..config import REDUCTIONS, metric_label
 from ._checkpoint import save_atomic
 from ._device import Runtime, make_runtime, release_memory, resolve_device
+from ._estimate import epoch_seconds
 from ._loop import (
     EpochResult,
     NonFiniteLoss,
@@ -33,6 +34,7 @@ __all__ = [
     "TrainResult",
     "build_loaders",
     "class_mean",
+    "epoch_seconds",
     "evaluate",
     "make_runtime",
     "metric_label",

@@ -5,6 +5,7 @@ The search, the final retrain and the benchmarks all run this same code.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import random
@@ -73,6 +74,8 @@ class RunSpec:
     patience: int | None = None  # final retrain: early stopping
     checkpoint: bool = True
     class_weights: list[float] | None = None  # precomputed for class_weights: auto
+    deadline: float | None = None  # time.time() by which training must end: stop at the epoch boundary before it
+    init_weights: Path | None = None  # start from these model weights (the final stage continuing a trial)
 
 
 @dataclass
@@ -184,6 +187,8 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
 
     result = TrainResult(n_params=sum(p.numel() for p in model.parameters()))
     start = _maybe_resume(spec, model, optimizer, scheduler, scaler, result, rt)
+    if start == 0 and spec.init_weights is not None:
+        model.load_state_dict(_checkpoint.load(spec.init_weights, rt.device)["model"])
     reporter.run_start(spec, result.n_params, start)
     acc_args = (spec.data.mode, n_out, spec.data.ignore_index, cfg.threshold, cfg.metric_reduction,
                 cfg.include_background)
@@ -199,8 +204,6 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             objective = scores.miou if spec.objective == "miou" else scores.mdice
             scheduler.step_epoch(objective)
             lr = optimizer.param_groups[0]["lr"]
-            er = EpochResult(epoch, loss, objective, scores.miou, scores.mdice, scores.per_class_iou,
-                             scores.per_class_dice, lr, time.perf_counter() - t0, scores.confusion, scores.collapsed)
             is_best = _improves(objective, result.best_value, spec.maximize)
             if is_best:
                 result.best_epoch, result.best_value, since_best = epoch, objective, 0
@@ -208,19 +211,34 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
                     writer.save({"model": model.state_dict(), "epoch": epoch}, spec.run_dir / "best.pt")
             else:
                 since_best += 1
-            result.history.append(er)
             result.peak_memory_mb = max(result.peak_memory_mb, peak_memory_mb(rt))
+            er = EpochResult(epoch, loss, objective, scores.miou, scores.mdice, scores.per_class_iou,
+                             scores.per_class_dice, lr, time.perf_counter() - t0, scores.confusion, scores.collapsed)
+            result.history.append(er)
             if spec.checkpoint:
                 _save(writer, spec, model, optimizer, scheduler, scaler, result, epoch)
+                er = dataclasses.replace(er, seconds=time.perf_counter() - t0)  # what the epoch cost, checkpoint included
+                result.history[-1] = er
             reporter.epoch_end(er, is_best)  # may raise StopTraining (pruned)
             if spec.patience is not None and since_best >= spec.patience:
                 result.stopped = "early_stop"
                 break
             if reporter.stop_requested():
                 raise StopTraining("interrupted")
+            if epoch < cfg.epochs and _out_of_time(spec.deadline, result.history):
+                result.stopped = "budget"
+                break
     finally:
         writer.close()  # every checkpoint is on disk before the trial is handed back or told
     return result
+
+
+def _out_of_time(deadline: float | None, history: list[EpochResult]) -> bool:
+    """Whether another epoch, as long as this run's epochs so far, would end after the deadline."""
+    if deadline is None or not history:
+        return False
+    per_epoch = sum(h.seconds for h in history) / len(history)
+    return time.time() + per_epoch > deadline
 
 
 def _improves(value: float, best: float, maximize: bool) -> bool:

@@ -95,3 +95,18 @@ def test_shipped_spaces_are_valid():
         cfg = load_config(f)
         assert cfg.train.encoder_weights is None  # runs offline as shipped
         assert cfg.search
+
+
+@pytest.mark.parametrize("text,seconds", [("90s", 90), ("8m", 480), ("1h30m", 5400), ("2.5h", 9000), ("45", 45)])
+def test_durations_as_people_write_them(text, seconds):
+    from segsearch.config import parse_duration
+
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["8 minutes", "m8", "", "-5m", "0s", "8x"])
+def test_bad_durations_name_the_value_and_the_forms(text):
+    from segsearch.config import parse_duration
+
+    with pytest.raises(ValueError, match="--budget"):
+        parse_duration(text)

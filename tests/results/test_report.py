@@ -59,7 +59,7 @@ def test_table_numbers_match_the_stored_trials(made, report):
         assert r["s/epoch"] == fmt_float(ua["seconds_per_epoch"], 2)
         assert r["epochs"] == str(ua["epochs_run"]) and r["image size"] == "32x32"
         assert r["val IoU"] == fmt_float(ua["val_miou"]) and r["val Dice"] == fmt_float(ua["val_mdice"])
-        assert r["state"] == t.state.name.lower()
+        assert r["state"] == t.state.name.lower() + (" COLLAPSED (one class everywhere)" if ua.get("collapsed") else "")
     with (report / "trials.csv").open() as f:
         for row in csv.DictReader(f):
             t = trials[int(row["number"])]

@@ -1,0 +1,71 @@
+"""A launch's wall-clock budget: from the process's start to the final model.
+
+The search gets ``1 - final.budget_share`` of it, the final model the rest. Trials stop at the
+epoch boundary before the search's share runs out; no trial starts that could not finish an epoch.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from ..config import SearchSpaceFile, TrainConfig, parse_duration
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Budget:
+    started: float  # time.time() when the launch (the process) started
+    seconds: float
+    final_share: float
+
+    @classmethod
+    def parse(cls, text: str | float, started: float, cfg: SearchSpaceFile) -> Budget:
+        return cls(started, parse_duration(text), cfg.final.budget_share)
+
+    @property
+    def end(self) -> float:
+        return self.started + self.seconds
+
+    @property
+    def search_end(self) -> float:
+        return self.end - self.seconds * self.final_share
+
+    def left(self) -> float:
+        return self.end - time.time()
+
+
+def baseline_train_config(cfg: SearchSpaceFile) -> TrainConfig:
+    from ._baseline import baseline_params
+    from ._space import params_to_settings
+
+    settings = params_to_settings(baseline_params(cfg) or {})
+    return TrainConfig.model_validate({**cfg.train.model_dump(), **settings})
+
+
+def check_budget(budget: Budget, cfg: SearchSpaceFile, n_train: int, n_val: int) -> float:
+    """Refuse a budget that cannot pay for one epoch of the baseline in the search and one in the
+    final stage. Returns the estimated seconds per baseline epoch."""
+    from ..training import epoch_seconds
+
+    tcfg = baseline_train_config(cfg)
+    per_epoch = epoch_seconds(tcfg, cfg.data, n_train, n_val)
+    used = time.time() - budget.started
+    minimum = used + per_epoch / (1 - budget.final_share) + per_epoch + 5
+    log.info("budget %s: start-up took %.0f s; one baseline epoch (%s/%s) takes about %.1f s here",
+             _fmt(budget.seconds), used, tcfg.architecture, tcfg.encoder, per_epoch)
+    if budget.seconds < minimum:
+        raise ValueError(
+            f"--budget {_fmt(budget.seconds)} is too small: start-up took {used:.0f} s and one epoch of the "
+            f"baseline ({tcfg.architecture}/{tcfg.encoder}, {n_train} training images of "
+            f"{'x'.join(map(str, cfg.data.size_hw))}) takes about {per_epoch:.0f} s here; "
+            f"the minimum is {_fmt(math.ceil(minimum))}")
+    return per_epoch
+
+
+def _fmt(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"

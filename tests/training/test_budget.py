@@ -1,0 +1,53 @@
+"""Deadlines: the loop stops at an epoch boundary, the final stage plans what fits."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+
+from segsearch.config import TrainConfig, load_config_text
+from segsearch.data import load_splits
+from segsearch.final import plan_final
+from segsearch.training import RunSpec, train
+
+from helpers import tiny_doc
+
+
+def test_training_stops_at_the_epoch_boundary_once_the_deadline_cannot_be_met(tmp_path: Path, studies: Path):
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 3})))
+    splits = load_splits(cfg.data, studies)
+    spec = RunSpec(train=cfg.train, data=cfg.data, splits=splits, run_dir=tmp_path / "run",
+                   deadline=time.time() - 1)  # already past: one epoch, then stop
+    result = train(spec)
+    assert [h.epoch for h in result.history] == [1]
+    assert result.stopped == "budget" and result.best_epoch == 1
+    assert (tmp_path / "run" / "last.pt").is_file()  # a checkpoint to continue from
+
+
+def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = True) -> optuna.trial.FrozenTrial:
+    run_dir = tmp_path / "trial"
+    run_dir.mkdir()
+    if with_checkpoint:
+        (run_dir / "best.pt").write_bytes(b"weights")
+    return optuna.trial.create_trial(value=0.5, user_attrs={"seconds_per_epoch": seconds_per_epoch,
+                                                             "run_dir": str(run_dir)})
+
+
+@pytest.mark.parametrize(("left", "how", "epochs"), [
+    (None, "retrain", 30),  # no budget
+    (1e6, "retrain", 30),  # 30 x 10 s fits
+    (100, "continue", 7),  # (100 - 10 reserve) // 11.5
+    (12, "trial_weights", 30),  # not one epoch: use the trial's weights
+])
+def test_final_stage_retrains_continues_or_keeps_the_trial_by_the_time_left(tmp_path, left, how, epochs):
+    tcfg = TrainConfig(epochs=30, lr=1e-3)
+    deadline = None if left is None else time.time() + left
+    planned, init, got = plan_final(_trial(tmp_path, 10.0), tcfg, deadline)
+    assert got == how and planned.epochs == epochs
+    assert (init is None) == (how == "retrain")
+    if how == "continue":
+        assert planned.lr == pytest.approx(3e-4)  # continues at a lower learning rate
