@@ -1,0 +1,202 @@
+"""Quality benchmark: ``segsearch launch --budget B`` against seed 001's recipe (``bench/recipe.py``) given the
+same wall-clock budget B and the same train/val/test split, on the real datasets of ``bench/real_data.py``.
+
+For each dataset and budget it runs, each pinned to one core (``taskset -c N``, OMP_NUM_THREADS=1)::
+
+    segsearch launch bench/data/real/<name>/space.yaml --budget B --studies-dir WORK/<name>-<B> --no-wandb
+    python bench/recipe.py --space bench/data/real/<name>/space.yaml --budget B --out WORK/<name>-<B>-recipe
+
+one after the other, or both at once on two cores with ``--parallel``. Then ``bench/score.py`` scores
+segsearch's final model (``WORK/<name>-<B>/<study>/final``) and the recipe's model the same way: one
+confusion matrix over the test split at native resolution, class-mean IoU (classes absent from ground
+truth and prediction left out; binary: foreground IoU), and a flag for models that predict one class
+everywhere. Results: ``bench/results/quality.json`` and ``quality.md``, printed as a table.
+
+Run from the repository root, after ``python bench/real_data.py``::
+
+    python bench/bench_quality.py                       # all datasets, 8m: ~2 x 8 min per dataset (~65 min for 4)
+    python bench/bench_quality.py --parallel            # both methods at once on cores 0 and 1: ~9 min per dataset
+    python bench/bench_quality.py --budgets 8m,20m --datasets nuclei,mri9,skin --parallel   # ~90 min
+    python bench/bench_quality.py --rescore             # score the models of an earlier run again, no training
+
+Each run takes its budget plus a few seconds; scoring takes ~10-20 s per model. WORK defaults to
+``$SEGSEARCH_BENCH_DIR/quality`` (``/tmp/segsearch_bench/quality``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import RESULTS, WORK, emit  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+REAL = REPO / "bench" / "data" / "real"
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "SEGSEARCH_THREADS": "1",
+       "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+
+
+def parse_budget(text: str) -> float:
+    from bench.recipe import parse_budget as parse
+
+    return parse(text)
+
+
+def segsearch_cmd() -> list[str]:
+    exe = shutil.which("segsearch") or str(Path(sys.executable).with_name("segsearch"))
+    return [exe] if Path(exe).is_file() else [sys.executable, "-m", "segsearch"]
+
+
+def start(cmd: list[str], core: int, log: Path) -> tuple[subprocess.Popen, float, Any]:
+    f = log.open("w")
+    f.write("$ " + " ".join(cmd) + "\n")
+    f.flush()
+    return subprocess.Popen(["taskset", "-c", str(core), *cmd], cwd=REPO, env=ENV, stdout=f,
+                            stderr=subprocess.STDOUT), time.time(), f
+
+
+def finish(run: tuple[subprocess.Popen, float, Any]) -> dict[str, Any]:
+    proc, t0, f = run
+    rc = proc.wait()
+    wall = round(time.time() - t0, 1)
+    f.close()
+    lines = [ln.strip() for ln in Path(f.name).read_text(errors="replace").splitlines() if ln.strip()]
+    return {"rc": rc, "wall_s": wall, "last_line": lines[-1][-300:] if lines else ""}
+
+
+def run_pair(name: str, budget: str, work: Path, cores: list[int], parallel: bool) -> dict[str, Any]:
+    space = REAL / name / "space.yaml"
+    studies, recipe_out = work / f"{name}-{budget}", work / f"{name}-{budget}-recipe"
+    for p in (studies, recipe_out):
+        shutil.rmtree(p, ignore_errors=True)  # a fresh study: launching the same YAML again would resume it
+        p.mkdir(parents=True)
+    seg = [*segsearch_cmd(), "launch", str(space), "--budget", budget, "--studies-dir", str(studies), "--no-wandb"]
+    rec = [sys.executable, "bench/recipe.py", "--space", str(space), "--budget", budget, "--out", str(recipe_out)]
+    print(f"[{name} {budget}] segsearch on core {cores[0]}, recipe on core {cores[-1]}"
+          f"{' at once' if parallel else ', one after the other'}", flush=True)
+    if parallel:
+        a, b = start(seg, cores[0], studies / "launch.log"), start(rec, cores[-1], recipe_out / "recipe.log")
+        return {"segsearch": finish(a), "recipe": finish(b)}
+    res = {"segsearch": finish(start(seg, cores[0], studies / "launch.log"))}
+    res["recipe"] = finish(start(rec, cores[-1], recipe_out / "recipe.log"))
+    return res
+
+
+def final_folder(name: str, budget: str, work: Path) -> Path:
+    from segsearch.config import load_config
+
+    study = load_config(REAL / name / "space.yaml").study.name
+    return work / f"{name}-{budget}" / study / "final"
+
+
+def chosen_settings(final: Path) -> dict[str, Any]:
+    """Architecture, encoder, loss (with its parameters), optimizer and lr of segsearch's final model."""
+    import yaml
+
+    folder = final / "member_0" if (final / "ensemble.json").is_file() else final
+    cfg = folder / "config.yaml"
+    if not cfg.is_file():
+        return {}
+    doc = yaml.safe_load(cfg.read_text())
+    t = doc.get("train", {})
+    keep = ("architecture", "encoder", "loss", "loss_params", "optimizer", "lr", "batch_size", "epochs")
+    out = {k: t.get(k) for k in keep}
+    out["trial"] = doc.get("trial")
+    training = folder / "training.json"
+    if training.is_file():
+        tj = json.loads(training.read_text())
+        out.update(final_how=tj.get("how"), final_best_epoch=tj.get("best_epoch"))
+    return out
+
+
+def score_pair(name: str, budget: str, work: Path, runs: dict[str, Any]) -> dict[str, Any]:
+    from bench.score import score_model
+
+    space = REAL / name / "space.yaml"
+    row: dict[str, Any] = {"dataset": name, "budget": budget, "budget_s": parse_budget(budget)}
+    for method, model in (("segsearch", final_folder(name, budget, work)),
+                          ("recipe", work / f"{name}-{budget}-recipe")):
+        run = runs.get(method, {})
+        entry: dict[str, Any] = {**run, "model": str(model)}
+        try:
+            s = score_model(space, model)
+            entry.update(miou=s["miou"], metric=s["metric"], collapsed=s["collapsed"],
+                         per_class_iou=s["per_class_iou"], predicted_share=s["predicted_share"],
+                         split_matches=s.get("split_matches"))
+        except Exception as exc:  # a missing or broken model is a result, not a crash
+            entry.update(miou=None, collapsed=None, error=f"{type(exc).__name__}: {exc}")
+            if run.get("rc"):
+                entry["error"] = f"exited with {run['rc']}: {run.get('last_line', '')}"
+        row[method] = entry
+    row["segsearch"]["chosen"] = chosen_settings(final_folder(name, budget, work))
+    return row
+
+
+def fmt(v: Any, spec: str = ".3f") -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["| dataset | budget | segsearch test mIoU | recipe test mIoU | segsearch wall s | recipe wall s "
+             "| collapsed (segsearch / recipe) | segsearch's choice |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        s, c = r["segsearch"], r["recipe"]
+        ch = s.get("chosen") or {}
+        choice = f"{ch.get('architecture')}/{ch.get('encoder')}/{ch.get('loss')}" if ch else s.get("error", "-")
+        lines.append(f"| {r['dataset']} | {r['budget']} | {fmt(s.get('miou'))} | {fmt(c.get('miou'))} "
+                     f"| {fmt(s.get('wall_s'), '.0f')} | {fmt(c.get('wall_s'), '.0f')} "
+                     f"| {s.get('collapsed')} / {c.get('collapsed')} | {choice} |")
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", help="comma-separated (default: every bench/data/real/*/space.yaml)")
+    ap.add_argument("--budgets", default="8m", help="comma-separated wall-clock budgets, e.g. 8m,20m")
+    ap.add_argument("--parallel", action="store_true", help="run segsearch and the recipe at once on two cores")
+    ap.add_argument("--cores", default="0,1", help="core of segsearch, core of the recipe")
+    ap.add_argument("--work", type=Path, default=WORK / "quality", help="studies and recipe outputs")
+    ap.add_argument("--rescore", action="store_true", help="only score the models of an earlier run")
+    args = ap.parse_args()
+    names = args.datasets.split(",") if args.datasets else sorted(p.parent.name for p in REAL.glob("*/space.yaml"))
+    if not names:
+        sys.exit("no datasets: run `python bench/real_data.py` first")
+    missing = [n for n in names if not (REAL / n / "space.yaml").is_file()]
+    if missing:
+        sys.exit(f"no space.yaml for {missing} under {REAL}: run `python bench/real_data.py`")
+    budgets = args.budgets.split(",")
+    for b in budgets:
+        parse_budget(b)
+    cores = [int(c) for c in args.cores.split(",")]
+    help_text = subprocess.run([*segsearch_cmd(), "launch", "--help"], capture_output=True, text=True).stdout
+    if not args.rescore and "--budget" not in help_text:
+        sys.exit("this segsearch has no `launch --budget` yet")
+    os.sched_setaffinity(0, {cores[0]})  # scoring in this process: one core, one thread
+    import torch
+
+    torch.set_num_threads(1)
+    rows, t0 = [], time.time()
+    for budget in budgets:
+        for name in names:
+            runs = {} if args.rescore else run_pair(name, budget, args.work, cores, args.parallel)
+            rows.append(score_pair(name, budget, args.work, runs))
+            print("\n".join(table(rows[-1:])[2:]), flush=True)
+    lines = table(rows)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "quality.md").write_text("\n".join(lines) + "\n")
+    emit("quality", {"rows": rows, "parallel": args.parallel, "cores": cores, "work": str(args.work),
+                     "seconds": round(time.time() - t0, 1), "table": lines}, lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""Seed 001's recipe as a plain hand-written smp script: the baseline segsearch is compared with.
+
+Unet + resnet34 (random init), loss 0.7 * cross-entropy + 0.3 * smp Dice (binary: BCE-with-logits + binary
+Dice), Adam lr 1e-3 with a cosine schedule, batch 8, augmentation resize + shift-scale-rotate (Affine) +
+flips + one of optical distortion / grid distortion / Gaussian blur / JPEG compression /
+brightness-contrast; the epoch with the best validation IoU is kept. Only the train/val/test split comes
+from segsearch (``segsearch.data.load_splits``, the split ``segsearch launch`` uses); reading, augmenting,
+training and validating are written here with torch, smp and albumentations.
+
+The wall-clock budget counts from the process's start. The first epoch is timed, the number of epochs
+that fit is derived from it so that the cosine schedule ends within the budget, and training stops
+early if epochs get slower. ``DIR/model.pt`` holds the best state_dict with what is needed to rebuild
+the network; ``DIR/recipe.json`` the history and timings.
+
+Run (takes the budget; one core unless --threads)::
+
+    python bench/recipe.py --space bench/data/real/nuclei/space.yaml --budget 8m --out /tmp/recipe_nuclei
+    python bench/score.py --space bench/data/real/nuclei/space.yaml --model /tmp/recipe_nuclei
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def process_started() -> float:
+    """This process's start as ``time.time()`` (the budget covers interpreter start-up and imports)."""
+    try:
+        with open("/proc/self/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.time()
+
+
+T0 = process_started()
+
+import argparse  # noqa: E402
+import copy  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import albumentations as A  # noqa: E402
+import numpy as np  # noqa: E402
+import segmentation_models_pytorch as smp  # noqa: E402
+import torch  # noqa: E402
+from torch.utils.data import DataLoader, Dataset  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.score import confusion, read_image, read_mask, scores  # noqa: E402
+
+MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # ImageNet statistics, as smp's resnet encoders use
+
+
+def parse_budget(text: str) -> float:
+    """Seconds from '90s', '8m', '1h30m' or a plain number of seconds."""
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)([smh])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise argparse.ArgumentTypeError(f"budget {text!r}: write e.g. 90s, 8m, 1h30m")
+    return sum(float(n) * {"s": 1, "m": 60, "h": 3600}[u] for n, u in parts)
+
+
+class SegSet(Dataset):
+    """Decoded images (RGB uint8) and class-index masks in memory, augmented on the fly."""
+
+    def __init__(self, samples, mode: str, class_map, transform) -> None:
+        self.images = [read_image(s.image) for s in samples]
+        self.masks = [read_mask(s.mask, mode, class_map).astype(np.uint8) for s in samples]
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int):
+        out = self.transform(image=self.images[i], mask=self.masks[i])
+        x = (torch.from_numpy(out["image"]).float().div(255).permute(2, 0, 1) - torch.tensor(MEAN).view(3, 1, 1))
+        return x / torch.tensor(STD).view(3, 1, 1), torch.from_numpy(out["mask"]).long()
+
+
+def train_transform(h: int, w: int, seed: int) -> A.Compose:
+    return A.Compose([
+        A.Resize(h, w),
+        A.Affine(translate_percent=(-0.0625, 0.0625), scale=(0.9, 1.1), rotate=(-45, 45), p=0.5,
+                 border_mode=0, fill=0, fill_mask=0),  # ShiftScaleRotate's defaults
+        A.HorizontalFlip(p=0.5),
+        A.VerticalFlip(p=0.5),
+        A.OneOf([
+            A.OpticalDistortion(p=1.0, border_mode=0),
+            A.GridDistortion(p=1.0, border_mode=0),
+            A.GaussianBlur(p=1.0),
+            A.ImageCompression(quality_range=(60, 95), p=1.0),
+            A.RandomBrightnessContrast(p=1.0),
+        ], p=0.5),
+    ], seed=seed)
+
+
+class RecipeLoss(torch.nn.Module):
+    """0.7 * (BCE | CE) + 0.3 * Dice."""
+
+    def __init__(self, binary: bool) -> None:
+        super().__init__()
+        self.binary = binary
+        self.ce = torch.nn.BCEWithLogitsLoss() if binary else torch.nn.CrossEntropyLoss()
+        self.dice = smp.losses.DiceLoss("binary" if binary else "multiclass")
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.binary:
+            return 0.7 * self.ce(logits[:, 0], target.float()) + 0.3 * self.dice(logits, target[:, None])
+        return 0.7 * self.ce(logits, target) + 0.3 * self.dice(logits, target)
+
+
+def validate(net: torch.nn.Module, val: SegSet, names: list[str], binary: bool) -> float:
+    """Validation IoU (foreground IoU, or class mean) from one confusion matrix over the split."""
+    net.eval()
+    cm = np.zeros((len(names), len(names)), np.int64)
+    with torch.inference_mode():
+        for i in range(len(val)):
+            x, y = val[i]
+            h, w = x.shape[-2:]
+            xp = torch.nn.functional.pad(x[None], (0, -w % 32, 0, -h % 32), mode="reflect")
+            logits = net(xp)[0, :, :h, :w]
+            pred = (logits[0] > 0).long() if binary else logits.argmax(0)
+            cm += confusion(y.numpy().astype(np.int64), pred.numpy(), len(names))
+    net.train()
+    return scores(cm, names, binary)["miou"] or 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--space", required=True, help="segsearch search-space YAML (data section and split)")
+    ap.add_argument("--budget", required=True, type=parse_budget, help="wall clock from process start: 8m, 90s")
+    ap.add_argument("--out", required=True, help="output folder (model.pt, recipe.json)")
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reserve", type=float, default=10.0, help="seconds kept back for saving the model")
+    ap.add_argument("--max-epochs", type=int, default=300)
+    args = ap.parse_args()
+    deadline = T0 + args.budget - args.reserve
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(args.threads)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+
+    from segsearch.config import load_config
+    from segsearch.data import load_splits
+
+    cfg = load_config(args.space)
+    d = cfg.data
+    splits = load_splits(d, out / "_segsearch_cache")  # the split segsearch launch uses (same config, same seed)
+    binary = d.mode == "binary"
+    names = ["background", *d.classes] if binary else list(d.classes)
+    h, w = d.size_hw
+    train = SegSet(splits.train, d.mode, d.class_map, train_transform(h, w, args.seed))
+    val = SegSet(splits.val, d.mode, d.class_map, A.Compose([]))  # validated at native size
+    loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, drop_last=len(train) > args.batch_size,
+                        generator=torch.Generator().manual_seed(args.seed))
+    net = smp.Unet("resnet34", encoder_weights=None, in_channels=3, classes=1 if binary else len(names))
+    loss_fn = RecipeLoss(binary)
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.max_epochs)  # T_max set after epoch 1
+    print(f"recipe: {len(train)} train / {len(val)} val / {len(splits.test)} test images, {h}x{w}, "
+          f"{len(names)} classes; {time.time() - T0:.1f}s after start", flush=True)
+
+    planned, best, best_iou, best_epoch, history = args.max_epochs, None, -1.0, -1, []
+    for epoch in range(args.max_epochs):
+        t = time.time()
+        total, n = 0.0, 0
+        for x, y in loader:
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(x), y)
+            loss.backward()
+            opt.step()
+            total, n = total + float(loss.detach()) * len(x), n + len(x)
+        iou = validate(net, val, names, binary)
+        secs = time.time() - t
+        history.append({"epoch": epoch + 1, "loss": total / max(n, 1), "val_miou": iou,
+                        "lr": opt.param_groups[0]["lr"], "seconds": round(secs, 2)})
+        if iou > best_iou:
+            best, best_iou, best_epoch = copy.deepcopy(net.state_dict()), iou, epoch + 1
+        if epoch == 0:  # the epochs that fit, so that the cosine schedule ends within the budget
+            planned = max(1, min(args.max_epochs, 1 + int((deadline - time.time()) / secs)))
+            sched.T_max = planned
+        print(f"epoch {epoch + 1}/{planned}: loss {total / max(n, 1):.4f}, val IoU {iou:.4f}, {secs:.1f}s", flush=True)
+        sched.step()
+        slowest = max(e["seconds"] for e in history[-3:])
+        if epoch + 1 >= planned or time.time() + slowest > deadline:
+            break
+
+    ckpt = {"format": "recipe", "architecture": "unet", "encoder": "resnet34", "in_channels": 3,
+            "classes": names, "mode": d.mode, "mean": list(MEAN), "std": list(STD), "image_size": [h, w],
+            "state_dict": best, "best_epoch": best_epoch, "val_miou": best_iou, "epochs": len(history),
+            "planned_epochs": planned, "test_images": [str(s.image) for s in splits.test]}
+    torch.save(ckpt, out / "model.pt")
+    doc = {k: v for k, v in ckpt.items() if k not in ("state_dict", "test_images")}
+    doc.update(space=str(args.space), budget_s=args.budget, seconds=round(time.time() - T0, 1), history=history,
+               split_sizes={"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)})
+    (out / "recipe.json").write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"recipe: best epoch {best_epoch}/{len(history)}, val IoU {best_iou:.4f}; {doc['seconds']}s of "
+          f"{args.budget:.0f}s; wrote {out / 'model.pt'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Independent scorer of the quality benchmark: one confusion matrix summed over a split at native resolution.
+
+It reads images and masks itself (PIL/numpy: grey images repeated to RGB, masks mapped by the space's
+``class_map``, binary masks foreground = non-zero), predicts every image of the split with the model's
+own inference, and reports:
+
+* ``miou``: the class mean of IoU = TP / (TP + FP + FN) from the summed confusion matrix, leaving out
+  the classes absent from both ground truth and prediction over the whole split; binary: foreground IoU;
+* ``per_class_iou``, ``confusion`` (rows true, columns predicted), predicted and true pixel shares;
+* ``collapsed``: true when one class takes >= 99.5 % of the predicted pixels while the ground truth has
+  more than 0.5 % elsewhere (a model that predicts one class everywhere).
+
+Models: a segsearch model folder (``model.json``: ``segsearch.load_model(folder).predict_mask``) or a
+``bench/recipe.py`` output (folder or ``model.pt``; the network's own forward pass). The split is the one
+segsearch computes for the space (``segsearch.data.load_splits``); when the model folder records its
+test list (segsearch ``splits.json``, the recipe's ``model.pt``) it is compared (``split_matches``).
+
+Run (seconds for a few dozen test images on one core)::
+
+    python bench/score.py --space bench/data/real/mri9/space.yaml --model STUDIES/real_mri9/final
+    python bench/score.py --space bench/data/real/mri9/space.yaml --model OUT/recipe --out score.json
+    python bench/score.py --selftest
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+COLLAPSE_SHARE = 0.995
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """HxWx3 uint8 (grey repeated to RGB, alpha dropped), as segsearch and the recipe feed their models."""
+    with Image.open(path) as im:
+        return np.array(im.convert("RGB"))
+
+
+def read_mask(path: str | Path, mode: str, class_map: dict[int, int] | None = None) -> np.ndarray:
+    """HxW int64 class indices: binary masks as 0/1 (any non-zero value is foreground), else ``class_map``
+    applied to the raw values (unmapped values are kept)."""
+    with Image.open(path) as im:
+        raw = np.asarray(im)
+    if raw.ndim != 2:
+        raise ValueError(f"{path}: expected a single-channel mask, got shape {raw.shape}")
+    raw = raw.astype(np.int64)
+    if mode == "binary":
+        return (raw > 0).astype(np.int64)
+    if class_map:
+        lut = np.arange(max(int(raw.max()), *class_map) + 1)
+        for src, dst in class_map.items():
+            lut[src] = dst
+        raw = lut[raw]
+    return raw
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def confusion(gt: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
+    """k x k pixel counts, rows true class, columns predicted class."""
+    if gt.shape != pred.shape:
+        raise ValueError(f"prediction {pred.shape} and mask {gt.shape} differ in size")
+    if gt.min() < 0 or gt.max() >= k or pred.min() < 0 or pred.max() >= k:
+        raise ValueError(f"class index outside 0..{k - 1}")
+    return np.bincount(gt.ravel() * k + pred.ravel(), minlength=k * k).reshape(k, k)
+
+
+def scores(cm: np.ndarray, names: Sequence[str], binary: bool) -> dict[str, Any]:
+    """IoU per class, the headline mIoU and the collapse flag from a summed confusion matrix."""
+    cm = np.asarray(cm, np.int64)
+    tp, true, pred = np.diag(cm), cm.sum(1), cm.sum(0)
+    union = true + pred - tp
+    iou = [float(t / u) if u > 0 else None for t, u in zip(tp, union, strict=True)]  # None: absent in both
+    present = [v for v in iou if v is not None]
+    total = max(int(cm.sum()), 1)
+    dominant = int(pred.argmax())
+    collapsed = bool(pred[dominant] / total >= COLLAPSE_SHARE and true[dominant] / total < COLLAPSE_SHARE)
+    headline = iou[1] if binary else (float(np.mean(present)) if present else None)
+    return {
+        "miou": headline,
+        "metric": "foreground IoU" if binary else "class-mean IoU (classes absent from GT and prediction left out)",
+        "class_mean_iou": float(np.mean(present)) if present else None,
+        "per_class_iou": dict(zip(names, iou, strict=True)),
+        "classes_scored": len(present),
+        "pixel_accuracy": float(tp.sum() / total),
+        "true_share": {n: round(float(v / total), 5) for n, v in zip(names, true, strict=True)},
+        "predicted_share": {n: round(float(v / total), 5) for n, v in zip(names, pred, strict=True)},
+        "collapsed": collapsed,
+        "collapsed_to": names[dominant] if collapsed else None,
+        "confusion": cm.tolist(),
+    }
+
+
+# --------------------------------------------------------------------------- models
+
+
+def load_predictor(model: str | Path) -> tuple[Callable[[np.ndarray], np.ndarray], dict[str, Any]]:
+    """A function image (HxWx3 uint8) -> index mask (HxW), and what the model says of itself."""
+    path = Path(model)
+    if path.is_dir() and ((path / "model.json").is_file() or (path / "ensemble.json").is_file()):
+        import segsearch
+
+        m = segsearch.load_model(path)
+        info = {"kind": "segsearch", "classes": m.classes, "mode": m.mode}
+        test = _recorded_test(path)
+        if test is not None:
+            info["test_images"] = test
+        return m.predict_mask, info
+    file = path / "model.pt" if path.is_dir() else path
+    return _recipe_predictor(file)
+
+
+def _recorded_test(folder: Path) -> list[str] | None:
+    splits = folder / "splits.json"
+    if not splits.is_file() and (folder / "member_0" / "splits.json").is_file():
+        splits = folder / "member_0" / "splits.json"
+    return [d["image"] for d in json.loads(splits.read_text())["test"]] if splits.is_file() else None
+
+
+def _recipe_predictor(file: Path) -> tuple[Callable[[np.ndarray], np.ndarray], dict[str, Any]]:
+    import segmentation_models_pytorch as smp
+    import torch
+
+    ckpt = torch.load(file, map_location="cpu", weights_only=False)
+    binary = ckpt["mode"] == "binary"
+    net = smp.create_model(ckpt["architecture"], encoder_name=ckpt["encoder"], encoder_weights=None,
+                           in_channels=ckpt["in_channels"], classes=1 if binary else len(ckpt["classes"]))
+    net.load_state_dict(ckpt["state_dict"])
+    net.eval()
+    mean = torch.tensor(ckpt["mean"], dtype=torch.float32).view(1, -1, 1, 1)
+    std = torch.tensor(ckpt["std"], dtype=torch.float32).view(1, -1, 1, 1)
+
+    def predict(image: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(image.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+        h, w = x.shape[-2:]
+        ph, pw = -h % 32, -w % 32  # Unet needs sides divisible by 32
+        x = torch.nn.functional.pad((x - mean) / std, (0, pw, 0, ph), mode="reflect")
+        with torch.inference_mode():
+            logits = net(x)[0, :, :h, :w]
+        return (logits[0] > 0).long().numpy() if binary else logits.argmax(0).numpy()
+
+    info = {k: ckpt[k] for k in ("architecture", "encoder", "classes", "mode", "best_epoch", "val_miou", "epochs")
+            if k in ckpt}
+    info["kind"] = "recipe"
+    if "test_images" in ckpt:
+        info["test_images"] = ckpt["test_images"]
+    return predict, info
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def split_samples(space: str | Path, split: str = "test") -> tuple[Any, list[Any]]:
+    """The space's config and the samples of one split, as segsearch computes them."""
+    from segsearch.config import load_config
+    from segsearch.data import load_splits
+
+    cfg = load_config(space)
+    with tempfile.TemporaryDirectory() as tmp:  # load_splits caches its file check under <dir>/_data
+        splits = load_splits(cfg.data, tmp)
+    return cfg, list(getattr(splits, split))
+
+
+def score_model(space: str | Path, model: str | Path, split: str = "test") -> dict[str, Any]:
+    cfg, samples = split_samples(space, split)
+    predict, info = load_predictor(model)
+    binary = cfg.data.mode == "binary"
+    names = ["background", *cfg.data.classes] if binary else list(cfg.data.classes)
+    k = len(names)
+    cm = np.zeros((k, k), np.int64)
+    for s in samples:
+        gt = read_mask(s.mask, cfg.data.mode, cfg.data.class_map)
+        cm += confusion(gt, np.asarray(predict(read_image(s.image)), np.int64), k)
+    out = {"model": str(model), "model_kind": info.get("kind"), "space": str(space), "split": split,
+           "images": len(samples), "pixels": int(cm.sum()), **scores(cm, names, binary)}
+    recorded = info.pop("test_images", None)
+    if recorded is not None and split == "test":
+        out["split_matches"] = sorted(map(str, recorded)) == sorted(str(s.image) for s in samples)
+    out["model_info"] = info
+    return out
+
+
+# --------------------------------------------------------------------------- self-test
+
+
+def selftest() -> None:
+    """Constant-background predictor on imbalanced 9-class masks: mIoU = bg IoU / 9, flagged collapsed."""
+    rng = np.random.default_rng(0)
+    masks = []
+    for _ in range(20):
+        m = np.zeros((64, 64), np.int64)
+        for c in range(1, 9):  # imbalanced: class c covers a square of side ~c+2 at a random place
+            side = int(rng.integers(c, c + 5))
+            y, x = rng.integers(0, 64 - side, 2)
+            m[y:y + side, x:x + side] = c
+        masks.append(m)
+    names = [f"c{i}" for i in range(9)]
+    cm = sum(confusion(m, np.zeros_like(m), 9) for m in masks)
+    r = scores(cm, names, binary=False)
+    bg_iou = r["per_class_iou"]["c0"]
+    assert r["classes_scored"] == 9 and abs(r["miou"] - bg_iou / 9) < 1e-12, r
+    assert r["collapsed"] and r["collapsed_to"] == "c0", r
+    perfect = scores(sum(confusion(m, m, 9) for m in masks), names, binary=False)
+    assert perfect["miou"] == 1.0 and not perfect["collapsed"]
+    # a class absent from ground truth and prediction is left out, not counted as 0 or 1
+    no8 = [np.where(m == 8, 0, m) for m in masks]
+    r8 = scores(sum(confusion(m, np.where(m == 7, 0, m), 9) for m in no8), names, binary=False)
+    kept = [v for v in r8["per_class_iou"].values() if v is not None]
+    assert r8["per_class_iou"]["c8"] is None and r8["per_class_iou"]["c7"] == 0.0 and len(kept) == 8, r8
+    assert abs(r8["miou"] - sum(kept) / 8) < 1e-12, r8
+    # binary: the headline is the foreground IoU; 0/255 masks read as 0/1
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = (masks[0] > 0).astype(np.uint8) * 255
+        Image.fromarray(raw, mode="L").save(Path(tmp, "m.png"))
+        gt = read_mask(Path(tmp, "m.png"), "binary")
+        mc = read_mask(Path(tmp, "m.png"), "multiclass", {255: 1})
+    assert set(np.unique(gt)) == {0, 1} and (gt == mc).all()
+    half = gt.copy()
+    half[:, :32] = 0
+    rb = scores(confusion(gt, half, 2), ["background", "fg"], binary=True)
+    fg = gt.sum()
+    assert abs(rb["miou"] - half.sum() / fg) < 1e-12 and not rb["collapsed"], rb
+    print(f"selftest passed: constant background on 9 imbalanced classes (background {r['true_share']['c0']:.1%} "
+          f"of pixels): bg IoU {bg_iou:.4f}, mIoU {r['miou']:.4f} = bg IoU / 9, collapsed={r['collapsed']}; "
+          f"perfect 1.0; absent class left out; binary foreground IoU {rb['miou']:.4f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--space", help="search-space YAML of the dataset")
+    ap.add_argument("--model", help="segsearch model folder, or recipe output folder / model.pt")
+    ap.add_argument("--split", default="test", choices=["train", "val", "test"])
+    ap.add_argument("--out", help="write the result JSON here too")
+    ap.add_argument("--selftest", action="store_true", help="check the metric on synthetic masks and exit")
+    args = ap.parse_args()
+    if args.selftest:
+        selftest()
+        return
+    if not args.space or not args.model:
+        ap.error("--space and --model are required (or --selftest)")
+    import torch
+
+    torch.set_num_threads(1)
+    res = score_model(args.space, args.model, args.split)
+    text = json.dumps(res, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
+    print(f"{args.split} {res['metric']}: {res['miou']:.4f}" + ("  COLLAPSED" if res["collapsed"] else ""),
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
