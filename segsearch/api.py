@@ -81,7 +81,7 @@ def _needs_class_weights(cfg: SearchSpaceFile) -> bool:
 
 
 def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool = True,
-             deadline: float | None = None) -> Any:
+             deadline: float | None = None, epoch_estimate: float | None = None) -> Any:
     from .search import TrialEnv
 
     weights = None
@@ -90,7 +90,8 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
 
         ds = SegDataset(splits.train, cfg.data, None, [0.0], [1.0], cache=False)
         weights = loss_class_weights(class_pixel_counts(ds), cfg.data)
-    env = TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights, deadline=deadline)
+    env = TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights, deadline=deadline,
+                   epoch_estimate=epoch_estimate)
     from . import tracking
 
     tracking.attach(env, use_wandb)  # W&B runs when enabled; prediction previews always
@@ -130,9 +131,10 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     splits = preflight(cfg, studies_dir)
+    per_epoch = None
     if plan is not None:
         try:
-            check_budget(plan, cfg, len(splits.train), len(splits.val))
+            per_epoch = check_budget(plan, cfg, len(splits.train), len(splits.val))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
     deadline = _search_deadline(plan, started, cfg.study.timeout)
@@ -149,7 +151,8 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
                                timeout=None if deadline is None else max(1.0, deadline - time.time()),
                                device=device)
     else:
-        interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, None, None, live, deadline=deadline)
+        interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, None, None, live, deadline=deadline,
+                                  epoch_estimate=per_epoch)
     res = summarize(study, mask_url(url), time.monotonic() - t0, interrupted)
     if (cfg.final.auto or plan is not None) and not interrupted and res.best is not None:
         from .final import finalize
@@ -168,13 +171,13 @@ def _search_deadline(plan: Any, started: float, timeout: float | None) -> float 
 
 def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool,
                 max_trials: int | None, timeout: float | None, live: bool | None, name: str = "",
-                deadline: float | None = None) -> bool:
+                deadline: float | None = None, epoch_estimate: float | None = None) -> bool:
     from .progress import Progress
     from .worker import Worker
 
     if timeout is not None:
         deadline = min(d for d in (deadline, time.time() + timeout) if d is not None)
-    env = make_env(cfg, splits, studies_dir, use_wandb, deadline)
+    env = make_env(cfg, splits, studies_dir, use_wandb, deadline, epoch_estimate)
     with Progress(cfg.study.n_trials, worker=name, live=live) as progress:
         base = env.extra_reporters
         env.extra_reporters = lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir), progress]

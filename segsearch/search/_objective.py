@@ -32,6 +32,7 @@ class TrialEnv:
     studies_dir: Path
     class_weights: list[float] | None = None
     deadline: float | None = None  # time.time() by which trials must stop (launch --budget / --timeout)
+    epoch_estimate: float | None = None  # seconds per epoch of the baseline, measured before the search
     extra_reporters: Callable[[optuna.Trial, TrainConfig, Path], Sequence[Reporter]] = lambda *a: ()
     stop_requested: Callable[[], bool] = lambda: False
     on_outcome: list[Callable[[optuna.Trial, Outcome], None]] = field(default_factory=list)
@@ -131,6 +132,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
         tcfg = resolve_trial_config(trial, cfg)
     except Exception as exc:  # noqa: BLE001 - a sampled combination the schema refuses
         return _fail(trial, "invalid_config", str(exc))
+    tcfg = _fit_epochs(trial, tcfg, env)
     trial.set_user_attr("seed", tcfg.seed)
     trial.set_user_attr("settings", {k: getattr(tcfg, k) for k in _SHOWN})
     trial.set_user_attr("run_dir", str(run_dir))
@@ -148,6 +150,27 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
         except Exception:  # noqa: BLE001 - tracking must never fail a trial
             log.exception("trial %d: outcome hook failed", trial.number)
     return outcome
+
+
+def _fit_epochs(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> TrainConfig:
+    """Under a time budget, a trial's schedule (cosine, ...) is planned for the epochs that fit in the
+    time left, so a late or a lone trial ends annealed rather than cut off mid-schedule."""
+    import time
+
+    if env.deadline is None or trial_root(trial) != trial.number:  # a resumed retry keeps its schedule
+        return tcfg
+    secs = sorted(t.user_attrs["seconds_per_epoch"] for t in trial.study.get_trials(deepcopy=False)
+                  if t.user_attrs.get("seconds_per_epoch"))
+    per_epoch = secs[len(secs) // 2] if secs else env.epoch_estimate
+    if not per_epoch:
+        return tcfg
+    fit = max(1, int((env.deadline - time.time()) // per_epoch))
+    if fit >= tcfg.epochs:
+        return tcfg
+    trial.set_user_attr("epochs_fitted", fit)
+    log.info("trial %d: %d of %d epochs fit in the time left; its schedule is planned for %d",
+             trial.number, fit, tcfg.epochs, fit)
+    return tcfg.model_copy(update={"epochs": fit})
 
 
 def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainConfig) -> Outcome:

@@ -10,17 +10,22 @@ from ..components import build_loss, build_model, build_optimizer
 from ..config import DataConfig, TrainConfig
 from ._device import make_runtime
 
+# the parts of an epoch that a bare step leaves out: loading and augmenting, validation's metrics, the checkpoint
+_EPOCH_OVERHEAD = 1.15
 
-def epoch_seconds(cfg: TrainConfig, data: DataConfig, n_train: int, n_val: int, steps: int = 2) -> float:
+
+def epoch_seconds(cfg: TrainConfig, data: DataConfig, n_train: int, n_val: int, steps: int = 1) -> float:
     """Seconds for one training epoch over ``n_train`` images plus validation over ``n_val``, timed on
-    random batches of the configured size (the first step, a warm-up, is not counted)."""
+    random batches of up to 4 images scaled to the configured batch size (the first step, a warm-up,
+    is not counted)."""
     rt = make_runtime(cfg.device, cfg.amp, cfg.channels_last)
     model = build_model(cfg.architecture, cfg.encoder, None, cfg.encoder_depth, data.in_channels, data.num_classes,
                         cfg.architecture_params).to(rt.device)
     loss_fn = build_loss(cfg.loss, dict(cfg.loss_params), data.mode, data.num_classes, data.ignore_index,
                          [1.0] * data.num_classes).to(rt.device)
     opt = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, dict(cfg.optimizer_params))
-    bs = min(cfg.batch_size, max(n_train, 1))
+
+    bs = min(cfg.batch_size, max(n_train, 1), 4)
     h, w = data.size_hw
     x = torch.rand(bs, data.in_channels, h, w, device=rt.device)
     shape = (bs, h, w) if data.mode == "multiclass" else (bs, data.num_classes, h, w)
@@ -37,6 +42,6 @@ def epoch_seconds(cfg: TrainConfig, data: DataConfig, n_train: int, n_val: int, 
         if rt.is_cuda:
             torch.cuda.synchronize()
         took.append(time.perf_counter() - t0)
-    step = sorted(took[1:])[len(took[1:]) // 2]
-    batches = -(-n_train // bs)
-    return step * batches + step / 3 * -(-max(n_val, 1) // bs)  # a forward pass is about a third of a step
+    per_image = sorted(took[1:])[len(took[1:]) // 2] / bs
+    # a forward pass is about a third of a training step
+    return _EPOCH_OVERHEAD * per_image * (max(n_train, 1) + max(n_val, 1) / 3)
