@@ -50,10 +50,16 @@ def check_architecture(arch: str, encoder: str, depth: int, image_hw: tuple[int,
     """Build the model on the meta device (no memory, no download) and check the input size."""
     import segmentation_models_pytorch as smp
 
+    least = _MIN_SIZE.get(arch.lower(), 0)
+    if min(image_hw) < least:
+        raise ValueError(f"architecture {arch!r} needs images of at least {least}x{least} "
+                         f"(its pyramid pooling shrinks smaller ones to nothing); image size is "
+                         f"{image_hw[0]}x{image_hw[1]}")
+
     try:
         with torch.device("meta"):
             model = smp.create_model(arch, encoder_name=encoder, encoder_weights=None, encoder_depth=depth,
-                                     in_channels=in_channels, classes=classes, **params)
+                                     in_channels=in_channels, classes=classes, **_full_size(arch, depth, params))
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"architecture {arch!r} cannot use encoder {encoder!r}: {exc}") from None
     except RuntimeError:
@@ -65,6 +71,9 @@ def check_architecture(arch: str, encoder: str, depth: int, image_hw: tuple[int,
             f"image size {h}x{w} is not divisible by {stride}, which {arch} with {encoder} "
             f"(depth {depth}) needs; use e.g. {max(stride, h // stride * stride)}"
         )
+
+
+_MIN_SIZE = {"pan": 128}  # smp's PAN fails below this at its default output stride (measured: 96 fails, 128 works)
 
 
 def _output_stride(model: torch.nn.Module, depth: int) -> int:
@@ -105,7 +114,15 @@ def build_model(arch: str, encoder: str, weights: str | None, depth: int, in_cha
 
     ensure_weights(encoder, weights)
     return smp.create_model(arch, encoder_name=encoder, encoder_weights=weights, encoder_depth=depth,
-                            in_channels=in_channels, classes=classes, **params)
+                            in_channels=in_channels, classes=classes, **_full_size(arch, depth, params))
+
+
+def _full_size(arch: str, depth: int, params: dict[str, Any]) -> dict[str, Any]:
+    """smp's PSPNet upsamples by 8, right only for its default depth 3: at depth 5 its masks came out
+    at a quarter of the input size. Upsample by the encoder's stride unless the YAML says otherwise."""
+    if arch.lower() == "pspnet" and "upsampling" not in params:
+        return {**params, "upsampling": 2**depth}
+    return params
 
 
 def preprocessing(encoder: str, weights: str | None) -> dict[str, Any]:

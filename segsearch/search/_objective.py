@@ -174,8 +174,14 @@ def _fit_epochs(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> TrainC
 
 
 def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainConfig) -> Outcome:
-    from ..components import WeightsUnavailable
+    from ..components import WeightsUnavailable, check_architecture
     from ..training import release_memory
+
+    try:  # before any data is loaded: a pair smp cannot build, or an image size it cannot take
+        check_architecture(tcfg.architecture, tcfg.encoder, tcfg.encoder_depth, spec.data.size_hw,
+                           spec.data.num_classes, spec.data.in_channels, dict(tcfg.architecture_params))
+    except ValueError as exc:
+        return _fail(trial, "incompatible", str(exc))
 
     try:
         result = train(spec, reporter)

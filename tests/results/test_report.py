@@ -79,3 +79,24 @@ def test_best_trial_per_class_scores_and_confusion(made, report):
         assert per_class[name]["Dice"] == fmt_float(best.user_attrs["per_class_dice"][name])
     cm = _md_table(md, "| true \\ predicted |")
     assert [[int(v) for k, v in r.items() if k != "true \\ predicted"] for r in cm] == best.user_attrs["confusion"]
+
+
+def test_a_collapsed_trial_is_flagged_in_status_rows_and_the_report_table(capsys):
+    import optuna
+
+    from segsearch import api, render
+    from segsearch.report import trials_table
+
+    study = optuna.create_study(direction="maximize")
+    for value, collapsed in ((0.08, True), (0.41, False)):
+        study.add_trial(optuna.trial.create_trial(
+            value=value, params={"architecture": "unet"},
+            distributions={"architecture": optuna.distributions.CategoricalDistribution(["unet"])},
+            user_attrs={"collapsed": collapsed, "val_miou": value}))
+    rows = api.trial_rows(study)
+    assert [r["collapsed"] for r in rows] == [True, False]
+    states = [r[-1] for r in trials_table(rows).rows]
+    assert states == ["complete COLLAPSED (one class everywhere)", "complete"]
+    render.print_status(api.summarize(study, "memory", 0.0), rows, 10)
+    out = capsys.readouterr().out
+    assert "collapsed" in out.split("0.08")[1].splitlines()[0]  # on the collapsed trial's row
