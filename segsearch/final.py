@@ -169,7 +169,7 @@ def _share(deadline: float | None, members_left: int) -> float | None:
 
 
 # seconds kept back for writing and evaluating the model folder; full augmentation costs a bit more per epoch
-_EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 10.0, 1.15, 0.3
+_EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 5.0, 1.05, 0.3
 
 
 def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[TrainConfig, Path | None, str]:

@@ -56,6 +56,7 @@ class Progress(Reporter):
     # training events (Reporter)
     def run_start(self, spec: RunSpec, n_params: int, start_epoch: int) -> None:
         t = spec.train
+        self.epochs = t.epochs  # the run's own schedule (a budget may have shortened it)
         lp = ", ".join(f"{k}={_fmt(v)}" for k, v in t.loss_params.items())
         self._say(f"{self.worker}trial {self.trial}: {t.architecture}/{t.encoder} loss={t.loss}"
                   f"{'(' + lp + ')' if lp else ''} {t.optimizer} lr={t.lr:.2e} bs={t.batch_size} "

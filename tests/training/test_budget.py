@@ -40,7 +40,7 @@ def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = Tru
 @pytest.mark.parametrize(("left", "how", "epochs"), [
     (None, "retrain", 30),  # no budget
     (1e6, "retrain", 30),  # 30 x 10 s fits
-    (100, "continue", 7),  # (100 - 10 reserve) // 11.5
+    (100, "continue", 9),  # (100 - 5 reserve) // 10.5
     (12, "trial_weights", 30),  # not one epoch: use the trial's weights
 ])
 def test_final_stage_retrains_continues_or_keeps_the_trial_by_the_time_left(tmp_path, left, how, epochs):
