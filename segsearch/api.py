@@ -81,7 +81,7 @@ def _needs_class_weights(cfg: SearchSpaceFile) -> bool:
 
 
 def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool = True,
-             deadline: float | None = None, epoch_estimate: float | None = None) -> Any:
+             deadline: float | None = None, epoch_estimate: float | None = None, solo: bool = False) -> Any:
     from .search import TrialEnv
 
     weights = None
@@ -91,11 +91,31 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
         ds = SegDataset(splits.train, cfg.data, None, [0.0], [1.0], cache=False)
         weights = loss_class_weights(class_pixel_counts(ds), cfg.data)
     env = TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights, deadline=deadline,
-                   epoch_estimate=epoch_estimate)
+                   epoch_estimate=epoch_estimate, solo=solo, data=_solo_data(cfg) if solo else None)
     from . import tracking
 
     tracking.attach(env, use_wandb)  # W&B runs when enabled; prediction previews always
     return env
+
+
+def _solo_data(cfg: SearchSpaceFile) -> Any:
+    from .final import final_data_config
+
+    return final_data_config(cfg)
+
+
+def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> bool:
+    """Whether the budget pays for two full trials of the baseline; below that a search only takes
+    epochs away from the one model it can train, so the baseline gets the whole budget instead."""
+    if plan is None or not per_epoch:
+        return True
+    affordable = (plan.end - time.time()) / per_epoch
+    if affordable >= 2 * cfg.train.epochs:
+        return True
+    log.warning("budget: about %d baseline epochs fit, fewer than two full trials (2 x train.epochs = %d): no "
+                "search; the baseline trains with the final augmentation until the budget ends", affordable,
+                2 * cfg.train.epochs)
+    return False
 
 
 def _apply_overrides(cfg: SearchSpaceFile, device: str | None, n_trials: int | None, timeout: float | None
@@ -137,22 +157,23 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
             per_epoch = check_budget(plan, cfg, len(splits.train), len(splits.val))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-    deadline = _search_deadline(plan, started, cfg.study.timeout)
+    solo = not _affords_search(plan, per_epoch, cfg)
+    deadline = plan.end - _SOLO_RESERVE if solo else _search_deadline(plan, started, cfg.study.timeout)
     url = resolve_storage_url(cfg.study.name, storage, cfg.study.storage, studies_dir)
     cfg = cfg.model_copy(update={"study": cfg.study.model_copy(update={"storage": None})})  # no password downstream
     st = make_storage(url, cfg.study.heartbeat_interval, cfg.study.grace_period, cfg.study.max_retry)
     study = open_study(st, cfg)
     added = top_up_budget(study, cfg)
     log.info("study %s on %s: %d trial(s) queued", cfg.study.name, mask_url(url), added)
-    if gpus or workers > 1:
+    if (gpus or workers > 1) and not solo:
         from .pool import run_pool
 
         interrupted = run_pool(cfg.study.name, url, studies_dir, workers=workers, gpus=gpus, use_wandb=use_wandb,
                                timeout=None if deadline is None else max(1.0, deadline - time.time()),
                                device=device)
     else:
-        interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, None, None, live, deadline=deadline,
-                                  epoch_estimate=per_epoch)
+        interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, 1 if solo else None, None, live,
+                                  deadline=deadline, epoch_estimate=per_epoch, solo=solo)
     res = summarize(study, mask_url(url), time.monotonic() - t0, interrupted)
     if (cfg.final.auto or plan is not None) and not interrupted and res.best is not None:
         from .final import finalize
@@ -163,6 +184,9 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     return res
 
 
+_SOLO_RESERVE = 8.0  # seconds left at the end of a solo run for writing and evaluating the model folder
+
+
 def _search_deadline(plan: Any, started: float, timeout: float | None) -> float | None:
     ends = [e for e in (plan.search_end if plan is not None else None,
                         started + timeout if timeout else None) if e is not None]
@@ -171,13 +195,13 @@ def _search_deadline(plan: Any, started: float, timeout: float | None) -> float 
 
 def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool,
                 max_trials: int | None, timeout: float | None, live: bool | None, name: str = "",
-                deadline: float | None = None, epoch_estimate: float | None = None) -> bool:
+                deadline: float | None = None, epoch_estimate: float | None = None, solo: bool = False) -> bool:
     from .progress import Progress
     from .worker import Worker
 
     if timeout is not None:
         deadline = min(d for d in (deadline, time.time() + timeout) if d is not None)
-    env = make_env(cfg, splits, studies_dir, use_wandb, deadline, epoch_estimate)
+    env = make_env(cfg, splits, studies_dir, use_wandb, deadline, epoch_estimate, solo)
     with Progress(cfg.study.n_trials, worker=name, live=live) as progress:
         base = env.extra_reporters
         env.extra_reporters = lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir), progress]

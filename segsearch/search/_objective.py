@@ -16,7 +16,7 @@ import optuna
 import yaml
 from optuna.trial import TrialState
 
-from ..config import SearchSpaceFile, TrainConfig
+from ..config import DataConfig, SearchSpaceFile, TrainConfig
 from ..data import DataError, Splits
 from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter, RunSpec, StopTraining, train
 from ._space import params_to_settings, sample
@@ -33,6 +33,8 @@ class TrialEnv:
     class_weights: list[float] | None = None
     deadline: float | None = None  # time.time() by which trials must stop (launch --budget / --timeout)
     epoch_estimate: float | None = None  # seconds per epoch of the baseline, measured before the search
+    solo: bool = False  # the budget affords no search: the baseline alone trains until the deadline
+    data: DataConfig | None = None  # the data settings trials train with, when not the YAML's (solo: final's)
     extra_reporters: Callable[[optuna.Trial, TrainConfig, Path], Sequence[Reporter]] = lambda *a: ()
     stop_requested: Callable[[], bool] = lambda: False
     on_outcome: list[Callable[[optuna.Trial, Outcome], None]] = field(default_factory=list)
@@ -137,8 +139,8 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     trial.set_user_attr("settings", {k: getattr(tcfg, k) for k in _SHOWN})
     trial.set_user_attr("run_dir", str(run_dir))
     trial.set_user_attr("image_size", "x".join(map(str, cfg.data.size_hw)))
-    _write_config(run_dir, trial, tcfg, cfg)
-    spec = RunSpec(train=tcfg, data=cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
+    _write_config(run_dir, trial, tcfg, cfg, env.data or cfg.data)
+    spec = RunSpec(train=tcfg, data=env.data or cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
                    maximize=cfg.study.direction == "maximize", class_weights=env.class_weights,
                    keep_best=True, deadline=env.deadline)  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
@@ -165,10 +167,10 @@ def _fit_epochs(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> TrainC
     if not per_epoch:
         return tcfg
     fit = max(1, int((env.deadline - time.time()) // per_epoch))
-    if fit >= tcfg.epochs:
+    if fit >= tcfg.epochs and not env.solo:
         return tcfg
     trial.set_user_attr("epochs_fitted", fit)
-    log.info("trial %d: %d of %d epochs fit in the time left; its schedule is planned for %d",
+    log.info("trial %d: %d epochs fit in the time left (train.epochs: %d); its schedule is planned for %d",
              trial.number, fit, tcfg.epochs, fit)
     return tcfg.model_copy(update={"epochs": fit})
 
@@ -238,7 +240,8 @@ def _fail(trial: optuna.Trial, reason: str, message: str) -> Outcome:
     return Outcome(TrialState.FAIL, reason=reason, message=message)
 
 
-def _write_config(run_dir: Path, trial: optuna.Trial, tcfg: TrainConfig, cfg: SearchSpaceFile) -> None:
+def _write_config(run_dir: Path, trial: optuna.Trial, tcfg: TrainConfig, cfg: SearchSpaceFile,
+                  data: DataConfig) -> None:
     from .._versions import versions
     from ..config import space_hash
 
@@ -249,7 +252,7 @@ def _write_config(run_dir: Path, trial: optuna.Trial, tcfg: TrainConfig, cfg: Se
         "space_hash": space_hash(cfg),
         "params": dict(trial.params),
         "train": json.loads(tcfg.model_dump_json()),
-        "data": json.loads(cfg.data.model_dump_json()),
+        "data": json.loads(data.model_dump_json()),
         "versions": versions(),
     }
     (run_dir / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))

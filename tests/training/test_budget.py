@@ -51,3 +51,13 @@ def test_final_stage_retrains_continues_or_keeps_the_trial_by_the_time_left(tmp_
     assert (init is None) == (how == "retrain")
     if how == "continue":
         assert planned.lr == pytest.approx(3e-4)  # continues at a lower learning rate
+
+
+@pytest.mark.parametrize(("seconds", "per_epoch", "search"), [(100, 10.0, False), (100, 1.0, True), (100, None, True)])
+def test_a_budget_that_pays_for_fewer_than_two_full_trials_trains_the_baseline_alone(seconds, per_epoch, search):
+    from segsearch.api import _affords_search
+    from segsearch.search import Budget
+
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 12})))
+    plan = Budget(started=time.time(), seconds=seconds, final_share=0.25)
+    assert _affords_search(plan, per_epoch, cfg) is search
