@@ -64,8 +64,16 @@ def read_run(path: Path) -> dict[str, Any]:
     return run
 
 
-def runs_in(wandb_dir: Path) -> dict[str, dict[str, Any]]:
-    return {r["name"]: r for r in map(read_run, sorted(wandb_dir.glob("offline-run-*/run-*.wandb")))}
+def runs_in(wandb_dir: Path, wait: float = 60.0) -> dict[str, dict[str, Any]]:
+    """Every run's records, once W&B's writer process has flushed them (it may lag behind ``finish``)."""
+    import time
+
+    end = time.monotonic() + wait
+    while True:
+        runs = [read_run(f) for f in sorted(wandb_dir.glob("offline-run-*/run-*.wandb"))]
+        if all("name" in r and r["exit"] is not None for r in runs) or time.monotonic() > end:
+            return {r.get("name"): r for r in runs}
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
