@@ -1,7 +1,8 @@
 """The first trial of every new study: a strong, known-good default, so the search starts at least
 as well as the hand-written recipe it replaces.
 
-``recipe`` is seed 001's: Unet / ResNet34, 0.7 CE + 0.3 Dice, Adam, cosine, lr 1e-3, expressed in
+``recipe`` is seed 001's: Unet / ResNet34, 0.7 CE + 0.3 Dice, Adam, cosine, lr 1e-3 (batch 8 where the
+batch size is searched), expressed in
 the study's space: each searched key takes the recipe's value where the space has it, the nearest
 choice that trains well from scratch otherwise, numbers clipped into their range. Keys the YAML
 fixes stay as the YAML fixes them. A YAML's ``study.baseline`` dict replaces the recipe.
@@ -23,7 +24,7 @@ _CHOICES: dict[str, list[Any]] = {
     "scheduler": ["cosine"],
     "augmentation": ["light", "full"],
 }
-_VALUES: dict[str, float] = {"lr": 1e-3, "weight_decay": 1e-4, "loss.ce+dice.weight": 0.7, "loss.dice+ce.weight": 0.3}
+_VALUES: dict[str, float] = {"batch_size": 8, "lr": 1e-3, "weight_decay": 1e-4, "loss.ce+dice.weight": 0.7, "loss.dice+ce.weight": 0.3}
 
 
 def baseline_params(cfg: SearchSpaceFile) -> dict[str, Any] | None:
