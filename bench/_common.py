@@ -85,3 +85,31 @@ def quiet_logs() -> None:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("segsearch").setLevel(logging.WARNING)
+    import warnings
+
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def real_curve_files() -> list[Path]:
+    """The recorded learning curves of the real datasets (``record_curves.py --dataset NAME``)."""
+    return sorted(DATA.glob("curves_*.json"))
+
+
+def load_curves(path: Path) -> dict[str, Any]:
+    """One curves file as ``{"name", "doc", "runs": [{"config", "values", "collapsed", "seconds"}]}``.
+
+    Real-data files (``curves_NAME.json``) hold ``objective`` per epoch; the demo file ``miou``. Runs
+    that failed or stopped short are left out: a search would have failed them, not pruned them."""
+    doc = json.loads(Path(path).read_text())
+    runs = []
+    for c in doc["curves"]:
+        values = c.get("objective", c.get("miou")) or []
+        if c.get("error") or not values:
+            continue
+        runs.append({"config": c["config"], "values": [float(v) for v in values],
+                     "collapsed": [bool(x) for x in c.get("collapsed", [False] * len(values))],
+                     "seconds": float(c.get("seconds", 0.0))})
+    epochs = max(len(r["values"]) for r in runs)
+    runs = [r for r in runs if len(r["values"]) == epochs]
+    name = doc.get("dataset") or Path(path).stem.removeprefix("curves_").replace("curves", "demo")
+    return {"name": name, "path": str(path), "doc": doc, "runs": runs, "epochs": epochs}

@@ -1,32 +1,47 @@
 """Figure 4, pruning saving: total epochs trained without pruning divided by total epochs with a pruner,
-over 10 seeds, replaying learning curves of real trials (``bench/data/curves.json``, made once by
-``record_curves.py``) through Optuna's pruners as segsearch builds them (``build_pruner``).
+and how often the winner gets pruned, over 10 seeds, replaying learning curves of real trials through
+Optuna's pruners as segsearch builds them (``build_pruner``).
 
-Each seed replays every recorded configuration once, in a random order, as a trial of a fresh study:
-the trial reports its validation mIoU epoch by epoch and stops when the pruner says so; a finished
-trial's value is its best epoch (what segsearch records). A seed counts as "equal best score" when the
-best value found with pruning equals the best without, and "best pruned" when the configuration that
-finishes best without pruning was pruned. Target: at least 3x fewer epochs, the best never pruned.
+Curves: the files ``record_curves.py`` writes once, by default every real dataset
+(``bench/data/curves_NAME.json``; ``--curves bench/data/curves.json`` for the demo scenes). Each file
+is its own study: each seed replays every recorded configuration once, in a random order, as a trial
+of a fresh study. The trial reports its validation objective epoch by epoch and asks the pruner after
+every epoch, the last one included (as segsearch's reporter does: a trial pruned at its last epoch is
+PRUNED); a finished trial's value is its best epoch (what segsearch records).
+
+The winner is the configuration that ends best without pruning (highest recorded value). Per seed:
+"best pruned" when the winner was pruned, "equal best" when the best finished value equals the best
+without pruning. Targets: at least 3x fewer epochs than no pruning; the winner pruned in at most 1 of
+10 seeds (here: on every dataset). Several settings per pruner; ``--choose`` picks the default: the
+largest overall saving among the settings that meet the winner target on every dataset.
+
+    python bench/bench_pruning.py                        # all real curve files
+    python bench/bench_pruning.py --curves bench/data/curves_nuclei.json bench/data/curves_mri9.json
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import DATA, emit, median, quiet_logs  # noqa: E402
+from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files  # noqa: E402
 
-PRUNERS = {
-    "median": {"n_startup_trials": 5, "n_warmup_steps": 1},
-    "percentile": {"n_startup_trials": 5, "n_warmup_steps": 1},
-    "asha": {"min_resource": 1, "reduction_factor": 3},
-    "hyperband": {"min_resource": 1, "reduction_factor": 3},
-}
+# (pruner, args): the shipped default first, then a few settings of each
+SETTINGS: list[tuple[str, dict]] = [
+    ("asha", {"min_resource": 2, "reduction_factor": 3}),
+    *[("asha", {"min_resource": m, "reduction_factor": r}) for m in (1, 2, 3, 4) for r in (2, 3, 4)
+      if (m, r) != (2, 3)],
+    *[("median", {"n_startup_trials": s, "n_warmup_steps": w}) for s in (3, 5) for w in (1, 2, 3, 4)],
+    # Optuna's percentile is the share kept: 25 prunes below the top quarter, 75 only the bottom quarter
+    *[("percentile", {"percentile": p, "n_startup_trials": 5, "n_warmup_steps": w}) for p in (25.0, 75.0, 90.0)
+      for w in (1, 2, 3)],
+    *[("hyperband", {"min_resource": m, "reduction_factor": r}) for m in (1, 2) for r in (2, 3, 4)],
+]
+SHIPPED = ("asha", {"min_resource": 2, "reduction_factor": 3})
 
 
 def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int, seed: int) -> dict:
@@ -47,7 +62,7 @@ def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int,
         for step, value in enumerate(curve, start=1):
             trial.report(value, step)
             spent += 1
-            if step < len(curve) and trial.should_prune():
+            if trial.should_prune():
                 pruned.add(idx)
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                 break
@@ -57,37 +72,93 @@ def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int,
     return {"epochs": spent, "best": best, "pruned": pruned}
 
 
+def key(name: str, args: dict) -> str:
+    return name + " " + ",".join(f"{k.replace('n_startup_trials', 'startup').replace('n_warmup_steps', 'warmup')}="
+                                 f"{v:g}" for k, v in args.items())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--curves", type=Path, default=DATA / "curves.json")
+    ap.add_argument("--curves", type=Path, nargs="+", default=None, help="default: bench/data/curves_*.json")
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--saving", type=float, default=3.0, help="target: fewer epochs than no pruning, x")
+    ap.add_argument("--max-best-pruned", type=int, default=1, help="target: winner pruned in at most this many seeds")
+    ap.add_argument("--md", type=Path, default=RESULTS / "replay_pruning.md", help="markdown table of the figures")
     args = ap.parse_args()
     quiet_logs()
-    doc = json.loads(args.curves.read_text())
-    curves = [c["miou"] for c in doc["curves"]]
-    epochs = max(len(c) for c in curves)
-    full = sum(len(c) for c in curves)
-    best_all = max(max(c) for c in curves)
-    best_idx = max(range(len(curves)), key=lambda i: max(curves[i]))
-    figs: dict = {"curves": len(curves), "epochs_per_trial": epochs, "seeds": args.seeds,
-                  "epochs_without_pruning": full, "best_without_pruning": best_all, "pruners": {}}
-    lines = [f"{len(curves)} recorded trials x {epochs} epochs = {full} epochs without pruning; best mIoU "
-             f"{best_all:.4f} ({doc['curves'][best_idx]['config']})"]
-    for name, pargs in PRUNERS.items():
-        runs = [replay(curves, name, pargs, epochs, s) for s in range(args.seeds)]
-        savings = [full / r["epochs"] for r in runs]
-        equal = sum(abs(r["best"] - best_all) < 1e-12 for r in runs)
-        best_pruned = sum(best_idx in r["pruned"] for r in runs)
-        figs["pruners"][name] = {"args": pargs, "saving_median": round(median(savings), 2),
-                                 "saving_min": round(min(savings), 2), "saving_max": round(max(savings), 2),
-                                 "epochs_median": median([r["epochs"] for r in runs]),
-                                 "seeds_equal_best": equal, "seeds_best_pruned": best_pruned,
-                                 "mean_pruned_fraction": round(sum(len(r["pruned"]) for r in runs)
-                                                               / (len(runs) * len(curves)), 3)}
-        lines.append(f"{name:10s} {pargs}: x{median(savings):.2f} fewer epochs (median; {min(savings):.2f}-"
-                     f"{max(savings):.2f}); equal best in {equal}/{args.seeds} seeds; best config pruned in "
-                     f"{best_pruned}/{args.seeds}")
-    figs["target"] = {"saving": 3.0, "best_pruned": 0}
+    files = args.curves or real_curve_files()
+    if not files:
+        raise SystemExit("no curve files: run bench/record_curves.py --dataset NAME first")
+    sets = [load_curves(f) for f in files]
+    datasets: dict = {}
+    for s in sets:
+        curves = [r["values"] for r in s["runs"]]
+        best_idx = max(range(len(curves)), key=lambda i: max(curves[i]))
+        datasets[s["name"]] = {"file": s["path"], "trials": len(curves),
+                               "epochs_per_trial": s["epochs"], "epochs_without_pruning": sum(map(len, curves)),
+                               "best_without_pruning": max(curves[best_idx]),
+                               "winner": s["runs"][best_idx]["config"], "_curves": curves, "_best": best_idx}
+    rows = []
+    for name, pargs in SETTINGS:
+        row: dict = {"pruner": name, "args": pargs, "key": key(name, pargs), "datasets": {}}
+        spent_by_seed = [0] * args.seeds
+        full_all = 0
+        for dname, d in datasets.items():
+            runs = [replay(d["_curves"], name, pargs, d["epochs_per_trial"], s) for s in range(args.seeds)]
+            savings = [d["epochs_without_pruning"] / r["epochs"] for r in runs]
+            for i, r in enumerate(runs):
+                spent_by_seed[i] += r["epochs"]
+            full_all += d["epochs_without_pruning"]
+            row["datasets"][dname] = {
+                "saving_median": round(median(savings), 2), "saving_min": round(min(savings), 2),
+                "saving_max": round(max(savings), 2),
+                "seeds_best_pruned": sum(d["_best"] in r["pruned"] for r in runs),
+                "seeds_equal_best": sum(abs(r["best"] - d["best_without_pruning"]) < 1e-12 for r in runs),
+                "best_found_median": round(median([r["best"] for r in runs]), 4),
+                "mean_pruned_fraction": round(sum(len(r["pruned"]) for r in runs) / (len(runs) * d["trials"]), 3)}
+        all_savings = [full_all / s for s in spent_by_seed]
+        per = row["datasets"].values()
+        row["overall"] = {"saving_median": round(median(all_savings), 2), "saving_min": round(min(all_savings), 2),
+                          "seeds_best_pruned": sum(p["seeds_best_pruned"] for p in per),
+                          "worst_dataset_best_pruned": max(p["seeds_best_pruned"] for p in per),
+                          "seeds_equal_best": sum(p["seeds_equal_best"] for p in per),
+                          "studies": args.seeds * len(datasets)}
+        o = row["overall"]
+        row["meets"] = {"saving": o["saving_median"] >= args.saving,
+                        "winner": o["worst_dataset_best_pruned"] <= args.max_best_pruned}
+        rows.append(row)
+    ok = [r for r in rows if r["meets"]["winner"]]
+    chosen = max(ok or rows, key=lambda r: (r["meets"]["winner"], r["overall"]["saving_median"],
+                                              -r["overall"]["seeds_best_pruned"]))
+    names = list(datasets)
+    lines = [f"{len(datasets)} datasets, {args.seeds} seeds each: " + "; ".join(
+        f"{n}: {d['trials']} trials x {d['epochs_per_trial']} epochs = {d['epochs_without_pruning']}, winner "
+        f"{d['best_without_pruning']:.4f} {d['winner']['architecture']}/{d['winner'].get('encoder', '')}/"
+        f"{d['winner']['loss']}/lr {d['winner']['lr']:g}" for n, d in datasets.items())]
+    for r in rows:
+        o = r["overall"]
+        lines.append(f"{r['key']:45s} overall x{o['saving_median']:.2f} (min {o['saving_min']:.2f}), winner pruned "
+                     f"{o['seeds_best_pruned']}/{o['studies']} | " + " | ".join(
+                         f"{n} x{r['datasets'][n]['saving_median']:.2f} {r['datasets'][n]['seeds_best_pruned']}/"
+                         f"{args.seeds}" for n in names))
+    lines.append(f"chosen: {chosen['key']} (targets: saving {'met' if chosen['meets']['saving'] else 'MISSED'}, "
+                 f"winner {'met' if chosen['meets']['winner'] else 'MISSED'})")
+    md = [f"| pruner settings | overall saving (median, min) | winner pruned (of {args.seeds * len(names)}) | "
+          + " | ".join(f"{n}: saving, winner pruned (of {args.seeds})" for n in names) + " |",
+          "|---|---|---|" + "---|" * len(names)]
+    for r in rows:
+        o = r["overall"]
+        mark = " **(chosen)**" if r is chosen else (" (shipped)" if (r["pruner"], r["args"]) == SHIPPED else "")
+        md.append(f"| {r['key']}{mark} | x{o['saving_median']:.2f}, x{o['saving_min']:.2f} | {o['seeds_best_pruned']} | "
+                  + " | ".join(f"x{r['datasets'][n]['saving_median']:.2f}, {r['datasets'][n]['seeds_best_pruned']}"
+                               for n in names) + " |")
+    args.md.parent.mkdir(parents=True, exist_ok=True)
+    args.md.write_text("\n".join(md) + "\n")
+    figs = {"files": [str(f) for f in files], "seeds": args.seeds,
+            "datasets": {n: {k: v for k, v in d.items() if not k.startswith("_")} for n, d in datasets.items()},
+            "settings": rows, "chosen": {"pruner": chosen["pruner"], "args": chosen["args"],
+                                         "overall": chosen["overall"], "meets": chosen["meets"]},
+            "target": {"saving": args.saving, "max_best_pruned_per_dataset": args.max_best_pruned}}
     emit("pruning", figs, lines)
 
 

@@ -1,9 +1,26 @@
-"""Record the learning curves of real trials once (bench/data/curves.json), for the pruning and search figures.
+"""Record the learning curves of real trials once, for the pruning and search figures.
 
-A grid of architecture x loss x learning rate, each trained with the real ``train()`` on the generated demo
-scenes for a fixed number of epochs, no pruning. Runs ``--jobs`` trainings side by side, one thread each.
+Two sources:
 
-    python bench/record_curves.py            # about 10 minutes on 2 CPU cores
+* the generated demo scenes (default): a grid of architecture x loss x learning rate, written to
+  ``bench/data/curves.json``, ``--jobs`` trainings side by side, one thread each;
+* a real dataset (``--dataset NAME``): the search space of ``bench/data/real/NAME/space.yaml`` (data,
+  image size, the exact train/val/test split ``segsearch launch`` uses), a grid sampled from the
+  architectures, encoders and losses of ``search_spaces/arch_loss.yaml`` (every architecture and every
+  loss at least once, learning rates 1e-4..1e-2 log), written to ``bench/data/curves_NAME.json``.
+
+Every configuration is trained with segsearch's real ``train()`` from scratch (``encoder_weights: None``)
+for a fixed number of epochs, no pruning. Per configuration the file holds the settings, the objective
+per epoch (the study's: class-mean IoU, binary: foreground IoU), the collapse flag per epoch
+(``EpochResult.collapsed``: one class predicted nearly everywhere), the training loss and the seconds
+per epoch; per dataset the objective of the best one-class predictor on the validation split.
+
+    python bench/record_curves.py                                # demo scenes, ~10 minutes on 2 cores
+    taskset -c 1 python bench/record_curves.py --dataset nuclei --probe   # seconds per epoch, 1 epoch each
+    taskset -c 1 python bench/record_curves.py --dataset nuclei          # ~20 minutes of one core
+
+A real-data run writes the file after every configuration and, with ``--resume``, skips the
+configurations already in it.
 """
 
 from __future__ import annotations
@@ -11,15 +28,18 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
+import random
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import DATA, WORK, data_config, splits_for, train_config  # noqa: E402
+from bench._common import BENCH, DATA, WORK, data_config, splits_for, train_config  # noqa: E402
 
 ARCHS = ("unet", "fpn", "linknet")
 LOSSES = ("ce", "dice")
@@ -27,6 +47,20 @@ LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 DEMO = {"n_images": 64, "size": 32}
 EPOCHS = 8
 
+ROOT = BENCH.parent
+ARCH_LOSS = ROOT / "search_spaces" / "arch_loss.yaml"
+REAL = DATA / "real"
+REAL_LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+# cheap on a CPU core (one epoch at 96 px, batch 16: ~1-2 s a batch; upernet, deeplabv3, unetplusplus 3-5 s)
+LIGHT = ("unet", "fpn", "linknet", "pan", "segformer", "deeplabv3plus", "manet")
+# a loss's searched parameters are fixed at a middle value of their arch_loss.yaml range
+LOSS_PARAMS: dict[str, dict[str, Any]] = {"wce": {"class_weights": "auto"}, "focal": {"alpha": 0.5, "gamma": 2.0},
+                                          "tversky": {"alpha": 0.5}, "ce+dice": {"weight": 0.5}}
+REAL_TRAIN = {"batch_size": 16, "optimizer": "adamw", "scheduler": "cosine", "weight_decay": 1e-4,
+              "encoder_weights": None, "augmentation": "light"}
+
+
+# ---------------------------------------------------------------- demo scenes (bench/data/curves.json)
 
 def _one(args: tuple[int, str, str, float]) -> dict:
     os.environ["SEGSEARCH_THREADS"] = "1"
@@ -45,17 +79,13 @@ def _one(args: tuple[int, str, str, float]) -> dict:
             "seconds": round(time.perf_counter() - t0, 2)}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=DATA / "curves.json")
-    args = ap.parse_args()
+def record_demo(jobs: int, out: Path) -> None:
     dcfg = data_config(DEMO["n_images"], DEMO["size"], "light")
     sp = splits_for(dcfg)  # generate the demo data once, before the workers start
     grid = [(i, a, lo, lr) for i, (a, lo, lr) in enumerate(itertools.product(ARCHS, LOSSES, LRS))]
     t0 = time.perf_counter()
     curves = []
-    with ProcessPoolExecutor(args.jobs) as pool:
+    with ProcessPoolExecutor(jobs) as pool:
         for c in pool.map(_one, grid):
             curves.append(c)
             print(f"{c['config']} best {max(c['miou']):.4f} ({c['seconds']:.0f}s)", flush=True)
@@ -65,9 +95,195 @@ def main() -> None:
                      "optimizer": "adamw"},
            "space": {"architecture": list(ARCHS), "loss": list(LOSSES), "lr": list(LRS)},
            "seconds": round(time.perf_counter() - t0, 1), "curves": curves}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"wrote {args.out}: {len(curves)} curves in {doc['seconds']:.0f}s")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {out}: {len(curves)} curves in {doc['seconds']:.0f}s")
+
+
+# ---------------------------------------------------------------- real datasets (bench/data/curves_NAME.json)
+
+def arch_loss_space() -> dict[str, list[str]]:
+    """Architectures, encoders and losses of the shipped flagship space."""
+    from segsearch.config import load_config
+
+    s = load_config(ARCH_LOSS).search
+    return {"architecture": list(s["architecture"].choices), "encoder": list(s["encoder"].choices),
+            "loss": list(s["loss"].choices)}
+
+
+def real_grid(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``n`` configurations, the same grid for every dataset: a first pass trains every architecture
+    once; the rest are the light architectures (``LIGHT``) again with a learning rate from the other end
+    of the range (low after high, high after low), so a collapse can be told apart from a bad rate.
+    Losses, encoders and rates are dealt out in shuffled rounds, so each appears about equally often."""
+    space = arch_loss_space()
+    rng = random.Random(seed)
+    archs, encs, losses = space["architecture"], space["encoder"], space["loss"]
+    if n < max(len(archs), len(losses)):
+        raise SystemExit(f"--configs {n}: need at least {max(len(archs), len(losses))} to cover every "
+                         "architecture and loss")
+
+    def dealt(items: list, k: int) -> list:
+        out: list = []
+        while len(out) < k:
+            r = list(items)
+            rng.shuffle(r)
+            out += r
+        return out[:k]
+
+    arch_col = dealt(archs, len(archs))
+    lr_col = dealt(list(REAL_LRS), len(archs))
+    light = [a for a in arch_col if a in LIGHT]
+    for a in (light * n)[: n - len(archs)]:
+        first = lr_col[arch_col.index(a)]
+        arch_col.append(a)
+        lr_col.append(rng.choice([lr for lr in REAL_LRS if (lr >= 3e-3) != (first >= 3e-3) and lr != first]))
+    loss_col, enc_col = dealt(losses, n), dealt(encs, n)
+    return [{"architecture": a, "encoder": e, "loss": lo, "loss_params": dict(LOSS_PARAMS.get(lo, {})), "lr": lr}
+            for a, e, lo, lr in zip(arch_col, enc_col, loss_col, lr_col, strict=True)]
+
+
+def real_setup(name: str):
+    from segsearch.config import load_config
+    from segsearch.data import load_splits
+
+    space = REAL / name / "space.yaml"
+    if not space.is_file():
+        raise SystemExit(f"{space}: not found (bench/real_data.py writes it)")
+    cfg = load_config(space)
+    dcfg = cfg.data.model_copy(update={"augmentation": REAL_TRAIN["augmentation"]})
+    splits = load_splits(dcfg, WORK / "studies")
+    return cfg, dcfg, splits
+
+
+def one_class_scores(dcfg, splits) -> dict[str, float]:
+    """The objective of predicting one class everywhere on the validation split, per class."""
+    import torch
+
+    from segsearch.data import SegDataset, build_transform
+    from segsearch.training import MetricAccumulator
+
+    ds = SegDataset(splits.val, dcfg, build_transform("none", dcfg.size_hw, train=False), [0.0], [1.0], cache=False)
+    n = dcfg.num_classes
+    labels = list(range(n)) if dcfg.mode == "multiclass" else [0, 1]
+    names = list(dcfg.classes) if dcfg.mode == "multiclass" else ["background", *dcfg.classes]
+    out = {}
+    for c in labels:
+        acc = MetricAccumulator(dcfg.mode, n, dcfg.ignore_index, 0.5, "class-mean", True)
+        for i in range(len(ds)):
+            _, y = ds[i]
+            y = torch.as_tensor(y)[None]
+            if dcfg.mode == "multiclass":
+                logits = torch.zeros((1, n, *y.shape[-2:]))
+                logits[:, c] = 1.0
+            else:
+                y = y if y.dim() == 4 else y[:, None]
+                logits = torch.full((1, n, *y.shape[-2:]), 10.0 if c == 1 else -10.0)
+            acc.update(logits, y)
+        out[names[c]] = round(acc.compute().miou, 5)
+    return out
+
+
+def train_one(cfg, dcfg, splits, settings: dict[str, Any], epochs: int, seed: int, run_dir: Path) -> dict[str, Any]:
+    from segsearch.training import RunSpec, train
+
+    tcfg = cfg.train.model_copy(update={
+        **{k: v for k, v in REAL_TRAIN.items() if k != "augmentation"},
+        "architecture": settings["architecture"], "encoder": settings["encoder"], "loss": settings["loss"],
+        "loss_params": settings["loss_params"], "lr": settings["lr"], "epochs": epochs, "seed": seed,
+        "device": "cpu", "amp": "off", "num_workers": 0})
+    tcfg = type(tcfg).model_validate(tcfg.model_dump())
+    spec = RunSpec(train=tcfg, data=dcfg, splits=splits, run_dir=run_dir, resume=False, checkpoint=False)
+    t0 = time.perf_counter()
+    try:
+        res = train(spec)
+        error = None
+    except Exception as e:  # noqa: BLE001 - a config that cannot train is a finding, not a crash
+        res, error = None, f"{type(e).__name__}: {e}"[:300]
+    hist = res.history if res else []
+    return {"config": settings, "seed": seed,
+            "objective": [round(h.objective, 5) for h in hist],
+            "collapsed": [bool(h.collapsed) for h in hist],
+            "train_loss": [round(h.train_loss, 5) for h in hist],
+            "seconds_per_epoch": [round(h.seconds, 2) for h in hist],
+            "n_params": res.n_params if res else None,
+            "error": error, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: bool, only: list[int] | None) -> None:
+    os.environ["SEGSEARCH_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+    cfg, dcfg, splits = real_setup(name)
+    grid = real_grid(n)
+    if only:
+        grid = [g for i, g in enumerate(grid) if i in only]
+    if probe:  # one epoch each, to size the grid
+        total = 0.0
+        for i, s in enumerate(grid):
+            r = train_one(cfg, dcfg, splits, s, 1, i, WORK / "curves" / name / f"probe{i:03d}")
+            total += r["seconds"]
+            print(f"{i:2d} {s['architecture']:13s} {s['encoder']:15s} {s['loss']:8s} {r['seconds']:6.1f}s "
+                  f"{r['error'] or ''}", flush=True)
+        print(f"probe: {total:.0f}s for one epoch of {len(grid)} configs -> about {total * epochs / 60:.0f} min "
+              f"for {epochs} epochs")
+        return
+    doc: dict[str, Any] = {"curves": []}
+    if resume and out.is_file():
+        doc = json.loads(out.read_text())
+    done = {json.dumps(c["config"], sort_keys=True) for c in doc["curves"] if not c.get("error")}
+    doc["curves"] = [c for c in doc["curves"] if json.dumps(c["config"], sort_keys=True) in done]
+    one_class = one_class_scores(dcfg, splits)
+    doc.update({
+        "what": "validation objective per epoch of real segsearch trainings from scratch, no pruning",
+        "dataset": name, "space": str((REAL / name / "space.yaml").relative_to(ROOT)),
+        "objective": "miou: class-mean IoU over the validation split (binary: foreground IoU)",
+        "data": {"mode": dcfg.mode, "classes": list(dcfg.classes), "image_size": dcfg.image_size,
+                 "train": len(splits.train), "val": len(splits.val), "test": len(splits.test),
+                 "augmentation": dcfg.augmentation},
+        "train": {**{k: v for k, v in REAL_TRAIN.items() if k != "augmentation"}, "epochs": epochs,
+                  "device": "cpu", "threads": 1},
+        "grid": {"configs": n, "from": str(ARCH_LOSS.relative_to(ROOT)), **arch_loss_space(),
+                 "lr": list(REAL_LRS), "light": list(LIGHT), "loss_params": LOSS_PARAMS},
+        "one_class": one_class, "one_class_best": max(one_class.values()),
+    })
+    print(f"{name}: {len(splits.train)} train / {len(splits.val)} val; one-class predictor best "
+          f"{doc['one_class_best']:.4f}; {len(grid)} configs x {epochs} epochs", flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for i, s in enumerate(grid):
+        if json.dumps(s, sort_keys=True) in done:
+            continue
+        r = train_one(cfg, dcfg, splits, s, epochs, i, WORK / "curves" / name / f"{i:03d}")
+        doc["curves"].append(r)
+        doc["curves"].sort(key=lambda c: json.dumps(c["config"], sort_keys=True))
+        doc["seconds"] = round(doc.get("seconds", 0.0) + r["seconds"], 1)
+        out.write_text(json.dumps(doc, indent=None, separators=(",", ":")).replace('{"config"', '\n{"config"') + "\n")
+        best = max(r["objective"]) if r["objective"] else float("nan")
+        print(f"{i:2d} {s['architecture']:13s} {s['encoder']:15s} {s['loss']:8s} lr {s['lr']:.0e}: best "
+              f"{best:.4f} last {r['objective'][-1] if r['objective'] else math.nan:.4f} collapsed "
+              f"{''.join('x' if c else '.' for c in r['collapsed'])} ({r['seconds']:.0f}s) {r['error'] or ''}",
+              flush=True)
+    print(f"wrote {out}: {len(doc['curves'])} curves, this run {time.perf_counter() - t0:.0f}s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jobs", type=int, default=2, help="demo scenes: trainings side by side")
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--dataset", help="a folder of bench/data/real with a space.yaml")
+    ap.add_argument("--configs", type=int, default=16, help="real data: grid size")
+    ap.add_argument("--epochs", type=int, default=EPOCHS)
+    ap.add_argument("--probe", action="store_true", help="real data: one epoch per config, to size the grid")
+    ap.add_argument("--only", type=int, nargs="*", help="real data: just these grid indices")
+    ap.add_argument("--resume", action="store_true", help="real data: keep the configs already in --out")
+    args = ap.parse_args()
+    if args.dataset:
+        out = args.out or DATA / f"curves_{args.dataset}.json"
+        record_real(args.dataset, args.configs, args.epochs, out, args.resume, args.probe, args.only)
+    else:
+        record_demo(args.jobs, args.out or DATA / "curves.json")
 
 
 if __name__ == "__main__":
