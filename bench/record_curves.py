@@ -56,6 +56,11 @@ LIGHT = ("unet", "fpn", "linknet", "pan", "segformer", "deeplabv3plus", "manet")
 # a loss's searched parameters are fixed at a middle value of their arch_loss.yaml range
 LOSS_PARAMS: dict[str, dict[str, Any]] = {"wce": {"class_weights": "auto"}, "focal": {"alpha": 0.5, "gamma": 2.0},
                                           "tversky": {"alpha": 0.5}, "ce+dice": {"weight": 0.5}}
+# a follow-up to the grid: the recipe's loss and rate (ce+dice 0.5, lr 1e-3) on the architectures and
+# encoders that collapsed in the grid, each next to a resnet18 twin, so the culprit can be told apart
+FOLLOWUP = [("unet", "resnet18"), ("unet", "efficientnet-b0"), ("unet", "mobilenet_v2"), ("fpn", "mobilenet_v2"),
+            ("deeplabv3plus", "resnet18"), ("deeplabv3plus", "efficientnet-b0"), ("deeplabv3", "resnet18"),
+            ("pspnet", "resnet18")]
 REAL_TRAIN = {"batch_size": 16, "optimizer": "adamw", "scheduler": "cosine", "weight_decay": 1e-4,
               "encoder_weights": None, "augmentation": "light"}
 
@@ -210,13 +215,17 @@ def train_one(cfg, dcfg, splits, settings: dict[str, Any], epochs: int, seed: in
             "error": error, "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: bool, only: list[int] | None) -> None:
+def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: bool, only: list[int] | None,
+                followup: bool = False) -> None:
     os.environ["SEGSEARCH_THREADS"] = "1"
     import torch
 
     torch.set_num_threads(1)
     cfg, dcfg, splits = real_setup(name)
     grid = real_grid(n)
+    if followup:
+        grid = [{"architecture": a, "encoder": e, "loss": "ce+dice", "loss_params": {"weight": 0.5}, "lr": 1e-3,
+                 "part": "followup"} for a, e in FOLLOWUP]
     if only:
         grid = [g for i, g in enumerate(grid) if i in only]
     if probe:  # one epoch each, to size the grid
@@ -248,6 +257,9 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
                  "lr": list(REAL_LRS), "light": list(LIGHT), "loss_params": LOSS_PARAMS},
         "one_class": one_class, "one_class_best": max(one_class.values()),
     })
+    if followup:
+        doc["followup"] = {"what": "runs marked part: followup, added after the grid", "loss": "ce+dice",
+                           "loss_params": {"weight": 0.5}, "lr": 1e-3, "configs": [list(x) for x in FOLLOWUP]}
     print(f"{name}: {len(splits.train)} train / {len(splits.val)} val; one-class predictor best "
           f"{doc['one_class_best']:.4f}; {len(grid)} configs x {epochs} epochs", flush=True)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -278,10 +290,12 @@ def main() -> None:
     ap.add_argument("--probe", action="store_true", help="real data: one epoch per config, to size the grid")
     ap.add_argument("--only", type=int, nargs="*", help="real data: just these grid indices")
     ap.add_argument("--resume", action="store_true", help="real data: keep the configs already in --out")
+    ap.add_argument("--followup", action="store_true",
+                    help="real data: train the FOLLOWUP configurations instead of the grid (with --resume: add them)")
     args = ap.parse_args()
     if args.dataset:
         out = args.out or DATA / f"curves_{args.dataset}.json"
-        record_real(args.dataset, args.configs, args.epochs, out, args.resume, args.probe, args.only)
+        record_real(args.dataset, args.configs, args.epochs, out, args.resume, args.probe, args.only, args.followup)
     else:
         record_demo(args.jobs, args.out or DATA / "curves.json")
 
