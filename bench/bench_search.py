@@ -4,15 +4,18 @@ random search with 2N. 10 seeds, per curves file (dataset) and overall, for a fe
 
 The objective is a surrogate made of real trials (``record_curves.py``; by default every real dataset,
 ``bench/data/curves_NAME.json``). A trial samples the shipped search space with segsearch's own
-``sample()`` (``search_spaces/arch_loss.yaml``: architecture, encoder, loss with its children, lr,
-weight decay; the lr range clipped to the recorded one), and scores the kernel-weighted mean
-(Nadaraya-Watson) of the recorded configurations' best validation objective, the weight
-``exp(-d^2 / 2h^2)`` with ``d^2`` = [architecture differs] + [loss differs] + 0.25 [encoder differs] +
-(log10 lr difference / 0.5)^2 and h = 0.4: a recorded configuration scores about its own value, a new
-combination the values of its nearest recorded neighbours; no score beyond the recorded range. Loss
-children and weight decay were not varied in the recordings: to the surrogate they are noise dimensions,
-as they may well be to the real problem. The demo file (``bench/data/curves.json``, a full grid) is
-scored the same way over its own space (architecture x loss x lr).
+``sample()`` (``search_spaces/arch_loss.yaml`` as it is now, or ``--space``: architecture, encoder, loss
+with its children, lr, weight decay; the lr range clipped to the recorded one), and scores the
+kernel-weighted mean (Nadaraya-Watson) of the recorded configurations' best validation objective, the
+weight ``exp(-d^2 / 2h^2)`` with h = 0.4 and ``d^2`` = w_arch [architecture differs] + w_enc [encoder
+differs] + w_loss [loss differs] + (log10 lr difference / s_lr)^2. The weights and the lr scale are
+not guessed: they are the ones with the least leave-one-out error over the recorded runs of all files
+together (each file's squared error divided by its variance), from a small grid. A recorded
+configuration scores about its own value, a new combination the values of its nearest recorded
+neighbours; no score beyond the recorded range. Loss children and weight decay were not varied in the
+recordings: to the surrogate they are noise dimensions, as they may well be to the real problem. The
+demo file (``bench/data/curves.json``, a full grid) is scored the same way over its own space
+(architecture x loss x lr).
 
 Targets: TPE reaches random's best-of-N within N/2 trials (median over seeds); TPE(N) >= random(2N) in
 at least 8 of 10 seeds.
@@ -34,8 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files  # noqa: E402
 
 ARCH_LOSS = Path(__file__).resolve().parent.parent / "search_spaces" / "arch_loss.yaml"
-FACTORS = {"architecture": 1.0, "loss": 1.0, "encoder": 0.25}  # squared distance of a mismatch
-LR_SCALE, BANDWIDTH = 0.5, 0.4
+FACTORS = ("architecture", "loss", "encoder")
+BANDWIDTH = 0.4
+WEIGHT_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)  # squared distance of a mismatch, per factor
+LR_SCALE_GRID = (0.25, 0.5, 1.0, 2.0)  # decades of lr that count as distance 1
 SHIPPED = {"n_startup_trials": 10, "multivariate": True, "group": True}
 SETTINGS: list[dict[str, Any]] = [
     SHIPPED,
@@ -52,6 +57,7 @@ class Surrogate:
         self.points = [(r["config"], max(r["values"])) for r in runs]
         lrs = [float(c["lr"]) for c, _ in self.points]
         self.lr_range = (min(lrs), max(lrs))
+        self.weights, self.lr_scale = {"architecture": 1.0, "loss": 1.0, "encoder": 1.0}, 0.5
         doc = curve_set["doc"]
         if "grid" in doc:  # a real dataset: the shipped space
             space = dict(load_config(space_file).search)
@@ -63,14 +69,23 @@ class Surrogate:
         space["lr"] = space["lr"].model_copy(update={"low": self.lr_range[0], "high": self.lr_range[1]})
         self.space = space
 
-    def value(self, s: dict[str, Any]) -> float:
+    def value(self, s: dict[str, Any], skip: int | None = None) -> float:
         num = den = 0.0
-        for c, y in self.points:
-            d2 = sum(w for k, w in FACTORS.items() if k in c and k in s and c[k] != s[k])
-            d2 += ((math.log10(s["lr"]) - math.log10(c["lr"])) / LR_SCALE) ** 2
+        for i, (c, y) in enumerate(self.points):
+            if i == skip:
+                continue
+            d2 = sum(w for k, w in self.weights.items() if k in c and k in s and c[k] != s[k])
+            d2 += ((math.log10(s["lr"]) - math.log10(c["lr"])) / self.lr_scale) ** 2
             w = math.exp(-d2 / (2 * BANDWIDTH**2))
             num, den = num + w * y, den + w
-        return num / den if den > 0 else min(y for _, y in self.points)
+        return num / den if den > 0 else sum(y for _, y in self.points) / len(self.points)
+
+    def loo_error(self) -> float:
+        """Leave-one-out squared error over the recorded runs, divided by their variance."""
+        ys = [y for _, y in self.points]
+        mean = sum(ys) / len(ys)
+        var = sum((y - mean) ** 2 for y in ys) / len(ys) or 1.0
+        return sum((self.value(c, skip=i) - y) ** 2 for i, (c, y) in enumerate(self.points)) / len(ys) / var
 
     def __call__(self, trial) -> float:
         from segsearch.search._space import sample
@@ -80,6 +95,25 @@ class Surrogate:
     @property
     def optimum(self) -> float:
         return max(self.value(c) for c, _ in self.points)
+
+
+def fit(funcs: list[Surrogate]) -> dict[str, Any]:
+    """Set every surrogate's factor weights and lr scale to the pooled leave-one-out best."""
+    import itertools
+
+    best = None
+    for wa, wl, we in itertools.product(WEIGHT_GRID, repeat=3):
+        for sl in LR_SCALE_GRID:
+            for f in funcs:
+                f.weights, f.lr_scale = {"architecture": wa, "loss": wl, "encoder": we}, sl
+            err = sum(f.loo_error() for f in funcs) / len(funcs)
+            if best is None or err < best[0]:
+                best = (err, {"architecture": wa, "loss": wl, "encoder": we}, sl)
+    err, weights, sl = best
+    for f in funcs:
+        f.weights, f.lr_scale = dict(weights), sl
+    return {"weights": weights, "lr_scale": sl, "loo_error_over_variance": round(err, 3),
+            "per_file": [round(f.loo_error(), 3) for f in funcs]}
 
 
 def run(f: Surrogate, sampler_name: str, args: dict, n: int, seed: int, name: str) -> list[float]:
@@ -118,9 +152,13 @@ def main() -> None:
         raise SystemExit("no curve files: run bench/record_curves.py --dataset NAME first")
     sets = {s["name"]: s for s in map(load_curves, files)}
     funcs = {n: Surrogate(s, args.space) for n, s in sets.items()}
+    fitted = fit(list(funcs.values()))
     rows: list[dict] = []
     lines = ["surrogates: " + "; ".join(f"{n}: {len(f.points)} recorded configs, optimum {f.optimum:.4f}, "
-                                         f"lr {f.lr_range[0]:g}..{f.lr_range[1]:g}" for n, f in funcs.items())]
+                                         f"lr {f.lr_range[0]:g}..{f.lr_range[1]:g}" for n, f in funcs.items()),
+             f"surrogate fit (leave-one-out): weights {fitted['weights']}, lr scale {fitted['lr_scale']} decades; "
+             f"error / variance {fitted['loo_error_over_variance']} (per file {fitted['per_file']}; 1 = no better than "
+             "the mean)"]
     for N in args.budget:
         rnd = {n: [run(f, "random", {}, 2 * N, s, n) for s in range(args.seeds)] for n, f in funcs.items()}
         for a in SETTINGS:
@@ -188,6 +226,7 @@ def main() -> None:
     args.md.parent.mkdir(parents=True, exist_ok=True)
     args.md.write_text("\n".join(md) + "\n")
     figs = {"files": [str(f) for f in files], "objective": "Nadaraya-Watson surrogate of recorded best values",
+            "surrogate_fit": fitted, "space": str(args.space),
             "surrogates": {n: {"configs": len(f.points), "optimum": round(f.optimum, 5), "lr_range": f.lr_range}
                            for n, f in funcs.items()},
             "seeds": args.seeds, "settings": rows, "chosen": best,

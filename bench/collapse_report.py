@@ -91,19 +91,35 @@ def main() -> None:
                    f"{'/'.join(f'{s:.0f}' for s in secs)} | "
                    + " | ".join(cell(table[k][n]) if n in table[k] else "-" for n in names) + " |")
     # by factor
-    out += ["", "## Collapsed runs by factor (all datasets)", ""]
-    for factor in ("architecture", "encoder", "loss", "lr"):
-        agg: dict = defaultdict(lambda: [0, 0, []])
-        for k in order:
-            for n, v in table[k].items():
-                a = agg[cfgs[k][factor]]
-                a[1] += 1
-                if v["state"] != "ok":
-                    a[0] += 1
-                    a[2].append(n)
-        out.append(f"- **{factor}**: " + "; ".join(
-            f"{val if not isinstance(val, float) else f'{val:g}'} {a[0]}/{a[1]}"
-            + (f" ({', '.join(a[2])})" if a[2] else "") for val, a in sorted(agg.items(), key=lambda t: (isinstance(t[0], str), t[0]))))
+    def by_factor(title: str, keep) -> None:
+        out.extend(["", f"## {title}", "",
+                    "collapsed / trained runs, the datasets of the collapsed ones; runs that failed to start are "
+                    "counted apart", ""])
+        for factor in ("architecture", "encoder", "loss", "lr"):
+            agg: dict = defaultdict(lambda: [0, 0, [], 0])
+            for k in order:
+                if not keep(cfgs[k]):
+                    continue
+                for n, v in table[k].items():
+                    a = agg[cfgs[k][factor]]
+                    if v["state"] == "error":
+                        a[3] += 1
+                        continue
+                    a[1] += 1
+                    if v["state"] == "collapsed":
+                        a[0] += 1
+                        a[2].append(n)
+            out.append(f"- **{factor}**: " + "; ".join(
+                f"{val if not isinstance(val, float) else f'{val:g}'} {a[0]}/{a[1]}"
+                + (f" ({', '.join(a[2])})" if a[2] else "") + (f", {a[3]} failed" if a[3] else "")
+                for val, a in sorted(agg.items(), key=lambda t: (isinstance(t[0], str), t[0]))))
+
+    by_factor("Collapsed runs by factor (all runs)", lambda c: True)
+    by_factor("The same, resnet18 / resnet34 encoders only", lambda c: c["encoder"] in ("resnet18", "resnet34"))
+    errors = sorted({(cfgs[k]["architecture"], n, v["error"]) for k in order for n, v in table[k].items()
+                     if v["state"] == "error"})
+    if errors:
+        out += ["", "Runs that failed to start: " + "; ".join(f"{a} on {n}: {e}" for a, n, e in errors)]
     notes = ""
     if args.out.is_file() and MARK in args.out.read_text():
         notes = args.out.read_text().split(MARK, 1)[1]

@@ -6,8 +6,9 @@ Two sources:
   ``bench/data/curves.json``, ``--jobs`` trainings side by side, one thread each;
 * a real dataset (``--dataset NAME``): the search space of ``bench/data/real/NAME/space.yaml`` (data,
   image size, the exact train/val/test split ``segsearch launch`` uses), a grid sampled from the
-  architectures, encoders and losses of ``search_spaces/arch_loss.yaml`` (every architecture and every
-  loss at least once, learning rates 1e-4..1e-2 log), written to ``bench/data/curves_NAME.json``.
+  architectures, encoders and losses ``search_spaces/arch_loss.yaml`` had (``GRID_SPACE``; every
+  architecture and every loss at least once, learning rates 1e-4..1e-2 log), written to
+  ``bench/data/curves_NAME.json``; ``--followup`` adds the ``FOLLOWUP`` runs.
 
 Every configuration is trained with segsearch's real ``train()`` from scratch (``encoder_weights: None``)
 for a fixed number of epochs, no pruning. Per configuration the file holds the settings, the objective
@@ -48,7 +49,6 @@ DEMO = {"n_images": 64, "size": 32}
 EPOCHS = 8
 
 ROOT = BENCH.parent
-ARCH_LOSS = ROOT / "search_spaces" / "arch_loss.yaml"
 REAL = DATA / "real"
 REAL_LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 # cheap on a CPU core (one epoch at 96 px, batch 16: ~1-2 s a batch; upernet, deeplabv3, unetplusplus 3-5 s)
@@ -107,13 +107,19 @@ def record_demo(jobs: int, out: Path) -> None:
 
 # ---------------------------------------------------------------- real datasets (bench/data/curves_NAME.json)
 
-def arch_loss_space() -> dict[str, list[str]]:
-    """Architectures, encoders and losses of the shipped flagship space."""
-    from segsearch.config import load_config
+# search_spaces/arch_loss.yaml's choices when the curves were recorded (before commit 43e3439 narrowed it):
+# the grid must stay the same for every dataset and every --resume / --only
+GRID_SPACE = {
+    "architecture": ["unet", "unetplusplus", "manet", "linknet", "fpn", "pspnet", "pan", "deeplabv3",
+                     "deeplabv3plus", "upernet", "segformer"],
+    "encoder": ["resnet18", "resnet34", "efficientnet-b0", "mobilenet_v2"],
+    "loss": ["ce", "wce", "dice", "focal", "jaccard", "lovasz", "tversky", "ce+dice"],
+}
 
-    s = load_config(ARCH_LOSS).search
-    return {"architecture": list(s["architecture"].choices), "encoder": list(s["encoder"].choices),
-            "loss": list(s["loss"].choices)}
+
+def arch_loss_space() -> dict[str, list[str]]:
+    """Architectures, encoders and losses the grid draws from (``GRID_SPACE``)."""
+    return {k: list(v) for k, v in GRID_SPACE.items()}
 
 
 def real_grid(n: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -242,7 +248,8 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
     if resume and out.is_file():
         doc = json.loads(out.read_text())
     done = {json.dumps(c["config"], sort_keys=True) for c in doc["curves"] if not c.get("error")}
-    doc["curves"] = [c for c in doc["curves"] if json.dumps(c["config"], sort_keys=True) in done]
+    todo = {json.dumps(s, sort_keys=True) for s in grid} - done  # failed runs of this grid are tried again
+    doc["curves"] = [c for c in doc["curves"] if json.dumps(c["config"], sort_keys=True) not in todo]
     one_class = one_class_scores(dcfg, splits)
     doc.update({
         "what": "validation objective per epoch of real segsearch trainings from scratch, no pruning",
@@ -253,7 +260,7 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
                  "augmentation": dcfg.augmentation},
         "train": {**{k: v for k, v in REAL_TRAIN.items() if k != "augmentation"}, "epochs": epochs,
                   "device": "cpu", "threads": 1},
-        "grid": {"configs": n, "from": str(ARCH_LOSS.relative_to(ROOT)), **arch_loss_space(),
+        "grid": {"configs": n, "from": "search_spaces/arch_loss.yaml before 43e3439", **arch_loss_space(),
                  "lr": list(REAL_LRS), "light": list(LIGHT), "loss_params": LOSS_PARAMS},
         "one_class": one_class, "one_class_best": max(one_class.values()),
     })
