@@ -294,6 +294,18 @@ def space_yaml(name: str, ds: dict, root: Path) -> dict:
     return space
 
 
+def refresh_space(root: Path) -> None:
+    """Rewrite ``space.yaml`` from search_spaces/arch_loss.yaml as it is now, keeping its data section and name."""
+    file = root / "space.yaml"
+    lines = file.read_text().splitlines(keepends=True)
+    head, old = "".join(lines[:1]), yaml.safe_load(file.read_text())
+    space = yaml.safe_load((REPO / "search_spaces" / "arch_loss.yaml").read_text())
+    space["study"].update(name=old["study"]["name"], n_trials=old["study"]["n_trials"])
+    space["data"], space["wandb"] = old["data"], old.get("wandb", {"enabled": False})
+    space["train"]["encoder_weights"] = None
+    file.write_text(head + yaml.safe_dump(space, sort_keys=False))
+
+
 def write_dataset(name: str, ds: dict) -> dict:
     root = REAL / name
     if root.exists():
@@ -340,6 +352,7 @@ def main() -> None:
         root = REAL / name
         if root.is_dir() and (root / "summary.json").is_file() and not args.force:
             s = json.loads((root / "summary.json").read_text())
+            refresh_space(root)  # the shipped space as it is now, with the dataset's own data section
         else:
             s = write_dataset(name, build(templates if src == "deb" else napari))
         shares = ", ".join(f"{k} {v:.1%}" for k, v in s["pixel_share"].items())

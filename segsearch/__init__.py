@@ -3,11 +3,12 @@
 __version__ = "0.1.0"
 
 
-def load_model(path):  # noqa: ANN001, ANN201 - thin lazy front, see segsearch.final
-    """Load a model folder written by ``segsearch finalize`` (imports torch lazily)."""
+def load_model(path, **kwargs):  # noqa: ANN001, ANN003, ANN201 - thin lazy front, see segsearch.final
+    """Load a model folder written by ``segsearch finalize`` (imports torch lazily); ``combine``, ``device``
+    and ``tta`` as in ``segsearch.final.load_model``."""
     from .final import load_model as _load
 
-    return _load(path)
+    return _load(path, **kwargs)
 
 
 __all__ = ["__version__", "load_model"]

@@ -99,23 +99,32 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
 
 
 def _solo_data(cfg: SearchSpaceFile) -> Any:
+    """The data the baseline trains on when there is no room to search: the final augmentation without
+    mosaic, i.e. seed 001's recipe (mosaic pays off over long schedules, not over a handful of epochs)."""
     from .final import final_data_config
 
-    return final_data_config(cfg)
+    return final_data_config(cfg).model_copy(update={"mosaic": 0.0})
 
 
 def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> bool:
-    """Whether the budget pays for two full trials of the baseline; below that a search only takes
-    epochs away from the one model it can train, so the baseline gets the whole budget instead."""
+    """Whether the search's share of the budget pays for the baseline's full schedule and two alternatives
+    (``_MIN_SEARCH_TRIALS`` x train.epochs). Below that a search only takes epochs away from the one model
+    it can train (measured: bench/LATEST.md, 'Search quality on real data'), so the baseline gets the whole
+    budget instead, trained as seed 001's recipe (the final augmentation, no mosaic)."""
     if plan is None or not per_epoch:
         return True
     affordable = (plan.end - time.time()) / per_epoch
-    if affordable >= 2 * cfg.train.epochs:
+    need = _MIN_SEARCH_TRIALS * cfg.train.epochs
+    if affordable * (1 - cfg.final.budget_share) >= need:
         return True
-    log.warning("budget: about %d baseline epochs fit, fewer than two full trials (2 x train.epochs = %d): no "
-                "search; the baseline trains with the final augmentation until the budget ends", affordable,
-                2 * cfg.train.epochs)
+    log.warning("budget: about %d baseline epochs fit, %d of them for the search: fewer than %d full trials "
+                "(%d x train.epochs = %d epochs): no search; the baseline trains as seed 001's recipe with the "
+                "final augmentation until the budget ends", affordable, affordable * (1 - cfg.final.budget_share),
+                _MIN_SEARCH_TRIALS, _MIN_SEARCH_TRIALS, need)
     return False
+
+
+_MIN_SEARCH_TRIALS = 3  # the baseline and two alternatives, each on its full schedule
 
 
 def _apply_overrides(cfg: SearchSpaceFile, device: str | None, n_trials: int | None, timeout: float | None
@@ -184,7 +193,7 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     return res
 
 
-_SOLO_RESERVE = 8.0  # seconds left at the end of a solo run for writing and evaluating the model folder
+_SOLO_RESERVE = 12.0  # seconds left at the end of a solo run for writing and evaluating the model folder
 
 
 def _search_deadline(plan: Any, started: float, timeout: float | None) -> float | None:

@@ -92,7 +92,9 @@ def predict(
     out: Annotated[Path, typer.Option("--out", help="Folder for <stem>_mask.png and <stem>_overlay.png.")],
     tile: Annotated[int | None, typer.Option(help="Window side in pixels (default: the training size).")] = None,
     overlap: Annotated[float, typer.Option(help="Overlap of neighbouring windows, 0 to <1.")] = 0.5,
-    tta: Annotated[bool, typer.Option("--tta", help="Average over horizontal and vertical flips.")] = False,
+    tta: Annotated[bool | None, typer.Option(
+        "--tta/--no-tta", help="Average over horizontal and vertical flips; default: as finalize chose on "
+        "validation (model.json: tta).")] = None,
     whole: Annotated[bool, typer.Option("--whole", help="One pass over the whole image, no windows.")] = False,
     overlays: Annotated[bool, typer.Option("--overlay/--no-overlay", help="Write colour overlays.")] = True,
     combine: CombineOpt = None,

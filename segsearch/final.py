@@ -169,7 +169,7 @@ def _share(deadline: float | None, members_left: int) -> float | None:
 
 
 # seconds kept back for writing and evaluating the model folder; full augmentation costs a bit more per epoch
-_EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 5.0, 1.05, 0.3
+_EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 10.0, 1.05, 0.3
 
 
 def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[TrainConfig, Path | None, str]:
@@ -239,10 +239,31 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
                    "seconds_per_epoch": result.seconds_per_epoch, "best": asdict(result.best) if result.best else None}
         done.write_text(json.dumps(summary, indent=2, default=str))
     _write_model_folder(run_dir, cfg, t, tcfg, data, splits)
+    choose_tta(run_dir, splits, cfg.final.tta)
     metrics = evaluate_model(run_dir, splits=splits)
     log.info("final model (trial %d): test %s %.4f, Dice %.4f%s", t.number, metrics["metric"], metrics["miou"],
              metrics["mdice"], " -- COLLAPSED: it predicts one class everywhere" if metrics["collapsed"] else "")
     return run_dir
+
+
+def choose_tta(run_dir: Path, splits: Splits, setting: str = "auto") -> bool:
+    """Decide the model folder's flip test-time augmentation (nnU-Net's mirroring: the mean over the image,
+    its horizontal and its vertical flip). ``auto`` keeps it only when it scores higher on validation
+    (flips are wrong where a class depends on the side, e.g. left vs right arm); ``on`` / ``off`` force it.
+    Recorded in ``model.json`` (``tta``, ``tta_val``); ``load_model`` and ``predict`` follow it."""
+    meta_file = run_dir / "model.json"
+    meta = json.loads(meta_file.read_text())
+    if setting == "auto" and splits.val:
+        off = _num(evaluate_model(run_dir, "val", splits, write=False, tta=False)["miou"]) or 0.0
+        on = _num(evaluate_model(run_dir, "val", splits, write=False, tta=True)["miou"]) or 0.0
+        meta["tta"], meta["tta_val"] = on > off, {"without": off, "with": on}
+        log.info("final: flip test-time augmentation %s (validation %.4f with flips, %.4f without)",
+                 "on" if on > off else "off", on, off)
+    else:
+        meta["tta"] = setting == "on"
+        meta.pop("tta_val", None)
+    meta_file.write_text(json.dumps(meta, indent=2))
+    return bool(meta["tta"])
 
 
 def _improves_on(value: float, reference: float | None, maximize: bool) -> bool:
@@ -394,6 +415,7 @@ class SegModel(torch.nn.Module):
     def __init__(self, net: torch.nn.Module, meta: dict[str, Any], path: Path | None = None) -> None:
         super().__init__()
         self.net, self.meta, self.path = net, meta, path
+        self.tta = bool(meta.get("tta", False))  # flip test-time augmentation, chosen on validation by finalize
         pre = meta["preprocessing"]
         self.register_buffer("mean", torch.tensor(pre["mean"], dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(pre["std"], dtype=torch.float32).view(1, -1, 1, 1))
@@ -424,15 +446,25 @@ class SegModel(torch.nn.Module):
         return int(self.meta.get("stride", 32))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net((x - self.mean) / self.std)
+        if not self.tta:
+            return self.net((x - self.mean) / self.std)
+        p = self.probabilities(x).clamp(1e-6, 1 - 1e-6)
+        return p.log() if self.mode == "multiclass" else torch.logit(p)
 
-    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
-        logits = self(x)
+    def single_pass(self, x: torch.Tensor) -> torch.Tensor:
+        """Probabilities of one forward pass, without test-time augmentation."""
+        logits = self.net((x - self.mean) / self.std)
         return logits.softmax(1) if self.mode == "multiclass" else logits.sigmoid()
 
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        from .predict import with_flips
+
+        return with_flips(self.single_pass)(x) if self.tta else self.single_pass(x)
+
     def predict(self, image: np.ndarray, tile: int | tuple[int, int] | None = None, overlap: float = 0.5,
-                tta: bool = False, batch_size: int = 8) -> np.ndarray:
-        """Class probabilities (CxHxW float32) for an HxW(xC) image of any size, by sliding window."""
+                tta: bool | None = None, batch_size: int = 8) -> np.ndarray:
+        """Class probabilities (CxHxW float32) for an HxW(xC) image of any size, by sliding window;
+        ``tta`` None: flip test-time augmentation as the model folder records (``model.json: tta``)."""
         from .predict import predict_probabilities
 
         return predict_probabilities(self, image, tile=tile, overlap=overlap, tta=tta, batch_size=batch_size)
@@ -455,11 +487,11 @@ class Ensemble(SegModel):
             raise ValueError(f"unknown combine {combine!r}; valid: {', '.join(COMBINE)}")
         first = members[0].meta
         merged = {**first, **meta, "kind": "ensemble", "combine": combine}
-        super().__init__(torch.nn.Identity(), merged, path)
+        super().__init__(torch.nn.Identity(), {**merged, "tta": bool(meta.get("tta", False))}, path)
         self.members = torch.nn.ModuleList(members)
         self.combine = combine
 
-    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+    def single_pass(self, x: torch.Tensor) -> torch.Tensor:
         probs = [m.probabilities(x) for m in self.members]
         if self.combine == "mean":
             return torch.stack(probs).mean(0)
@@ -476,21 +508,25 @@ class Ensemble(SegModel):
         return p.log() if self.mode == "multiclass" else torch.logit(p)
 
 
-def load_model(path: str | Path, combine: str | None = None, device: str = "cpu") -> SegModel:
-    """A model folder (``model.json``) or an ensemble folder (``ensemble.json``) as a ready module (eval mode)."""
+def load_model(path: str | Path, combine: str | None = None, device: str = "cpu", tta: bool | None = None
+               ) -> SegModel:
+    """A model folder (``model.json``) or an ensemble folder (``ensemble.json``) as a ready module (eval mode).
+
+    ``tta``: flip test-time augmentation on or off; None keeps what the folder records (``tta``, chosen on
+    validation by ``finalize``)."""
     path = Path(path)
     if (path / "ensemble.json").is_file():
         doc = json.loads((path / "ensemble.json").read_text())
-        members = [_load_single(path / name, device) for name in doc["members"]]
-        return Ensemble(members, {"members": doc["members"], "trials": doc.get("trials"), "trial": None},
-                        combine or doc.get("combine", "mean"), path).eval()
+        members = [_load_single(path / name, device, False) for name in doc["members"]]
+        return Ensemble(members, {"members": doc["members"], "trials": doc.get("trials"), "trial": None,
+                                  "tta": bool(tta)}, combine or doc.get("combine", "mean"), path).eval()
     if not (path / "model.json").is_file():
         raise FileNotFoundError(f"{path}: not a model folder (no model.json or ensemble.json); "
                                 "write one with `segsearch finalize STUDY`")
-    return _load_single(path, device)
+    return _load_single(path, device, tta)
 
 
-def _load_single(path: Path, device: str) -> SegModel:
+def _load_single(path: Path, device: str, tta: bool | None = None) -> SegModel:
     from .components import build_model
 
     meta = json.loads((path / "model.json").read_text())
@@ -498,7 +534,10 @@ def _load_single(path: Path, device: str) -> SegModel:
     net = build_model(meta["architecture"], meta["encoder"], None, meta["encoder_depth"], meta["in_channels"],
                       n_out, meta.get("architecture_params", {}))
     net.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
-    return SegModel(net, meta, path).to(device).eval()
+    model = SegModel(net, meta, path)
+    if tta is not None:
+        model.tta = tta
+    return model.to(device).eval()
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -523,7 +562,7 @@ class _Both:
 
 
 def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None = None, combine: str | None = None,
-                   device: str = "cpu", write: bool = True) -> dict[str, Any]:
+                   device: str = "cpu", write: bool = True, tta: bool | None = None) -> dict[str, Any]:
     """Test-split metrics of a model or ensemble folder: mIoU and mDice as class means (binary: the
     foreground's), seed 001's micro-imagewise figures (labelled), per class, the confusion matrix,
     whether the model collapsed to one class, and per-level mIoU of a class hierarchy.
@@ -532,7 +571,7 @@ def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None 
     as in validation. The test split falls back to validation when it is empty (recorded).
     """
     path = Path(path)
-    model = load_model(path, combine=combine, device=device)
+    model = load_model(path, combine=combine, device=device, tta=tta)
     data, tcfg = _folder_configs(model)
     splits = splits or _splits_from_folder(model.members[0].path if isinstance(model, Ensemble) else path)
     samples = getattr(splits, split)
@@ -604,5 +643,5 @@ def _num(v: float) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
-__all__ = ["COMBINE", "Ensemble", "SegModel", "class_colors", "evaluate_model", "final_data_config",
+__all__ = ["COMBINE", "Ensemble", "SegModel", "choose_tta", "class_colors", "evaluate_model", "final_data_config",
            "final_train_config", "finalize", "load_model", "pick_trials"]

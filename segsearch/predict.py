@@ -111,14 +111,15 @@ def whole_image(prob_fn: ProbFn, x: torch.Tensor, multiple: int = 32) -> torch.T
 
 
 def predict_probabilities(model: Any, image: np.ndarray, tile: int | tuple[int, int] | None = None,
-                          overlap: float = 0.5, tta: bool = False, batch_size: int = 8,
+                          overlap: float = 0.5, tta: bool | None = None, batch_size: int = 8,
                           whole: bool = False) -> np.ndarray:
     """Class probabilities (KxHxW float32) of a loaded model or ensemble for one image.
 
     ``tile`` defaults to the training size; ``whole`` runs the full image in one pass instead.
     """
     x = to_unit_tensor(image).to(next(model.parameters()).device)
-    fn = with_flips(model.probabilities) if tta else model.probabilities
+    use = model.tta if tta is None else tta  # None: as the model folder records
+    fn = with_flips(model.single_pass) if use else model.single_pass
     with torch.inference_mode():
         if whole:
             probs = whole_image(fn, x, model.stride)
@@ -202,7 +203,7 @@ def _display_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def predict_paths(model: Any, inputs: Sequence[str | Path], out: str | Path, tile: int | None = None,
-                  overlap: float = 0.5, tta: bool = False, overlays: bool = True, whole: bool = False,
+                  overlap: float = 0.5, tta: bool | None = None, overlays: bool = True, whole: bool = False,
                   progress: bool | None = None) -> list[dict[str, str]]:
     """Predict every image under ``inputs``; write ``<stem>_mask.png`` (and ``<stem>_overlay.png``) to ``out``,
     keeping the sub-folders of folder inputs. Returns one record per image."""

@@ -287,6 +287,9 @@ class FinalConfig(_Strict):
     combine: Literal["mean", "vote"] = Field(
         default="mean", description="ensembles: average probabilities or majority-vote labels")
     export: bool = Field(default=False, description="export TorchScript and ONNX (checked) after finalizing")
+    tta: Literal["auto", "on", "off"] = Field(
+        default="auto", description="flip test-time augmentation of the final model: auto keeps it when it scores "
+        "higher on validation")
     budget_share: float = Field(default=0.25, gt=0, lt=1,
                                 description="with launch --budget: the share of the budget kept for the final model")
 

@@ -117,3 +117,36 @@ def test_same_seed_gives_the_same_metrics(study: tuple[str, Path], tmp_path: Pat
     assert a["miou"] == b["miou"] and a["confusion"] == b["confusion"]
     ma, mb = (json.loads((r / "model.json").read_text()) for r in runs)
     assert ma["split_hash"] == mb["split_hash"] and ma["seed"] == mb["seed"] == 0
+
+
+def test_flip_tta_is_chosen_on_validation_and_followed_by_load_and_predict(finalized: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from segsearch.final import choose_tta, evaluate_model
+    from segsearch.predict import with_flips
+
+    meta = json.loads((finalized / "model.json").read_text())
+    scores = meta["tta_val"]  # finalize measured both on validation and kept flips only if they scored higher
+    assert set(scores) == {"with", "without"} and meta["tta"] == (scores["with"] > scores["without"])
+    assert evaluate_model(finalized, "val", write=False, tta=False)["miou"] == pytest.approx(scores["without"])
+    assert evaluate_model(finalized, "val", write=False, tta=True)["miou"] == pytest.approx(scores["with"])
+
+    folder = tmp_path / "model"
+    shutil.copytree(finalized, folder)
+    splits = segsearch.final._splits_from_folder(folder)
+    for setting, expected in (("on", True), ("off", False)):
+        assert choose_tta(folder, splits, setting) is expected
+        assert json.loads((folder / "model.json").read_text())["tta"] is expected
+        assert segsearch.load_model(folder).tta is expected
+
+    choose_tta(folder, splits, "on")
+    model, plain = segsearch.load_model(folder), segsearch.load_model(folder, tta=False)
+    x = torch.rand(2, 3, 32, 32)
+    with torch.inference_mode():
+        flipped = (plain.single_pass(x) + plain.single_pass(x.flip(3)).flip(3) + plain.single_pass(x.flip(2)).flip(2)) / 3
+        np.testing.assert_allclose(model.probabilities(x), flipped, atol=1e-5)
+        np.testing.assert_allclose(with_flips(plain.single_pass)(x), flipped, atol=1e-5)
+        assert (model(x).argmax(1) == flipped.argmax(1)).all()  # forward (used by evaluate) follows the flips
+    image = np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    np.testing.assert_allclose(model.predict(image), plain.predict(image, tta=True), atol=1e-5)
+    assert not np.allclose(model.predict(image), model.predict(image, tta=False), atol=1e-6)

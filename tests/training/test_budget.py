@@ -40,7 +40,7 @@ def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = Tru
 @pytest.mark.parametrize(("left", "how", "epochs"), [
     (None, "retrain", 30),  # no budget
     (1e6, "retrain", 30),  # 30 x 10 s fits
-    (100, "continue", 9),  # (100 - 5 reserve) // 10.5
+    (100, "continue", 8),  # (100 - 10 reserve) // 10.5
     (12, "trial_weights", 30),  # not one epoch: use the trial's weights
 ])
 def test_final_stage_retrains_continues_or_keeps_the_trial_by_the_time_left(tmp_path, left, how, epochs):
@@ -53,8 +53,13 @@ def test_final_stage_retrains_continues_or_keeps_the_trial_by_the_time_left(tmp_
         assert planned.lr == pytest.approx(3e-4)  # continues at a lower learning rate
 
 
-@pytest.mark.parametrize(("seconds", "per_epoch", "search"), [(100, 10.0, False), (100, 1.0, True), (100, None, True)])
-def test_a_budget_that_pays_for_fewer_than_two_full_trials_trains_the_baseline_alone(seconds, per_epoch, search):
+@pytest.mark.parametrize(("seconds", "per_epoch", "search"), [
+    (100, 10.0, False),  # 10 epochs
+    (100, 2.5, False),  # 40 epochs, 30 of them for the search: fewer than 3 x 12
+    (100, 1.0, True),  # 75 search epochs
+    (100, None, True),  # not timed: search
+])
+def test_a_budget_that_pays_for_fewer_than_three_full_trials_trains_the_baseline_alone(seconds, per_epoch, search):
     from segsearch.api import _affords_search
     from segsearch.search import Budget
 
