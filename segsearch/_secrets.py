@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import unquote
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
@@ -64,3 +67,25 @@ def install_log_filter() -> None:
 
 
 __all__ = ["MaskFilter", "install_log_filter", "mask", "mask_url", "remember_url"]
+
+
+def mask_argv() -> list[str]:
+    """Replace the process's ``sys.argv`` by its masked form (W&B and crash reporters record argv) and
+    return the original arguments, for the caller that still has to parse them."""
+    args = sys.argv[1:]
+    for a in args:
+        if "://" in a or "password=" in a.lower():
+            remember_url(a)
+    sys.argv[1:] = [mask(a) for a in args]
+    return args
+
+
+@contextmanager
+def masked_argv() -> Iterator[None]:
+    """``sys.argv`` masked for the duration (e.g. around ``wandb.init``, which records it)."""
+    saved = sys.argv[:]
+    sys.argv[:] = [mask(a) for a in saved]
+    try:
+        yield
+    finally:
+        sys.argv[:] = saved

@@ -153,8 +153,11 @@ for _stage in (cli_data, cli_dist, cli_results, cli_final):
 
 
 def main() -> None:
+    from ._secrets import mask_argv
+
+    args = mask_argv()  # what records argv (W&B's run metadata) sees no password; typer parses the original
     try:
-        app()
+        app(args=args)
     except BrokenPipeError:  # pragma: no cover - `segsearch status | head`
         sys.exit(0)
 

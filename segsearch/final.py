@@ -65,7 +65,7 @@ def finalize(study_name: str, storage: str | None = None, studies_dir: str | Pat
     ensemble folder) that ``load_model`` reads.
 
     ``budget`` (seconds or '20m', from now) or ``deadline`` (a ``time.time()``) bounds the stage. When
-    the time left cannot pay for a full retrain, the model continues from the trial's own best
+    the time left cannot pay for a full retrain, the model continues from the trial's last epoch's
     checkpoint with the final augmentation for the epochs that fit, and the trial's weights are
     kept if those epochs do not beat them on validation.
     """
@@ -173,8 +173,10 @@ _EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 10.0, 1.05, 0.3
 
 
 def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[TrainConfig, Path | None, str]:
-    """Retrain from scratch when the time left pays for it, else continue the trial's best checkpoint
-    for the epochs that fit (at a lower learning rate); 0 epochs: use the trial's weights as they are."""
+    """Retrain from scratch when the time left pays for it, else continue the trial's most trained weights
+    (its last epoch's checkpoint: a trial still learning when its schedule ended has learned most there)
+    for the epochs that fit, at a lower learning rate; 0 epochs: use the trial's best weights as they are.
+    Returns the train settings, the weights to start from, and how."""
     import time
 
     if deadline is None:
@@ -183,18 +185,18 @@ def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[Train
     per_epoch = float(t.user_attrs.get("seconds_per_epoch") or 0) * _FULL_AUG_COST
     if per_epoch <= 0 or tcfg.epochs * per_epoch <= left:
         return tcfg, None, "retrain"
-    ckpt = _trial_checkpoint(t)
+    best, last = _trial_checkpoint(t, "best.pt"), _trial_checkpoint(t, "last.pt")
     fit = int(left // per_epoch)
-    if ckpt is None:
+    if best is None:
         return tcfg.model_copy(update={"epochs": max(1, fit)}), None, "retrain"
     if fit < 1:
-        return tcfg, ckpt, "trial_weights"
-    return tcfg.model_copy(update={"epochs": fit, "lr": tcfg.lr * _CONTINUE_LR}), ckpt, "continue"
+        return tcfg, best, "trial_weights"
+    return tcfg.model_copy(update={"epochs": fit, "lr": tcfg.lr * _CONTINUE_LR}), last or best, "continue"
 
 
-def _trial_checkpoint(t: Any) -> Path | None:
+def _trial_checkpoint(t: Any, name: str = "best.pt") -> Path | None:
     run_dir = t.user_attrs.get("run_dir")
-    path = Path(run_dir) / "best.pt" if run_dir else None
+    path = Path(run_dir) / name if run_dir else None
     return path if path is not None and path.is_file() else None
 
 
@@ -213,7 +215,7 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
     if done.is_file() and not fresh:
         log.info("%s: training already finished; re-evaluating", run_dir)
     elif how == "trial_weights":
-        log.info("final: no time left to train; the model is trial %d's best checkpoint", t.number)
+        log.info("final: no time left to train; the model is trial %d's best checkpoint", t.number)  # init: best.pt
         shutil.copyfile(init, run_dir / "best.pt")
         done.write_text(json.dumps({"how": how, "from_trial": t.number, "best_value": t.value}, indent=2))
     else:
@@ -223,15 +225,16 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
                        deadline=None if deadline is None else deadline - _EVAL_RESERVE)
         what = "retrain" if how == "retrain" else f"continue trial {t.number}'s checkpoint"
         if how == "continue":
-            log.info("final: not enough time to retrain %d epochs; continuing trial %d's best checkpoint for %d "
+            log.info("final: not enough time to retrain %d epochs; continuing trial %d's %s checkpoint for %d "
                      "epoch(s) with %s augmentation", final_train_config(cfg, t, epochs).epochs, t.number,
+                     "last epoch's" if init is not None and init.name == "last.pt" else "best",
                      tcfg.epochs, data.augmentation if isinstance(data.augmentation, str) else "custom")
         with Progress(1, worker="final ", live=live) as progress:
             progress.trial_start(t.number, what, tcfg.epochs)
             result = train(spec, Fanout([MetricsFile(run_dir), progress, *reporters]))
         kept = init is not None and not _improves_on(result.best_value, t.value, cfg.study.direction == "maximize")
-        if kept:  # the continued epochs did not beat the trial's own weights on validation
-            shutil.copyfile(init, run_dir / "best.pt")
+        if kept:  # the continued epochs did not beat the trial's own best weights on validation
+            shutil.copyfile(_trial_checkpoint(t, "best.pt") or init, run_dir / "best.pt")
         summary = {"how": how, "from_trial": t.number, "kept_trial_weights": kept,
                    "best_epoch": result.best_epoch, "best_value": result.best_value,
                    "epochs_run": result.history[-1].epoch if result.history else 0,

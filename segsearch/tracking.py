@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 import optuna
 from optuna.trial import TrialState
 
-from ._secrets import mask_url
+from ._secrets import mask_url, masked_argv
 from .config import SearchSpaceFile, TrainConfig, WandbConfig, objective_label
 from .search import Outcome, TrialEnv
 from .training import EpochResult, Reporter, RunSpec
@@ -199,12 +199,13 @@ def _init(tracker: Tracker, trial: optuna.Trial, tcfg: TrainConfig | None, mode:
     cfg = tracker.env.cfg
     w = cfg.wandb
     tracker.wandb_dir.mkdir(parents=True, exist_ok=True)
-    run = wandb.init(
-        project=w.project, entity=w.entity, group=w.group or cfg.study.name, name=f"trial-{trial.number}",
-        job_type="trial", tags=list(w.tags), config=run_config(trial, tcfg, cfg), dir=str(tracker.wandb_dir),
-        mode=mode, reinit="create_new",
-        settings=wandb.Settings(init_timeout=w.init_timeout, silent=True, console="off"),
-    )
+    with masked_argv():  # W&B records the command line in the run's metadata
+        run = wandb.init(
+            project=w.project, entity=w.entity, group=w.group or cfg.study.name, name=f"trial-{trial.number}",
+            job_type="trial", tags=list(w.tags), config=run_config(trial, tcfg, cfg), dir=str(tracker.wandb_dir),
+            mode=mode, reinit="create_new",
+            settings=wandb.Settings(init_timeout=w.init_timeout, silent=True, console="off"),
+        )
     run.define_metric("epoch")
     for pattern in ("train/*", "val/*", "lr", "epoch_seconds", "predictions"):
         run.define_metric(pattern, step_metric="epoch")

@@ -202,3 +202,40 @@ def optuna_state(name: str):  # noqa: ANN201
     from optuna.trial import TrialState
 
     return TrialState[name]
+
+
+def _database_text(name: str) -> str:
+    """Every row of every table of a database, as text (what a dump would show)."""
+    import psycopg2
+    from conftest import ADMIN_DSN
+
+    dsn = " ".join(p for p in ADMIN_DSN.split() if not p.startswith("dbname=")) + f" dbname={name}"
+    con = psycopg2.connect(dsn, connect_timeout=5)
+    try:
+        with con.cursor() as cur:
+            cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+            tables = [r[0] for r in cur.fetchall()]
+            rows = []
+            for table in tables:
+                cur.execute(f'SELECT t::text FROM "{table}" t')
+                rows += [r[0] for r in cur.fetchall()]
+    finally:
+        con.close()
+    assert "studies" in tables and rows
+    return "\n".join(rows)
+
+
+def test_password_in_argv_reaches_no_wandb_file_log_or_database_row(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+    from helpers_dist import CANARY_PASSWORD
+
+    cfg = tiny_config(tmp_path, study={"n_trials": 1}, train={"epochs": 1}, wandb={"enabled": True})
+    logs = tmp_path / "logs"
+    rc = run(["launch", str(cfg), "--studies-dir", str(tmp_path / "studies"), "--storage", pg_db.url],
+             logs, "launch", timeout=200, WANDB_MODE="offline")
+    assert rc == 0, tail(logs / "launch.err")
+    wandb_files = list((tmp_path / "studies").rglob("*.wandb"))
+    assert wandb_files, "no offline W&B run was written"
+    # the run recorded the command line, with the password masked
+    assert any(b"--storage" in f.read_bytes() and b":***@" in f.read_bytes() for f in wandb_files)
+    assert_no_canary(tmp_path, skip=(cfg,))
+    assert CANARY_PASSWORD not in _database_text(pg_db.name)

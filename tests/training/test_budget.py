@@ -32,7 +32,8 @@ def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = Tru
     run_dir = tmp_path / "trial"
     run_dir.mkdir()
     if with_checkpoint:
-        (run_dir / "best.pt").write_bytes(b"weights")
+        (run_dir / "best.pt").write_bytes(b"best weights")
+        (run_dir / "last.pt").write_bytes(b"last epoch's weights")
     return optuna.trial.create_trial(value=0.5, user_attrs={"seconds_per_epoch": seconds_per_epoch,
                                                              "run_dir": str(run_dir)})
 
@@ -49,8 +50,10 @@ def test_final_stage_retrains_continues_or_keeps_the_trial_by_the_time_left(tmp_
     planned, init, got = plan_final(_trial(tmp_path, 10.0), tcfg, deadline)
     assert got == how and planned.epochs == epochs
     assert (init is None) == (how == "retrain")
-    if how == "continue":
-        assert planned.lr == pytest.approx(3e-4)  # continues at a lower learning rate
+    if how == "continue":  # the most trained weights, at a lower learning rate
+        assert planned.lr == pytest.approx(3e-4) and init.name == "last.pt"
+    if how == "trial_weights":
+        assert init.name == "best.pt"
 
 
 @pytest.mark.parametrize(("seconds", "per_epoch", "search"), [
