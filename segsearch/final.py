@@ -191,7 +191,15 @@ def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[Train
         return tcfg.model_copy(update={"epochs": max(1, fit)}), None, "retrain"
     if fit < 1:
         return tcfg, best, "trial_weights"
-    return tcfg.model_copy(update={"epochs": fit, "lr": tcfg.lr * _CONTINUE_LR}), last or best, "continue"
+    lr = tcfg.lr if _still_learning(t) else tcfg.lr * _CONTINUE_LR
+    return tcfg.model_copy(update={"epochs": fit, "lr": lr}), last or best, "continue"
+
+
+def _still_learning(t: Any) -> bool:
+    """The trial ended on its best epoch, or still predicting one class: it had not converged, so it
+    continues at its own learning rate (a converged one at ``_CONTINUE_LR`` of it, to refine)."""
+    a = t.user_attrs
+    return bool(a.get("last_collapsed")) or (a.get("best_epoch") is not None and a.get("best_epoch") == a.get("epochs_run"))
 
 
 def _trial_checkpoint(t: Any, name: str = "best.pt") -> Path | None:

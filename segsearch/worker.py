@@ -83,7 +83,24 @@ class Worker:
         if self.env.deadline is not None and time.time() + self._typical_epoch() > self.env.deadline:
             log.info("the time budget is spent: no new trial")
             return True
+        if self._no_full_trial_fits():
+            return True
         return self.timeout is not None and time.monotonic() - started > self.timeout
+
+    def _no_full_trial_fits(self) -> bool:
+        """Under a launch budget (not a bare timeout) a trial starts only if its whole schedule fits in
+        the search's time left: a cut-short trial cannot compete at equal epochs, and the time is worth
+        more to the final model, which continues the best trial's weights."""
+        env = self.env
+        if env.deadline is None or not env.epoch_estimate or env.solo:
+            return False
+        need = (self._typical_epoch() or env.epoch_estimate) * env.cfg.train.epochs
+        left = env.deadline - time.time()
+        if left >= need:
+            return False
+        log.info("search: %.0f s left, a full trial needs about %.0f s (%d epochs): no new trial; the time goes "
+                 "to the final model", left, need, env.cfg.train.epochs)
+        return True
 
     def _typical_epoch(self) -> float:
         """The median seconds per epoch of the study's trials so far (0 before any): a trial started

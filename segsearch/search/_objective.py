@@ -84,6 +84,7 @@ class OptunaReporter(Reporter):
         self.seconds.append(r.seconds)
         t = self.trial
         t.set_user_attr("epochs_run", r.epoch)
+        t.set_user_attr("last_collapsed", r.collapsed)  # still predicting one class at its latest epoch
         t.set_user_attr("seconds_per_epoch", round(sum(self.seconds) / len(self.seconds), 4))
         if is_best:
             names = self._names(len(r.per_class_iou))

@@ -69,3 +69,29 @@ def test_a_budget_that_pays_for_fewer_than_three_full_trials_trains_the_baseline
     cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 12})))
     plan = Budget(started=time.time(), seconds=seconds, final_share=0.25)
     assert _affords_search(plan, per_epoch, cfg) is search
+
+
+def test_a_trial_that_ends_still_learning_continues_at_its_own_learning_rate(tmp_path):
+    t = _trial(tmp_path, 10.0)
+    t.user_attrs.update({"best_epoch": 3, "epochs_run": 12, "last_collapsed": True})  # one class at its end
+    planned, init, how = plan_final(t, TrainConfig(epochs=30, lr=1e-3), time.time() + 100)
+    assert how == "continue" and planned.lr == pytest.approx(1e-3) and init.name == "last.pt"
+    t.user_attrs.update({"best_epoch": 12, "last_collapsed": False})  # best at its last epoch: still improving
+    assert plan_final(t, TrainConfig(epochs=30, lr=1e-3), time.time() + 100)[0].lr == pytest.approx(1e-3)
+    t.user_attrs.update({"best_epoch": 7})  # peaked and settled: refine at a lower rate
+    assert plan_final(t, TrainConfig(epochs=30, lr=1e-3), time.time() + 100)[0].lr == pytest.approx(3e-4)
+
+
+@pytest.mark.parametrize(("left", "solo", "stops"), [(50, False, True), (200, False, False), (50, True, False)])
+def test_under_a_budget_no_trial_starts_whose_full_schedule_does_not_fit(tmp_path, studies, left, solo, stops):
+    from segsearch.progress import Progress
+    from segsearch.search import TrialEnv
+    from segsearch.worker import Worker
+
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 12})))
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(value=0.5, user_attrs={"seconds_per_epoch": 10.0}))
+    env = TrialEnv(cfg=cfg, splits=load_splits(cfg.data, studies), studies_dir=studies, deadline=time.time() + left,
+                   epoch_estimate=8.0, solo=solo)
+    # 12 epochs x 10 s (the study's measured median, not the estimate) = 120 s
+    assert Worker(study, env, Progress(None, live=False))._no_full_trial_fits() is stops
