@@ -79,7 +79,7 @@ def finalize(study_name: str, storage: str | None = None, studies_dir: str | Pat
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
     from . import api
-    from .search import stored_config
+    from .search import UID_ATTR, stored_config
 
     studies_dir = Path(studies_dir)
     study = api.load_study(study_name, storage, studies_dir)
@@ -95,11 +95,12 @@ def finalize(study_name: str, storage: str | None = None, studies_dir: str | Pat
     out = Path(out) if out is not None else studies_dir / study_name / "final"
     _check_kind(out, ensemble=len(chosen) > 1)
     splits = load_splits(cfg.data, studies_dir)
+    uid = study.user_attrs.get(UID_ATTR)
     if len(chosen) == 1:
-        _retrain(cfg, chosen[0], splits, out, resume, epochs, reporters, live, deadline)
+        _retrain(cfg, chosen[0], splits, out, resume, epochs, reporters, live, deadline, uid)
     else:
         members = [_retrain(cfg, t, splits, out / f"member_{i}", resume, epochs, reporters, live,
-                            _share(deadline, len(chosen) - i)) for i, t in enumerate(chosen)]
+                            _share(deadline, len(chosen) - i), uid) for i, t in enumerate(chosen)]
         _write_ensemble(out, members, cfg)
     if cfg.final.export:
         from .export import export_model
@@ -209,7 +210,8 @@ def _trial_checkpoint(t: Any, name: str = "best.pt") -> Path | None:
 
 
 def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume: bool, epochs: int | None,
-             reporters: Sequence[Reporter], live: bool | None, deadline: float | None = None) -> Path:
+             reporters: Sequence[Reporter], live: bool | None, deadline: float | None = None,
+             study_uid: str | None = None) -> Path:
     import shutil
 
     from .progress import Progress
@@ -218,7 +220,7 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
     tcfg, data = final_train_config(cfg, t, epochs), final_data_config(cfg)
     tcfg, init, how = plan_final(t, tcfg, deadline)
     run_dir.mkdir(parents=True, exist_ok=True)
-    fresh = _prepare_run_dir(run_dir, tcfg, data, resume)
+    fresh = _prepare_run_dir(run_dir, tcfg, data, resume, {"study_uid": study_uid, "trial": t.number})
     done = run_dir / "training.json"
     if done.is_file() and not fresh:
         log.info("%s: training already finished; re-evaluating", run_dir)
@@ -285,11 +287,14 @@ def _improves_on(value: float, reference: float | None, maximize: bool) -> bool:
     return value > reference if maximize else value < reference
 
 
-def _prepare_run_dir(run_dir: Path, tcfg: TrainConfig, data: DataConfig, resume: bool) -> bool:
-    """Refuse to resume a run made with other settings; with ``resume`` False clear the old run.
+def _prepare_run_dir(run_dir: Path, tcfg: TrainConfig, data: DataConfig, resume: bool,
+                     owner: dict[str, Any] | None = None) -> bool:
+    """Refuse to resume a run made with other settings or by another study (``owner``: the study's unique
+    id and the trial); with ``resume`` False clear the old run.
 
     Returns True when the run starts from scratch."""
-    settings = {"train": json.loads(tcfg.model_dump_json()), "data": json.loads(data.model_dump_json())}
+    settings = {"train": json.loads(tcfg.model_dump_json()), "data": json.loads(data.model_dump_json()),
+                "owner": owner or {}}
     stamp = run_dir / "settings.json"
     if not resume:
         for name in ("last.pt", "best.pt", "training.json", "metrics.jsonl"):

@@ -84,6 +84,29 @@ def test_resume_continues_budget_and_refuses_changed_space(tmp_path, studies):
     assert len(study_of("tiny", studies).get_trials()) == 3  # untouched
 
 
+def test_a_new_study_of_an_old_name_never_resumes_the_old_trial_folders(tmp_path, studies):
+    from segsearch.final import finalize
+    from segsearch.search import UID_ATTR
+
+    cfg = tiny_config(tmp_path, study={"n_trials": 1}, train={"epochs": 1}, final={"epochs": 1})
+    api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    finalize("tiny", studies_dir=studies, live=False)
+    old_uid = study_of("tiny", studies).user_attrs[UID_ATTR]
+    for f in (studies / "tiny").glob("study.db*"):  # the database is gone, the folders stay
+        f.unlink()
+    api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    study = study_of("tiny", studies)
+    (t,) = study.get_trials()
+    assert study.user_attrs[UID_ATTR] != old_uid
+    assert t.state == TrialState.COMPLETE and "resumed_from_epoch" not in t.user_attrs  # it trained
+    (aside,) = (studies / "tiny" / "trials").glob("00000.other-study-*")
+    assert json.loads((aside / "owner.json").read_text())["study_uid"] == old_uid and (aside / "last.pt").is_file()
+    owner = json.loads((studies / "tiny" / "trials" / "00000" / "owner.json").read_text())
+    assert owner == {"study_uid": study.user_attrs[UID_ATTR], "trial_root": 0}
+    with pytest.raises(ConfigError, match=r"final.*owner\.study_uid"):  # the old final run is not resumed either
+        finalize("tiny", studies_dir=studies, live=False)
+
+
 def test_bad_config_exits_nonzero_and_writes_nothing(tmp_path, studies):
     bad = tiny_config(tmp_path, train={"encoder": "resnet19"})
     proc = subprocess.run([*CLI, "launch", str(bad), "--studies-dir", str(studies)], capture_output=True, text=True)

@@ -25,6 +25,7 @@ from ._storage import (
 )
 from ._study import (
     REQUEUED,
+    UID_ATTR,
     SpaceChanged,
     counts_toward_budget,
     enqueue_settings,
@@ -44,6 +45,7 @@ __all__ = [
     "SpaceChanged",
     "StorageError",
     "TrialEnv",
+    "UID_ATTR",
     "Budget",
     "best_value",
     "check_budget",

@@ -20,7 +20,7 @@ from ..config import DataConfig, SearchSpaceFile, TrainConfig
 from ..data import DataError, Splits
 from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter, RunSpec, StopTraining, train
 from ._space import params_to_settings, sample
-from ._study import REQUEUED
+from ._study import REQUEUED, UID_ATTR
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,30 @@ def system_attrs(trial: optuna.Trial | optuna.trial.FrozenTrial) -> dict[str, An
 def trial_root(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
     """The first trial of a retry chain: its folder holds the checkpoint a retry resumes from."""
     return int(system_attrs(trial).get("failed_trial", trial.number))
+
+
+OWNER_FILE = "owner.json"
+
+
+def claim_run_dir(run_dir: Path, owner: dict[str, Any]) -> None:
+    """Make ``run_dir`` this trial chain's: a folder written by another study (an old study of the same
+    name, whose database was deleted) or by no known one is moved aside, never resumed."""
+    import time
+
+    file = run_dir / OWNER_FILE
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        try:
+            found = json.loads(file.read_text())
+        except (OSError, ValueError):
+            found = None
+        if found != owner:
+            aside = run_dir.with_name(f"{run_dir.name}.other-study-{time.strftime('%Y%m%d-%H%M%S')}")
+            run_dir.rename(aside)
+            log.warning("%s was written by another study (%s), not by this study's trial %d: moved aside to %s; "
+                        "this trial starts fresh", run_dir, (found or {}).get("study_uid", "unknown"),
+                        owner["trial_root"], aside)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    file.write_text(json.dumps(owner))
 
 
 def trial_seed(base: int, root: int) -> int:
@@ -140,6 +164,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     trial.set_user_attr("settings", {k: getattr(tcfg, k) for k in _SHOWN})
     trial.set_user_attr("run_dir", str(run_dir))
     trial.set_user_attr("image_size", "x".join(map(str, cfg.data.size_hw)))
+    claim_run_dir(run_dir, {"study_uid": trial.study.user_attrs.get(UID_ATTR), "trial_root": trial_root(trial)})
     _write_config(run_dir, trial, tcfg, cfg, env.data or cfg.data)
     spec = RunSpec(train=tcfg, data=env.data or cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
                    maximize=cfg.study.direction == "maximize", class_weights=env.class_weights,

@@ -25,6 +25,7 @@ from ._factories import build_pruner, build_sampler
 from ._space import grid_points
 
 CONFIG_ATTR = "segsearch_config"
+UID_ATTR = "segsearch_uid"  # unique per study, unlike its name: trial folders record it (a new study of an old name)
 HASH_ATTR = "space_hash"
 FINGERPRINT_ATTR = "space_fingerprint"
 REQUEUED = "requeued"  # fail reasons after which the trial is handed back, not counted
@@ -54,6 +55,10 @@ def open_study(storage: Any, cfg: SearchSpaceFile, create: bool = True) -> optun
     with warnings.catch_warnings():  # the dashboard's axis: "val mIoU (class mean)", not "Objective 0"
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names([objective_label(cfg)])
+    if UID_ATTR not in study.user_attrs:
+        import uuid
+
+        study.set_user_attr(UID_ATTR, uuid.uuid4().hex)
     stored = study.user_attrs.get(HASH_ATTR)
     new_hash = space_hash(cfg)
     if stored is None:
