@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .errors import ExportMismatch
+
 log = logging.getLogger(__name__)
 
 FORMATS = ("torchscript", "onnx")
@@ -26,8 +28,6 @@ FILES = {"torchscript": "model.torchscript.pt", "onnx": "model.onnx"}
 OPSET = 17
 
 
-class ExportMismatch(RuntimeError):
-    """An exported model's output differs from PyTorch's by more than the tolerance."""
 
 
 def export_model(path: str | Path, formats: Sequence[str] = FORMATS, images: Sequence[str | Path] | None = None,

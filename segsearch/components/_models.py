@@ -9,10 +9,7 @@ from typing import Any
 import torch
 
 from ..config._registry import did_you_mean
-
-
-class WeightsUnavailable(RuntimeError):
-    """Pretrained encoder weights are neither cached nor downloadable."""
+from ..errors import WeightsUnavailable
 
 
 def encoder_names() -> list[str]:

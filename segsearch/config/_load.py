@@ -14,12 +14,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..errors import ConfigError
 from ._registry import did_you_mean
 from ._schema import SearchSpaceFile
-
-
-class ConfigError(ValueError):
-    """A search-space file is invalid; the message says where and why."""
 
 
 class _Loader(yaml.SafeLoader):

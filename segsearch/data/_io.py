@@ -7,20 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import DataError
+
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 _TIFF = (".tif", ".tiff")
 
 
-class DataError(ValueError):
-    """A data file is missing, unreadable or inconsistent; the message names it.
-
-    ``kind`` says what is wrong: ``unreadable``, ``out_of_range`` (mask values or colours outside
-    the classes), ``mismatch`` (sizes, channel counts) or ``invalid``.
-    """
-
-    def __init__(self, message: str, kind: str = "invalid") -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 def read_image(path: str | Path, channels: int | None = None, bands: Sequence[int] | None = None) -> np.ndarray:

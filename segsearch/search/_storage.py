@@ -25,6 +25,7 @@ from typing import Any
 import optuna
 
 from .._secrets import install_log_filter, mask, mask_url, remember_url
+from ..errors import StorageError
 from ._requeue import RequeueStaleTrial
 
 log = logging.getLogger(__name__)
@@ -240,5 +241,3 @@ def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | Non
         raise StorageError(f"cannot open storage {shown}: {mask(first)}") from None
 
 
-class StorageError(RuntimeError):
-    """The storage could not be reached or opened (the message has no password)."""

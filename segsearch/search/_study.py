@@ -21,6 +21,7 @@ from ..config import (
     space_fingerprint,
     space_hash,
 )
+from ..errors import SpaceChanged
 from ._factories import build_pruner, build_sampler
 from ._space import grid_points
 
@@ -31,8 +32,6 @@ FINGERPRINT_ATTR = "space_fingerprint"
 REQUEUED = "requeued"  # fail reasons after which the trial is handed back, not counted
 
 
-class SpaceChanged(ValueError):
-    """The YAML no longer matches the study it names."""
 
 
 def config_json(cfg: SearchSpaceFile) -> str:
