@@ -85,8 +85,8 @@ def _trial(study_dir: Path):
 
 
 def _segsearch(spec, run_dir: Path, train_dl, val_dl, loop) -> dict[str, float]:
-    from segsearch.progress import Progress
     from segsearch.search import OptunaReporter
+    from segsearch.tracking import Progress
     from segsearch.training import Fanout, MetricsFile, train
 
     class Clock(loop.Reporter):

@@ -205,7 +205,7 @@ def _search_deadline(plan: Any, started: float, timeout: float | None) -> float 
 def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool,
                 max_trials: int | None, timeout: float | None, live: bool | None, name: str = "",
                 deadline: float | None = None, epoch_estimate: float | None = None, solo: bool = False) -> bool:
-    from .progress import Progress
+    from .tracking import Progress
     from .worker import Worker
 
     if timeout is not None:
@@ -246,18 +246,144 @@ def attach_worker(study_name: str, storage: str | None = None, studies_dir: str 
 
 
 def load_study(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies") -> Any:
-    import optuna
+    """An existing study by name (``storage``, else SEGSEARCH_STORAGE, else ``studies_dir/<name>/study.db``)."""
+    from .search import load_study as load
 
-    from .search import make_storage, resolve_storage_url
+    return load(study_name, storage, studies_dir)
 
-    url = resolve_storage_url(study_name, storage, None, Path(studies_dir))
-    if url.startswith("sqlite:///") and not Path(url.split("sqlite:///", 1)[1]).exists():
-        raise ConfigError(f"no study {study_name!r}: {url.split('sqlite:///', 1)[1]} does not exist "
-                          "(give --storage or --studies-dir)")
+
+def status(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies"
+           ) -> tuple[LaunchResult, list[dict[str, Any]]]:
+    """The study's summary (trials by state, the best trial) and one row per trial."""
+    from .results import trial_rows
+
+    study = load_study(study_name, storage, studies_dir)
+    return summarize(study, "", 0.0), trial_rows(study)
+
+
+def inspect(config: str | Path, out: str | Path | None = None, studies_dir: str | Path = "studies"
+            ) -> dict[str, Any]:
+    """Integrity check and EDA of the YAML's dataset: problems by file, class shares, sizes, plots, class weights.
+    Writes ``summary.md`` and plots to ``out`` (default ``studies/_inspect/<study>``); returns the report."""
+    from .data import inspect_dataset
+
+    cfg = load_config(config)
+    out_dir = Path(out) if out is not None else Path(studies_dir) / "_inspect" / cfg.study.name
+    report = inspect_dataset(cfg.data, out_dir, Path(studies_dir))
+    return {**report, "out": str(out_dir)}
+
+
+def prepare(config: str | Path, out: str | Path | None = None, studies_dir: str | Path = "studies") -> Any:
+    """Stratified, grouped train/val/test split CSVs of the YAML's dataset (use them with ``data.layout: csv``)."""
+    from .data import prepare_splits
+
+    return prepare_splits(load_config(config).data, out, Path(studies_dir))
+
+
+def enqueue(study_name: str, settings: dict[str, Any], storage: str | None = None,
+            studies_dir: str | Path = "studies", source: str = "api") -> Any:
+    """Queue your own training settings as the study's next trial (it extends the budget by one); searched
+    keys must lie in the study's space. Returns the queued trial."""
+    from .search import enqueue_settings, stored_config
+
+    study = load_study(study_name, storage, studies_dir)
     try:
-        return optuna.load_study(study_name=study_name, storage=make_storage(url))
-    except KeyError:
-        raise ConfigError(f"no study named {study_name!r} in {mask_url(url)}") from None
+        return enqueue_settings(study, stored_config(study), settings, source=source)
+    except ValueError as exc:
+        raise ConfigError(f"cannot enqueue into study {study_name!r}: {exc}") from None
+
+
+def report(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies",
+           out: str | Path | None = None, images: int = 4) -> Any:
+    """Write the study's report (report.md/.html, trials.csv, plots); returns what was written."""
+    from .results import write_report
+
+    return write_report(load_study(study_name, storage, studies_dir), studies_dir, out, images)
+
+
+def dashboard(study_name: str | None = None, storage: str | None = None, studies_dir: str | Path = "studies",
+              host: str = "127.0.0.1", port: int = 8080, artifacts: str | Path | None = None, previews: bool = True,
+              announce: Any = log.info) -> None:
+    """Serve optuna-dashboard on a study's storage with prediction previews, until interrupted.
+    ``announce(text)`` receives the URL and any notes before serving starts."""
+    from .results import add_missing_previews, dashboard_url, resolve, serve
+
+    target = resolve(study_name, storage, studies_dir, artifacts)
+    if previews and target.study is not None and target.artifacts is not None:
+        try:
+            add_missing_previews(target.study, studies_dir, target.artifacts)
+        except Exception as exc:  # noqa: BLE001 - previews are a nicety; the dashboard still runs
+            announce(f"note: prediction previews not added: {exc}")
+    announce(f"optuna-dashboard: {dashboard_url(host, port, target.study)}  (Ctrl-C to stop)")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        announce("warning: the dashboard has no authentication; anyone who reaches this port can read and "
+                 "change the study")
+    try:
+        serve(target, host, port)
+    except OSError as exc:
+        raise ConfigError(f"cannot serve on {host}:{port}: {exc}") from None
+
+
+def finalize(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies", export: bool = False,
+             **kwargs: Any) -> Path:
+    """Retrain the best trial (or ``trial``, or the ``top_k`` best) into a model folder, evaluate it on the test
+    split, and with ``export`` also write TorchScript and ONNX. ``kwargs``: as ``segsearch.final.finalize``
+    (trial, top_k, resume, epochs, out, device, augmentation, budget, live)."""
+    from .final import export_model
+    from .final import finalize as run
+
+    path = run(study_name, storage=storage, studies_dir=studies_dir, **kwargs)
+    if export:
+        export_model(path)
+    return path
+
+
+def evaluate(model: str | Path, split: str = "test", combine: str | None = None, device: str = "cpu",
+             tta: bool | None = None) -> dict[str, Any]:
+    """Metrics of a model or ensemble folder on its test (or val) split; the test figures go to metrics.json."""
+    from .final import evaluate_model
+
+    if split not in ("test", "val"):
+        raise ConfigError(f"split must be test or val, got {split!r}")
+    return _model_call(evaluate_model, model, split=split, combine=combine, device=device, tta=tta,
+                       write=split == "test" and combine is None and tta is None)
+
+
+def export(model: str | Path, formats: Any = None, images: Any = None) -> dict[str, Any]:
+    """TorchScript and ONNX files of a model folder, each checked against PyTorch on real images (export.json)."""
+    from .final import FORMATS, export_model
+
+    return _model_call(export_model, model, formats=formats or FORMATS, images=images)
+
+
+def predict(model: str | Path, inputs: Any, out: str | Path, tile: int | None = None, overlap: float = 0.5,
+            tta: bool | None = None, overlays: bool = True, whole: bool = False, combine: str | None = None,
+            device: str = "cpu") -> list[Any]:
+    """Segment images and folders of images of any size into ``out`` (index masks and colour overlays)."""
+    from .final import load_model, predict_paths
+
+    if not 0 <= overlap < 1:
+        raise ConfigError(f"overlap must be in [0, 1), got {overlap}")
+    loaded = _model_call(load_model, model, combine=combine, device=device)
+    return _model_call(predict_paths, loaded, inputs, out, tile=tile, overlap=overlap, tta=tta, overlays=overlays,
+                       whole=whole)
+
+
+def _model_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """A model folder's missing files and bad values are the user's to fix: ConfigError with the message."""
+    try:
+        return fn(*args, **kwargs)
+    except (FileNotFoundError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(str(exc)) from None
+
+
+def demo_data(out: str | Path, n_images: int = 120, size: int = 64, seed: int = 0) -> Path:
+    """Write the generated demo dataset (textured scenes, 5 imbalanced classes) to ``out``."""
+    from .data import make_demo_dataset
+
+    return make_demo_dataset(out, n_images, size, seed)
 
 
 def summarize(study: Any, storage: str, seconds: float, interrupted: bool = False) -> LaunchResult:
@@ -273,23 +399,6 @@ def summarize(study: Any, storage: str, seconds: float, interrupted: bool = Fals
                     **{k: b.user_attrs.get(k) for k in ("val_miou", "val_mdice", "collapsed", "best_epoch", "n_params",
                                                          "seconds_per_epoch", "per_class_iou")}}
     return res
-
-
-def trial_rows(study: Any) -> list[dict[str, Any]]:
-    """One row per trial: what ``status`` and the report tables show."""
-    rows = []
-    for t in study.get_trials(deepcopy=False):
-        ua = t.user_attrs
-        setting = {**ua.get("settings", {}), **t.params}.get  # searched values win over fixed ones
-        rows.append({
-            "number": t.number, "state": t.state.name, "value": t.value,
-            "architecture": setting("architecture"), "encoder": setting("encoder"), "loss": setting("loss"),
-            "lr": setting("lr"), "epochs": ua.get("epochs_run", len(t.intermediate_values)),
-            "best_epoch": ua.get("best_epoch"), "val_miou": ua.get("val_miou"), "val_mdice": ua.get("val_mdice"), "collapsed": bool(ua.get("collapsed")),
-            "n_params": ua.get("n_params"), "seconds_per_epoch": ua.get("seconds_per_epoch"),
-            "image_size": ua.get("image_size"), "fail_reason": ua.get("fail_reason"), "params": dict(t.params),
-        })
-    return rows
 
 
 def configure_logging(verbose: bool = False) -> None:

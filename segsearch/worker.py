@@ -11,23 +11,27 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import optuna
 from optuna.trial import TrialState
 
-from .progress import Progress
 from .search import (
     REQUEUED,
     Outcome,
     TrialEnv,
     best_value,
-    pop_next,
+    heartbeat,
+    heartbeat_timing,
+    is_finished,
+    next_trial,
     requeue,
     run_trial,
     sweep_stale,
     system_attrs,
 )
+from .tracking import Progress
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +49,14 @@ class Worker:
         self.max_trials, self.timeout, self.poll = max_trials, timeout, poll_seconds
         self._stop = threading.Event()
         self._signals = 0
+        self._running: frozenset[int] = frozenset()  # the trial this worker runs now
         env.stop_requested = self._stop.is_set
 
     def run(self) -> WorkerSummary:
         summary = WorkerSummary()
         started = time.monotonic()
         restore = self._install_signal_handlers()
-        sweeper = _Sweeper(self.study)
+        sweeper = _Sweeper(self.study, lambda: self._running)
         sweeper.start()
         try:
             while not self._should_stop(summary, started):
@@ -66,6 +71,7 @@ class Worker:
                         self._stop.wait(self.poll)
                         continue
                 outcome = self._run(trial)
+                self._running = frozenset()
                 summary.outcomes[trial.number] = outcome.state.name
         except KeyboardInterrupt:
             summary.interrupted = True
@@ -111,11 +117,7 @@ class Worker:
 
     def _next_trial(self) -> optuna.Trial | None:
         """A WAITING trial (atomically claimed), or a new one when the study has no trial budget."""
-        self.study._thread_local.cached_all_trials = None
-        trial_id = pop_next(self.study)
-        if trial_id is None and self._open_ended():
-            trial_id = self.study._storage.create_new_trial(self.study._study_id)
-        return None if trial_id is None else optuna.Trial(self.study, trial_id)
+        return next_trial(self.study, self._open_ended())
 
     def _open_ended(self) -> bool:
         s = self.env.cfg.study
@@ -125,10 +127,9 @@ class Worker:
         return bool(self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
 
     def _run(self, trial: optuna.Trial) -> Outcome:
-        from optuna.storages._heartbeat import get_heartbeat_thread
-
+        self._running = frozenset({trial.number})
         try:
-            with get_heartbeat_thread(trial._trial_id, self.study._storage):
+            with heartbeat(trial):
                 attrs = system_attrs(trial)
                 if "failed_trial" in attrs:
                     summary = f"retry of trial {attrs['failed_trial']}, resuming from its checkpoint"
@@ -159,7 +160,7 @@ class Worker:
         self._tell(trial, outcome)
 
     def _tell(self, trial: optuna.Trial, outcome: Outcome) -> None:
-        if self.study._storage.get_trial(trial._trial_id).state.is_finished():
+        if is_finished(trial):
             log.warning("trial %d was finished elsewhere (declared dead); its result is not recorded", trial.number)
             return
         if outcome.state == TrialState.COMPLETE:
@@ -192,11 +193,11 @@ class _Sweeper(threading.Thread):
     or not any worker starts a trial. Skips while this process's own database connection was
     recently lost, since then heartbeats may be late rather than dead."""
 
-    def __init__(self, study: optuna.Study) -> None:
+    def __init__(self, study: optuna.Study, alive: Callable[[], Collection[int]] = frozenset) -> None:
         super().__init__(daemon=True, name="segsearch-sweeper")
-        backend = getattr(study._storage, "_backend", study._storage)
-        self.interval = backend.get_heartbeat_interval() or 30
-        self.quiet = (getattr(backend, "grace_period", None) or 2 * self.interval) + self.interval
+        self.alive = alive  # the trials this process runs: alive whatever their heartbeat says
+        self.interval, grace = heartbeat_timing(study)
+        self.quiet = grace + self.interval
         self.study, self._halt = study, threading.Event()
         self.lock = threading.Lock()  # held while a stale trial is failed and its retry queued
 
@@ -204,7 +205,7 @@ class _Sweeper(threading.Thread):
         while not self._halt.wait(self.interval):
             try:
                 with self.lock:
-                    sweep_stale(self.study, quiet_seconds=self.quiet)
+                    sweep_stale(self.study, quiet_seconds=self.quiet, alive=self.alive())
             except Exception:  # noqa: BLE001 - a storage hiccup must not kill the worker
                 log.debug("stale-trial sweep failed", exc_info=True)
 

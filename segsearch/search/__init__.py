@@ -8,10 +8,22 @@ from ._objective import (
     TrialEnv,
     resolve_trial_config,
     run_trial,
-    system_attrs,
     trial_root,
 )
-from ._requeue import WORKER_DIED, RequeueStaleTrial, best_value, pop_next, requeue, sweep_stale
+from ._requeue import (
+    WORKER_DIED,
+    RequeueStaleTrial,
+    best_value,
+    heartbeat,
+    heartbeat_timing,
+    is_finished,
+    next_trial,
+    pop_next,
+    reported_steps,
+    requeue,
+    sweep_stale,
+    system_attrs,
+)
 from ._space import grid_points, params_to_settings, sample
 from ._storage import (
     ENV_VAR,
@@ -19,9 +31,11 @@ from ._storage import (
     StorageError,
     is_embedded,
     is_transient,
+    load_study,
     make_storage,
     mask_url,
     resolve_storage_url,
+    study_id,
 )
 from ._study import (
     REQUEUED,
@@ -56,6 +70,8 @@ __all__ = [
     "grid_points",
     "is_embedded",
     "is_transient",
+    "load_study",
+    "study_id",
     "make_storage",
     "mask_url",
     "open_study",
@@ -69,6 +85,11 @@ __all__ = [
     "stored_config",
     "sweep_stale",
     "system_attrs",
+    "heartbeat",
+    "heartbeat_timing",
+    "is_finished",
+    "next_trial",
+    "reported_steps",
     "top_up_budget",
     "trial_root",
 ]

@@ -29,7 +29,7 @@ _VALUES: dict[str, float] = {"batch_size": 8, "lr": 1e-3, "weight_decay": 1e-4, 
 
 def baseline_params(cfg: SearchSpaceFile) -> dict[str, Any] | None:
     """Optuna params (searched keys, children as ``loss.ce+dice.weight``) and fixed settings of the baseline."""
-    from ._study import settings_to_params, validate_settings
+    from ._space import settings_to_params, validate_settings
 
     b = cfg.study.baseline
     if b == "none" or cfg.study.sampler.name == "grid":

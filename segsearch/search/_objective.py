@@ -16,9 +16,11 @@ import optuna
 import yaml
 from optuna.trial import TrialState
 
+from .. import rundir
 from ..config import DataConfig, SearchSpaceFile, TrainConfig
 from ..data import DataError, Splits
 from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter, RunSpec, StopTraining, train
+from ._requeue import reported_steps, system_attrs
 from ._space import params_to_settings, sample
 from ._study import REQUEUED, UID_ATTR
 
@@ -52,18 +54,9 @@ class Outcome:
     message: str | None = None
 
 
-def system_attrs(trial: optuna.Trial | optuna.trial.FrozenTrial) -> dict[str, Any]:
-    if isinstance(trial, optuna.trial.FrozenTrial):
-        return trial.system_attrs
-    return trial.storage.get_trial_system_attrs(trial._trial_id)
-
-
 def trial_root(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
     """The first trial of a retry chain: its folder holds the checkpoint a retry resumes from."""
     return int(system_attrs(trial).get("failed_trial", trial.number))
-
-
-OWNER_FILE = "owner.json"
 
 
 def claim_run_dir(run_dir: Path, owner: dict[str, Any]) -> None:
@@ -71,7 +64,7 @@ def claim_run_dir(run_dir: Path, owner: dict[str, Any]) -> None:
     name, whose database was deleted) or by no known one is moved aside, never resumed."""
     import time
 
-    file = run_dir / OWNER_FILE
+    file = run_dir / rundir.OWNER
     if run_dir.is_dir() and any(run_dir.iterdir()):
         try:
             found = json.loads(file.read_text())
@@ -96,7 +89,7 @@ class OptunaReporter(Reporter):
 
     def __init__(self, trial: optuna.Trial, classes: Sequence[str], stop: Callable[[], bool]) -> None:
         self.trial, self.classes, self._stop = trial, list(classes), stop
-        self.reported = set(trial.storage.get_trial(trial._trial_id).intermediate_values)
+        self.reported = reported_steps(trial)
         self.seconds: list[float] = []
 
     def run_start(self, spec: RunSpec, n_params: int, start_epoch: int) -> None:
@@ -268,8 +261,8 @@ def _fail(trial: optuna.Trial, reason: str, message: str) -> Outcome:
 
 def _write_config(run_dir: Path, trial: optuna.Trial, tcfg: TrainConfig, cfg: SearchSpaceFile,
                   data: DataConfig) -> None:
-    from .._versions import versions
     from ..config import space_hash
+    from ..training import versions
 
     run_dir.mkdir(parents=True, exist_ok=True)
     doc: dict[str, Any] = {
@@ -281,4 +274,4 @@ def _write_config(run_dir: Path, trial: optuna.Trial, tcfg: TrainConfig, cfg: Se
         "data": json.loads(data.model_dump_json()),
         "versions": versions(),
     }
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    (run_dir / rundir.CONFIG).write_text(yaml.safe_dump(doc, sort_keys=False))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
+from collections.abc import Collection
 from typing import Any
 
 import optuna
@@ -100,15 +100,32 @@ def pop_next(study: optuna.Study) -> int | None:
     return None
 
 
-def sweep_stale(study: optuna.Study, quiet_seconds: float = 0.0) -> bool:
-    """Fail stale RUNNING trials (the storage callback re-queues them). Returns False when skipped
-    because this process saw a database error within the last ``quiet_seconds``."""
-    storage = getattr(study._storage, "_backend", study._storage)
-    if time.monotonic() - getattr(storage, "last_error_at", float("-inf")) < quiet_seconds:
+def sweep_stale(study: optuna.Study, quiet_seconds: float = 0.0, alive: Collection[int] = ()) -> bool:
+    """Fail stale RUNNING trials and hand each to the storage's callback (which re-queues it), as Optuna's
+    ``fail_stale_trials`` does, except for the trials in ``alive`` (numbers of the trials this process is
+    running: a late heartbeat of its own, e.g. on a starved machine, is no death). A failed attempt records
+    ``fail_reason: worker_died``. Returns False when skipped because this process saw a database error within
+    the last ``quiet_seconds`` (then heartbeats everywhere may merely be late)."""
+    storage = study._storage
+    backend = getattr(storage, "_backend", storage)
+    if time.monotonic() - getattr(backend, "last_error_at", float("-inf")) < quiet_seconds:
         return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
+    if not is_heartbeat_enabled(storage):
+        return True
+    failed = []
+    for trial_id in storage._get_stale_trial_ids(study._study_id):
+        try:
+            if storage.get_trial(trial_id).number in alive:
+                continue
+            storage.set_trial_user_attr(trial_id, "fail_reason", WORKER_DIED)
+            if storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+                failed.append(trial_id)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another process failed it first
+    callback = storage.get_heartbeat_stale_trial_callback()
+    for trial_id in failed:
+        if callback is not None:
+            callback(study, storage.get_trial(trial_id))
     return True
 
 
@@ -118,3 +135,45 @@ def best_value(study: optuna.Study) -> float | None:
         return None
     pick = max if study.direction == optuna.study.StudyDirection.MAXIMIZE else min
     return pick(t.value for t in done)
+
+
+# ---- the rest of Optuna's internals that segsearch needs, in one place (with _storage.py)
+
+def system_attrs(trial: optuna.Trial | FrozenTrial) -> dict[str, Any]:
+    """A trial's system attributes (fresh from the storage for a live trial)."""
+    if isinstance(trial, FrozenTrial):
+        return trial.system_attrs
+    return trial.storage.get_trial_system_attrs(trial._trial_id)
+
+
+def reported_steps(trial: optuna.Trial) -> set[int]:
+    """The epochs a live trial (or the chain it resumes) has already reported."""
+    return set(trial.storage.get_trial(trial._trial_id).intermediate_values)
+
+
+def is_finished(trial: optuna.Trial) -> bool:
+    """Whether the storage holds the live trial as finished (e.g. declared dead by another worker)."""
+    return trial.storage.get_trial(trial._trial_id).state.is_finished()
+
+
+def next_trial(study: optuna.Study, open_ended: bool) -> optuna.Trial | None:
+    """A WAITING trial, atomically claimed, or a new one when ``open_ended`` (no trial budget)."""
+    study._thread_local.cached_all_trials = None  # other processes may have added trials
+    trial_id = pop_next(study)
+    if trial_id is None and open_ended:
+        trial_id = study._storage.create_new_trial(study._study_id)
+    return None if trial_id is None else optuna.Trial(study, trial_id)
+
+
+def heartbeat(trial: optuna.Trial) -> Any:
+    """A context manager that beats the trial's heartbeat while it runs (Optuna's own thread)."""
+    from optuna.storages._heartbeat import get_heartbeat_thread
+
+    return get_heartbeat_thread(trial._trial_id, trial.storage)
+
+
+def heartbeat_timing(study: optuna.Study) -> tuple[float, float]:
+    """(heartbeat interval, seconds without a beat after which a trial counts as dead) of the study's storage."""
+    backend = getattr(study._storage, "_backend", study._storage)
+    interval = backend.get_heartbeat_interval() or 30
+    return interval, (getattr(backend, "grace_period", None) or 2 * interval)

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from ..config import ParamSpec
+from ..config import ParamSpec, SearchSpaceFile, TrainConfig
 
 
 class Suggester(Protocol):
@@ -76,3 +76,56 @@ def params_to_settings(params: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def validate_settings(cfg: SearchSpaceFile, settings: dict[str, Any]) -> dict[str, Any]:
+    """Check keys and values against TrainConfig; returns the given keys with typed values."""
+    from pydantic import ValidationError
+
+    fields = set(TrainConfig.model_fields)
+    if not settings:
+        raise ValueError("nothing to enqueue: give --set key=value (TrainConfig fields) or --from-yaml")
+    for key in settings:
+        if key not in fields:
+            raise ValueError(f"unknown training setting {key!r}; valid: {', '.join(sorted(fields))}")
+    try:
+        checked = TrainConfig.model_validate({**cfg.train.model_dump(), **settings})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        value = settings.get(str(err["loc"][0])) if err["loc"] else None
+        raise ValueError(f"{key}={value!r}: {str(err['msg']).removeprefix('Value error, ')}") from None
+    return {k: getattr(checked, k) for k in settings}
+
+
+def settings_to_params(settings: dict[str, Any], space: dict[str, Any]) -> dict[str, Any]:
+    """TrainConfig settings to Optuna fixed params: searched keys by their Optuna names (children as
+    ``loss.focal.gamma``), other keys kept as settings that the trial applies on top of the space."""
+    params: dict[str, Any] = {}
+    for key, value in settings.items():
+        spec = space.get(key)
+        parent = key.removesuffix("_params")
+        if spec is not None:
+            _check_in_space(key, value, spec)
+            params[key] = value
+        elif key.endswith("_params") and parent in space and space[parent].children:
+            choice = settings.get(parent)
+            children = space[parent].children.get(str(choice), {}) if choice is not None else {}
+            for child, v in dict(value).items():
+                if child not in children:
+                    valid = ", ".join(children) or "none"
+                    raise ValueError(f"{key}.{child}: {parent} {choice!r} is searched with conditional "
+                                     f"parameters ({valid}); give {parent}=<choice> and one of those")
+                _check_in_space(f"{key}.{child}", v, children[child])
+                params[f"{parent}.{choice}.{child}"] = v
+        else:
+            params[key] = value
+    return params
+
+
+def _check_in_space(key: str, value: Any, spec: Any) -> None:
+    if spec.type == "categorical":
+        if value not in (spec.choices or []):
+            raise ValueError(f"{key}={value!r} is not in the study's search space; choices: {spec.choices}")
+    elif not (spec.low <= value <= spec.high):
+        raise ValueError(f"{key}={value!r} is outside the study's search range [{spec.low}, {spec.high}]")

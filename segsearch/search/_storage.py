@@ -25,7 +25,7 @@ from typing import Any
 import optuna
 
 from .._secrets import install_log_filter, mask, mask_url, remember_url
-from ..errors import StorageError
+from ..errors import ConfigError, StorageError
 from ._requeue import RequeueStaleTrial
 
 log = logging.getLogger(__name__)
@@ -241,3 +241,20 @@ def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | Non
         raise StorageError(f"cannot open storage {shown}: {mask(first)}") from None
 
 
+def load_study(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies") -> Any:
+    """An existing study by name: ``storage`` (or SEGSEARCH_STORAGE), else ``studies_dir/<name>/study.db``."""
+    import optuna
+
+    url = resolve_storage_url(study_name, storage, None, Path(studies_dir))
+    if url.startswith("sqlite:///") and not Path(url.split("sqlite:///", 1)[1]).exists():
+        raise ConfigError(f"no study {study_name!r}: {url.split('sqlite:///', 1)[1]} does not exist "
+                          "(give --storage or --studies-dir)")
+    try:
+        return optuna.load_study(study_name=study_name, storage=make_storage(url))
+    except KeyError:
+        raise ConfigError(f"no study named {study_name!r} in {mask_url(url)}") from None
+
+
+def study_id(study: optuna.Study) -> int:
+    """The study's id in its storage (what optuna-dashboard's URLs use)."""
+    return study._study_id

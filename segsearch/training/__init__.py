@@ -18,8 +18,10 @@ from ._loop import (
 )
 from ._metrics import MetricAccumulator, Scores, class_mean
 from ._reporters import Fanout, MetricsFile
+from ._versions import versions
 
 __all__ = [
+    "versions",
     "EpochResult",
     "Fanout",
     "MetricsFile",

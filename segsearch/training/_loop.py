@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import rundir
 from ..components import Scheduler, build_loss, build_model, build_optimizer, preprocessing
 from ..config import DataConfig, TrainConfig
 from ..data import (
@@ -208,7 +209,7 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             if is_best:
                 result.best_epoch, result.best_value, since_best = epoch, objective, 0
                 if spec.keep_best:
-                    writer.save({"model": model.state_dict(), "epoch": epoch}, spec.run_dir / "best.pt")
+                    writer.save({"model": model.state_dict(), "epoch": epoch}, spec.run_dir / rundir.BEST)
             else:
                 since_best += 1
             result.peak_memory_mb = max(result.peak_memory_mb, peak_memory_mb(rt))
@@ -298,13 +299,13 @@ def _save(writer, spec, model, optimizer, scheduler, scaler, result: TrainResult
         "result": {k: v for k, v in result.__dict__.items()},
         "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
     }
-    writer.save(state, spec.run_dir / "last.pt")
+    writer.save(state, spec.run_dir / rundir.LAST)
 
 
 def _maybe_resume(spec, model, optimizer, scheduler, scaler, result: TrainResult, rt: Runtime) -> int:
     if not spec.resume:
         return 0
-    state = _checkpoint.load(spec.run_dir / "last.pt", rt.device)
+    state = _checkpoint.load(spec.run_dir / rundir.LAST, rt.device)
     if state is None:
         return 0
     model.load_state_dict(state["model"])

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from .. import rundir
 from ._loop import EpochResult, Reporter, RunSpec
 
 
@@ -40,7 +41,7 @@ class MetricsFile(Reporter):
     """Appends one JSON line per epoch to ``run_dir/metrics.jsonl``."""
 
     def __init__(self, run_dir: Path) -> None:
-        self.path = Path(run_dir) / "metrics.jsonl"
+        self.path = Path(run_dir) / rundir.METRICS
 
     def run_start(self, spec: RunSpec, n_params: int, start_epoch: int) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

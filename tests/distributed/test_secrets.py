@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy.exc as sa
 
 from segsearch._secrets import MaskFilter, mask, remember_url
-from segsearch.cli_dist import parse_assignments
+from segsearch.cli._dist import parse_assignments
 from segsearch.search import is_transient
 from segsearch.search._storage import driver_url
 

@@ -12,8 +12,7 @@ import pytest
 import torch
 
 import segsearch
-from segsearch.export import TOLERANCES, export_model
-from segsearch.predict import to_unit_tensor
+from segsearch.final import TOLERANCES, export_model, to_unit_tensor
 
 
 @pytest.fixture(scope="module")

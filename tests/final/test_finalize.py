@@ -122,8 +122,7 @@ def test_same_seed_gives_the_same_metrics(study: tuple[str, Path], tmp_path: Pat
 def test_flip_tta_is_chosen_on_validation_and_followed_by_load_and_predict(finalized: Path, tmp_path: Path) -> None:
     import shutil
 
-    from segsearch.final import choose_tta, evaluate_model
-    from segsearch.predict import with_flips
+    from segsearch.final import choose_tta, evaluate_model, with_flips
 
     meta = json.loads((finalized / "model.json").read_text())
     scores = meta["tta_val"]  # finalize measured both on validation and kept flips only if they scored higher
@@ -133,7 +132,7 @@ def test_flip_tta_is_chosen_on_validation_and_followed_by_load_and_predict(final
 
     folder = tmp_path / "model"
     shutil.copytree(finalized, folder)
-    splits = segsearch.final._splits_from_folder(folder)
+    splits = segsearch.final.splits_from_folder(folder)
     for setting, expected in (("on", True), ("off", False)):
         assert choose_tta(folder, splits, setting) is expected
         assert json.loads((folder / "model.json").read_text())["tta"] is expected

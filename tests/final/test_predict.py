@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import segsearch
 from segsearch.cli import app
 from segsearch.data import read_image
-from segsearch.predict import sliding_window, to_unit_tensor, whole_image, window_starts
+from segsearch.final import sliding_window, to_unit_tensor, whole_image, window_starts
 
 
 @pytest.fixture(scope="module")

@@ -89,7 +89,7 @@ def test_trials_run_without_tracking_get_previews_on_the_study(made, tmp_path):
     import optuna
     from optuna.artifacts import get_all_artifact_meta
 
-    from segsearch.dashboard import add_missing_previews
+    from segsearch.results import add_missing_previews
 
     source = made.study()
     bare = optuna.create_study(direction="maximize")  # same trials, but no artifacts (as with --no-wandb)

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from segsearch.cli import app
-from segsearch.report import PLOTS, TABLE_COLUMNS, fmt_float, fmt_params
+from segsearch.results import PLOTS, TABLE_COLUMNS, fmt_float, fmt_params
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -84,8 +84,8 @@ def test_best_trial_per_class_scores_and_confusion(made, report):
 def test_a_collapsed_trial_is_flagged_in_status_rows_and_the_report_table(capsys):
     import optuna
 
-    from segsearch import api, render
-    from segsearch.report import trials_table
+    from segsearch import api
+    from segsearch.results import print_status, trial_rows, trials_table
 
     study = optuna.create_study(direction="maximize")
     for value, collapsed in ((0.08, True), (0.41, False)):
@@ -93,10 +93,10 @@ def test_a_collapsed_trial_is_flagged_in_status_rows_and_the_report_table(capsys
             value=value, params={"architecture": "unet"},
             distributions={"architecture": optuna.distributions.CategoricalDistribution(["unet"])},
             user_attrs={"collapsed": collapsed, "val_miou": value}))
-    rows = api.trial_rows(study)
+    rows = trial_rows(study)
     assert [r["collapsed"] for r in rows] == [True, False]
     states = [r[-1] for r in trials_table(rows).rows]
     assert states == ["complete COLLAPSED (one class everywhere)", "complete"]
-    render.print_status(api.summarize(study, "memory", 0.0), rows, 10)
+    print_status(api.summarize(study, "memory", 0.0), rows, 10)
     out = capsys.readouterr().out
     assert "collapsed" in out.split("0.08")[1].splitlines()[0]  # on the collapsed trial's row

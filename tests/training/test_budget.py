@@ -84,8 +84,8 @@ def test_a_trial_that_ends_still_learning_continues_at_its_own_learning_rate(tmp
 
 @pytest.mark.parametrize(("left", "solo", "stops"), [(50, False, True), (200, False, False), (50, True, False)])
 def test_under_a_budget_no_trial_starts_whose_full_schedule_does_not_fit(tmp_path, studies, left, solo, stops):
-    from segsearch.progress import Progress
     from segsearch.search import TrialEnv
+    from segsearch.tracking import Progress
     from segsearch.worker import Worker
 
     cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 12})))

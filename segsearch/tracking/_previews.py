@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .config import DataConfig, TrainConfig
+from .. import rundir
+from ..config import DataConfig, TrainConfig
 
 # tab10 without its grey, then a few more: distinct on photos, stable across runs.
 _PALETTE = np.array([
@@ -64,13 +65,13 @@ def overlay(image: np.ndarray, mask: np.ndarray, colors: np.ndarray, alpha: floa
 
 def run_configs(run_dir: Path) -> tuple[TrainConfig, DataConfig]:
     """The resolved training and data settings a trial folder records in ``config.yaml``."""
-    doc = yaml.safe_load((Path(run_dir) / "config.yaml").read_text())
+    doc = yaml.safe_load((Path(run_dir) / rundir.CONFIG).read_text())
     return TrainConfig.model_validate(doc["train"]), DataConfig.model_validate(doc["data"])
 
 
 def checkpoint_path(run_dir: Path) -> Path | None:
     """``best.pt`` (model at the best epoch), else ``last.pt``, else None."""
-    for name in ("best.pt", "last.pt"):
+    for name in (rundir.BEST, rundir.LAST):
         if (Path(run_dir) / name).is_file():
             return Path(run_dir) / name
     return None
@@ -83,8 +84,8 @@ def predict_samples(run_dir: Path, samples: Sequence[Any], n: int = 4) -> list[P
         return []
     import torch
 
-    from .components import build_model, preprocessing
-    from .data import SegDataset, build_transform
+    from ..components import build_model, preprocessing
+    from ..data import SegDataset, build_transform
 
     tcfg, data = run_configs(run_dir)
     model = build_model(tcfg.architecture, tcfg.encoder, None, tcfg.encoder_depth, data.in_channels,

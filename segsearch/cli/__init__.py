@@ -8,37 +8,11 @@ from typing import Annotated
 
 import typer
 
-from ._cli_options import NoWandb, StorageOpt, StudiesOpt, Verbose
-from ._secrets import mask_url
+from ._common import NoWandb, StorageOpt, StudiesOpt, Verbose, _fail, _guard
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Find the best semantic-segmentation model for a dataset (Optuna x segmentation-models-pytorch).")
 
-
-
-def _fail(msg: str, code: int = 2) -> None:
-    typer.secho(mask_url(msg), fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
-
-
-def _guard(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-    """Run an API call; known user errors become a clear message and exit code 2."""
-    from .config import ConfigError
-
-    known: tuple[type[BaseException], ...] = (ConfigError,)
-    try:
-        from .data import DataError
-        from .search import SpaceChanged, StorageError
-
-        known = (ConfigError, DataError, SpaceChanged, StorageError)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        return fn(*args, **kwargs)
-    except known as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
 
 
 @app.command()
@@ -59,9 +33,9 @@ def launch(
     """Create or resume the study of CONFIG and run it until its trial budget is spent.
 
     With --budget it ends within that wall-clock time, final model included."""
-    from . import api
-    from .config import process_started
-    from .pool import parse_gpus
+    from .. import api
+    from ..config import process_started
+    from ..pool import parse_gpus
 
     api.configure_logging(verbose)
     try:
@@ -91,7 +65,7 @@ def worker(
     """Attach a worker to an existing study (the search space is read from the study)."""
     import os
 
-    from . import api
+    from .. import api
 
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu
@@ -112,16 +86,14 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Trials by state, the best trial with its parameters and metrics, and a table of trials."""
-    from . import api
+    from .. import api
 
     api.configure_logging(False)
-    st = _guard(api.load_study, study, storage, studies_dir)
-    res = api.summarize(st, "", 0.0)
-    rows = api.trial_rows(st)
+    res, rows = _guard(api.status, study, storage, studies_dir)
     if as_json:
         typer.echo(api.to_json({"states": res.states, "best": res.best, "trials": rows}))
         return
-    from .render import print_status
+    from ..results import print_status
 
     print_status(res, rows, limit)
 
@@ -134,26 +106,26 @@ def demo_data(
     seed: int = 0,
 ) -> None:
     """Write the generated demo dataset (textured scenes, 5 imbalanced classes) to a folder."""
-    from .data import make_demo_dataset
+    from .. import api
 
-    path = make_demo_dataset(out, n_images, size, seed)
+    path = _guard(api.demo_data, out, n_images, size, seed)
     typer.echo(f"wrote {n_images} images and masks to {path}")
 
 
 def _print_summary(res, studies_dir: Path) -> None:  # noqa: ANN001
-    from .render import print_launch_summary
+    from ..results import print_launch_summary
 
     print_launch_summary(res, studies_dir)
 
 
-from . import cli_data, cli_dist, cli_final, cli_results  # noqa: E402 - explicit registration below
+from . import _data, _dist, _final, _results  # noqa: E402 - explicit registration below
 
-for _stage in (cli_data, cli_dist, cli_results, cli_final):
+for _stage in (_data, _dist, _results, _final):
     _stage.register(app)
 
 
 def main() -> None:
-    from ._secrets import mask_argv
+    from .._secrets import mask_argv
 
     args = mask_argv()  # what records argv (W&B's run metadata) sees no password; typer parses the original
     try:

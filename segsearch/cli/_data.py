@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._cli_options import StudiesOpt as Studies
+from ._common import StudiesOpt as Studies
 
 Out = Annotated[Path | None, typer.Option("--out", help="Output folder.")]
 
@@ -23,12 +23,10 @@ def prepare(
     studies_dir: Studies = Path("studies"),
 ) -> None:
     """Write stratified, grouped train/val/test split CSVs and print class presence per split."""
-    from .cli import _guard
-    from .config import load_config
-    from .data import prepare_splits
+    from .. import api
+    from ._common import _guard
 
-    cfg = _guard(load_config, config)
-    res = _guard(prepare_splits, cfg.data, out, studies_dir)
+    res = _guard(api.prepare, config, out, studies_dir)
     typer.echo(res.table())
     for name, path in res.paths.items():
         typer.echo(f"{name}: {path}")
@@ -41,13 +39,11 @@ def inspect(
     studies_dir: Studies = Path("studies"),
 ) -> None:
     """Integrity check and EDA: problems by file, class pixel shares, sizes, plots, class weights."""
-    from .cli import _guard
-    from .config import load_config
-    from .data import inspect_dataset
+    from .. import api
+    from ._common import _guard
 
-    cfg = _guard(load_config, config)
-    out_dir = out or studies_dir / "_inspect" / cfg.study.name
-    report = _guard(inspect_dataset, cfg.data, out_dir, studies_dir)
+    report = _guard(api.inspect, config, out, studies_dir)
+    out_dir = report["out"]
     problems = report.get("problems", [])
     for p in problems:
         typer.secho(f"  {p}", fg=typer.colors.YELLOW)

@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import Any
 
-from .training import EpochResult, Reporter, RunSpec
+from ..training import EpochResult, Reporter, RunSpec
 
 log = logging.getLogger("segsearch")
 

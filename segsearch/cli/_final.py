@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ._cli_options import StorageOpt, StudiesOpt
+from .. import rundir
+from ._common import StorageOpt, StudiesOpt
 
 ModelArg = Annotated[Path, typer.Argument(help="A model folder (model.json) or ensemble folder (ensemble.json).")]
 CombineOpt = Annotated[str | None, typer.Option(help="Ensembles: mean (average probabilities) or vote.")]
@@ -32,18 +33,13 @@ def finalize(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     """Retrain the best trial with the final schedule and augmentation, evaluate on test, write the model folder."""
-    from . import api
-    from .cli import _guard
-    from .final import finalize as run
+    from .. import api
+    from ._common import _guard
 
     api.configure_logging(verbose)
-    path = _guard(run, study, storage=storage, studies_dir=studies_dir, trial=trial, top_k=top_k,
-                  resume=resume and not budget,
-                  epochs=epochs, out=out, device=device, augmentation=augmentation, budget=budget)
-    if export:
-        from .export import export_model
-
-        _guard(export_model, path)
+    path = _guard(api.finalize, study, storage=storage, studies_dir=studies_dir, export=export, trial=trial,
+                  top_k=top_k, resume=resume and not budget, epochs=epochs, out=out, device=device,
+                  augmentation=augmentation, budget=budget)
     _print_metrics(path)
 
 
@@ -54,13 +50,12 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full metrics as JSON.")] = False,
 ) -> None:
     """Test-split metrics of a model folder (written to <folder>/metrics.json for the test split)."""
-    from . import api
-    from .final import evaluate_model
+    from .. import api
 
     api.configure_logging(False)
     if split not in ("test", "val"):
         _fail(f"--split must be test or val, got {split!r}")
-    metrics = _call(evaluate_model, model, split=split, combine=combine, write=split == "test" and combine is None)
+    metrics = _call(api.evaluate, model, split=split, combine=combine)
     if as_json:
         typer.echo(json.dumps(metrics, indent=2))
     else:
@@ -74,11 +69,10 @@ def export(
                                                         "(default: the model's test split).")] = None,
 ) -> None:
     """Export to TorchScript and ONNX; each is checked against PyTorch on real images (export.json)."""
-    from . import api
-    from .export import FORMATS, export_model
+    from .. import api
 
     api.configure_logging(False)
-    doc = _call(export_model, model, formats=fmt or FORMATS, images=image)
+    doc = _call(api.export, model, formats=fmt, images=image)
     for name, rep in (doc.get("members") or {"": doc}).items():
         for r in rep["formats"].values():
             where = model / name / r["file"] if name else model / r["file"]
@@ -100,15 +94,13 @@ def predict(
     combine: CombineOpt = None,
 ) -> None:
     """Segment images of any size (sliding window with Gaussian blending); writes index masks and overlays."""
-    from . import api
-    from .final import load_model
-    from .predict import predict_paths
+    from .. import api
 
     api.configure_logging(False)
     if not 0 <= overlap < 1:
         _fail(f"--overlap must be in [0, 1), got {overlap}")
-    m = _call(load_model, model, combine=combine)
-    records = _call(predict_paths, m, inputs, out, tile=tile, overlap=overlap, tta=tta, overlays=overlays, whole=whole)
+    records = _call(api.predict, model, inputs, out, tile=tile, overlap=overlap, tta=tta, overlays=overlays,
+                    whole=whole, combine=combine)
     typer.echo(f"wrote {len(records)} mask(s) to {out}")
 
 
@@ -121,14 +113,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(msg: str) -> None:
-    from .cli import _fail as fail
+    from ._common import _fail as fail
 
     fail(msg)
 
 
 def _call(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
     """Like cli._guard, plus the errors of model folders (missing files, bad values)."""
-    from .cli import _guard
+    from ._common import _guard
 
     try:
         return _guard(fn, *args, **kwargs)
@@ -137,7 +129,7 @@ def _call(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
 
 
 def _print_metrics(path: Path) -> None:
-    metrics = json.loads((path / "metrics.json").read_text())
+    metrics = json.loads((path / rundir.TEST_METRICS).read_text())
     _show(metrics, path)
 
 

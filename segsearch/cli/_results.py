@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ._cli_options import StorageOpt as Storage
-from ._cli_options import StudiesOpt as Studies
+from ._common import StorageOpt as Storage
+from ._common import StudiesOpt as Studies
 
 
 def register(app: typer.Typer) -> None:
@@ -24,13 +24,11 @@ def report(
     images: Annotated[int, typer.Option("--images", min=1, help="Validation images in predictions.png.")] = 4,
 ) -> None:
     """Write the study's report: trial table, best trial's per-class scores, plots and predictions."""
-    from . import api
-    from .cli import _guard
-    from .report import write_report
+    from .. import api
+    from ._common import _guard
 
     api.configure_logging(False)
-    st = _guard(api.load_study, study, storage, studies_dir)
-    res = _guard(write_report, st, studies_dir, out, images)
+    res = _guard(api.report, study, storage, studies_dir, out, images)
     for note in res.notes:
         typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
     typer.echo(f"report: {res.files['report.md']}  (also {res.files['report.html'].name}, trials.csv and "
@@ -50,26 +48,16 @@ def dashboard(
         "--previews/--no-previews", help="First attach prediction previews to trials that lack one.")] = True,
 ) -> None:
     """Serve optuna-dashboard on a study's storage (embedded or PostgreSQL), with prediction previews."""
-    from . import api
-    from .cli import _guard
-    from .dashboard import add_missing_previews, dashboard_url, resolve, serve
+    from .. import api
+    from ._common import _guard
 
     api.configure_logging(False)
-    target = _guard(resolve, study, storage, studies_dir, artifacts)
-    if previews and target.study is not None and target.artifacts is not None:
-        try:
-            add_missing_previews(target.study, studies_dir, target.artifacts)
-        except Exception as exc:  # noqa: BLE001 - previews are a nicety; the dashboard still runs
-            typer.secho(f"note: prediction previews not added: {exc}", fg=typer.colors.YELLOW, err=True)
-    typer.echo(f"optuna-dashboard: {dashboard_url(host, port, target.study)}  (Ctrl-C to stop)")
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        typer.secho("warning: the dashboard has no authentication; anyone who reaches this port can read and "
-                    "change the study", fg=typer.colors.YELLOW, err=True)
+
+    def announce(text: str) -> None:
+        note = text.startswith(("note:", "warning:"))
+        typer.secho(text, fg=typer.colors.YELLOW if note else None, err=note)
+
     try:
-        serve(target, host, port)
+        _guard(api.dashboard, study, storage, studies_dir, host, port, artifacts, previews, announce)
     except KeyboardInterrupt:
         pass
-    except OSError as exc:
-        from .cli import _fail
-
-        _fail(f"cannot serve on {host}:{port}: {exc}")

@@ -209,7 +209,7 @@ def predict_paths(model: Any, inputs: Sequence[str | Path], out: str | Path, til
     keeping the sub-folders of folder inputs. Returns one record per image."""
     from PIL import Image
 
-    from .data import read_image
+    from ..data import read_image
 
     out = Path(out)
     items = list(iter_images(inputs))

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._secrets import mask_url
-from .config import ConfigError
+from .. import rundir
+from .._secrets import mask_url
+from ..config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,7 @@ class Target:
 def resolve(study: str | None, storage: str | None, studies_dir: str | Path = "studies",
             artifacts: str | Path | None = None) -> Target:
     """The storage and artifact folder to serve: a named study's (embedded or given URL), or a bare URL."""
-    from . import api
-    from .search import ENV_VAR, resolve_storage_url
+    from ..search import ENV_VAR, load_study, resolve_storage_url
 
     studies_dir = Path(studies_dir)
     if study is None:
@@ -37,7 +37,7 @@ def resolve(study: str | None, storage: str | None, studies_dir: str | Path = "s
         if not url:
             raise ConfigError("give a STUDY (its embedded storage is studies/<study>/study.db) or --storage URL")
         return Target(url, None, Path(artifacts) if artifacts else None)
-    loaded = api.load_study(study, storage, studies_dir)  # fails clearly when the study is not there
+    loaded = load_study(study, storage, studies_dir)  # fails clearly when the study is not there
     url = resolve_storage_url(study, storage, None, studies_dir)
     return Target(url, loaded, Path(artifacts) if artifacts else studies_dir / study / "artifacts")
 
@@ -52,10 +52,10 @@ def add_missing_previews(study: Any, studies_dir: str | Path, artifacts: Path, n
     from optuna.artifacts import FileSystemArtifactStore, get_all_artifact_meta, upload_artifact
     from optuna.trial import TrialState
 
-    from .data import load_splits
-    from .report import run_dirs
-    from .search import stored_config
-    from .visualize import checkpoint_path, predict_samples, prediction_grid
+    from ..data import load_splits
+    from ..search import stored_config
+    from ..tracking import checkpoint_path, predict_samples, prediction_grid
+    from ._report import run_dirs
 
     dirs = run_dirs(study, Path(studies_dir))
     on_study = {m.filename for m in get_all_artifact_meta(study)}
@@ -72,7 +72,7 @@ def add_missing_previews(study: Any, studies_dir: str | Path, artifacts: Path, n
     store = FileSystemArtifactStore(str(artifacts))
     with tempfile.TemporaryDirectory() as tmp:
         for t in todo:
-            png = dirs[t.number] / "predictions.png"
+            png = dirs[t.number] / rundir.PREVIEW
             if not png.is_file():
                 preds = predict_samples(dirs[t.number], val, n)
                 prediction_grid(preds, cfg.data, png, title=f"trial {t.number}, epoch {t.user_attrs.get('best_epoch')}")
@@ -85,7 +85,11 @@ def add_missing_previews(study: Any, studies_dir: str | Path, artifacts: Path, n
 def dashboard_url(host: str, port: int, study: Any | None) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{shown}:{port}/dashboard"
-    return f"{base}/studies/{study._study_id}" if study is not None else base
+    if study is None:
+        return base
+    from ..search import study_id
+
+    return f"{base}/studies/{study_id(study)}"
 
 
 def serve(target: Target, host: str = "127.0.0.1", port: int = 8080) -> None:
@@ -93,7 +97,7 @@ def serve(target: Target, host: str = "127.0.0.1", port: int = 8080) -> None:
     import optuna_dashboard
     from optuna.artifacts import FileSystemArtifactStore
 
-    from .search import make_storage
+    from ..search import make_storage
 
     store = None
     if target.artifacts is not None:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ._cli_options import StorageOpt, StudiesOpt
-from ._secrets import mask_url
+from .._secrets import mask_url
+from ._common import StorageOpt, StudiesOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -30,8 +30,7 @@ def enqueue(
 
     Searched keys must lie in the study's search space; other keys are fixed for this trial only.
     """
-    from . import api
-    from .search import enqueue_settings, stored_config
+    from .. import api
 
     api.configure_logging(False)
     try:
@@ -39,11 +38,7 @@ def enqueue(
         settings = _merge(settings, parse_assignments(set_ or []))
     except ValueError as exc:
         _fail(str(exc))
-    st = _guard(api.load_study, study, storage, studies_dir)
-    try:
-        trial = enqueue_settings(st, stored_config(st), settings, source=str(from_yaml) if from_yaml else "cli")
-    except ValueError as exc:
-        _fail(f"cannot enqueue into study {study!r}: {exc}")
+    trial = _guard(api.enqueue, study, settings, storage, studies_dir, source=str(from_yaml) if from_yaml else "cli")
     fixed = ", ".join(f"{k}={v}" for k, v in trial.system_attrs.get("fixed_params", {}).items())
     typer.echo(f"queued trial {trial.number} in study {study!r}: {fixed}")
     typer.echo("it runs next on any worker and extends the study's budget by one "
@@ -116,6 +111,6 @@ def _fail(msg: str, code: int = 2) -> None:
 
 
 def _guard(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-    from .cli import _guard as guard
+    from ._common import _guard as guard
 
     return guard(fn, *args, **kwargs)

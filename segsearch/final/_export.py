@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .errors import ExportMismatch
+from .. import rundir
+from ..errors import ExportMismatch
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,12 @@ def export_model(path: str | Path, formats: Sequence[str] = FORMATS, images: Seq
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise ValueError(f"unknown export format(s) {bad or formats}; valid: {', '.join(FORMATS)}")
-    if (path / "ensemble.json").is_file():
-        members = json.loads((path / "ensemble.json").read_text())["members"]
+    if (path / rundir.ENSEMBLE).is_file():
+        members = json.loads((path / rundir.ENSEMBLE).read_text())["members"]
         doc = {"members": {m: export_model(path / m, formats, images, n_images) for m in members}}
-        (path / "export.json").write_text(json.dumps(doc, indent=2))
+        (path / rundir.EXPORT).write_text(json.dumps(doc, indent=2))
         return doc
-    from .final import load_model
+    from ._model import load_model
 
     model = load_model(path, tta=False)  # the network's own pass; flip TTA is the caller's to apply
     inputs = check_inputs(model, path, images, n_images)
@@ -53,7 +54,7 @@ def export_model(path: str | Path, formats: Sequence[str] = FORMATS, images: Seq
                   "dynamic": ["batch", "height", "width"], "multiple_of": model.stride},
         "output": {"name": "logits", "layout": "NKHW"},
         "tta": "flips: average the probabilities of the image, its horizontal and its vertical flip"
-               if json.loads((path / "model.json").read_text()).get("tta") else None,
+               if json.loads((path / rundir.MODEL).read_text()).get("tta") else None,
         "rule": "max |exported - pytorch| <= tolerance * max(1, max |pytorch|)",
         "check_inputs": [list(x.shape) for x in inputs],
         "formats": {},
@@ -63,7 +64,7 @@ def export_model(path: str | Path, formats: Sequence[str] = FORMATS, images: Seq
         _EXPORT[fmt](model, inputs[0], file)
         outputs = _RUN[fmt](file, inputs)
         doc["formats"][fmt] = {"file": file.name, **compare(reference, outputs, TOLERANCES[fmt])}
-    (path / "export.json").write_text(json.dumps(doc, indent=2))
+    (path / rundir.EXPORT).write_text(json.dumps(doc, indent=2))
     failed = [f for f, r in doc["formats"].items() if not r["passed"]]
     if failed:
         raise ExportMismatch(f"{path}: {', '.join(failed)} output differs from PyTorch beyond tolerance; "
@@ -77,8 +78,8 @@ def check_inputs(model: Any, path: Path, images: Sequence[str | Path] | None, n:
     """A batch of real images at the training size, and one of them at twice that size (dynamic shapes)."""
     import cv2
 
-    from .data import read_image
-    from .predict import to_unit_tensor
+    from ..data import read_image
+    from ._predict import to_unit_tensor
 
     files = [Path(p) for p in images] if images else _split_images(path, n)
     if not files:
@@ -96,7 +97,7 @@ def _resize(a: np.ndarray, h: int, w: int, cv2: Any) -> np.ndarray:
 
 
 def _split_images(path: Path, n: int) -> list[Path]:
-    splits = json.loads((path / "splits.json").read_text()) if (path / "splits.json").is_file() else {}
+    splits = json.loads((path / rundir.SPLITS).read_text()) if (path / rundir.SPLITS).is_file() else {}
     docs = (splits.get("test") or []) + (splits.get("val") or [])
     return [Path(d["image"]) for d in docs if Path(d["image"]).is_file()][:n]
 

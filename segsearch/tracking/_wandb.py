@@ -26,10 +26,11 @@ from urllib.parse import urlparse
 import optuna
 from optuna.trial import TrialState
 
-from ._secrets import mask_url, masked_argv
-from .config import SearchSpaceFile, TrainConfig, WandbConfig, objective_label
-from .search import Outcome, TrialEnv
-from .training import EpochResult, Reporter, RunSpec
+from .. import rundir
+from .._secrets import mask_url, masked_argv
+from ..config import SearchSpaceFile, TrainConfig, WandbConfig, objective_label
+from ..search import Outcome, TrialEnv
+from ..training import EpochResult, Reporter, RunSpec
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +118,14 @@ class Tracker:
         """Predict a few validation images, write ``predictions.png`` and attach it to the Optuna trial."""
         from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 
-        from .visualize import predict_samples, prediction_grid
+        from ._previews import predict_samples, prediction_grid
 
         n = self.env.cfg.wandb.log_images or PREVIEW_IMAGES
         preds = predict_samples(run_dir, self.env.splits.val, n)
         if not preds:
             return []
         epoch = trial.user_attrs.get("best_epoch")
-        png = prediction_grid(preds, self.env.cfg.data, run_dir / "predictions.png",
+        png = prediction_grid(preds, self.env.cfg.data, run_dir / rundir.PREVIEW,
                               title=f"trial {trial.number}, epoch {epoch}")
         self.artifacts.mkdir(parents=True, exist_ok=True)
         upload_artifact(artifact_store=FileSystemArtifactStore(str(self.artifacts)), file_path=str(png),
@@ -274,7 +275,7 @@ def wandb_images(preds: Sequence[Any], cfg: SearchSpaceFile) -> list[Any]:
     import numpy as np
     import wandb
 
-    from .visualize import mask_names
+    from ._previews import mask_names
 
     names = mask_names(cfg.data)
     labels = {i: n for i, n in enumerate(names)} | {len(names): "ignored"}

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import objective_label
+from .. import rundir
+from ..config import objective_label
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,6 @@ class Report:
 def write_report(study: Any, studies_dir: str | Path = "studies", out: str | Path | None = None,
                  n_images: int = 4) -> Report:
     """Write the report of ``study`` (an ``optuna.Study`` made by segsearch) and return its files."""
-    from .api import trial_rows
 
     studies_dir = Path(studies_dir)
     folder = Path(out) if out is not None else studies_dir / study.study_name / "report"
@@ -79,7 +79,7 @@ def write_report(study: Any, studies_dir: str | Path = "studies", out: str | Pat
 # --- data ------------------------------------------------------------------------------------------------
 
 def _stored_config(study: Any) -> Any:
-    from .search import stored_config
+    from ..search import stored_config
 
     try:
         return stored_config(study)
@@ -88,7 +88,7 @@ def _stored_config(study: Any) -> Any:
 
 
 def _best_trial(study: Any) -> Any:
-    from .search import best_value
+    from ..search import best_value
 
     return study.best_trial if best_value(study) is not None else None
 
@@ -111,16 +111,33 @@ def _with_fixed_settings(rows: list[dict[str, Any]], dirs: dict[int, Path], cfg:
         missing = [k for k in ("architecture", "encoder", "loss") if r.get(k) is None]
         if not missing:
             continue
-        path = dirs.get(r["number"], Path("-")) / "config.yaml"
+        path = dirs.get(r["number"], Path("-")) / rundir.CONFIG
         train = yaml.safe_load(path.read_text()).get("train", {}) if path.is_file() else {}
         for k in missing:
             r[k] = train.get(k, getattr(cfg.train, k) if cfg is not None else None)
     return rows
 
 
+def trial_rows(study: Any) -> list[dict[str, Any]]:
+    """One row per trial: what ``status`` and the report tables show."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        ua = t.user_attrs
+        setting = {**ua.get("settings", {}), **t.params}.get  # searched values win over fixed ones
+        rows.append({
+            "number": t.number, "state": t.state.name, "value": t.value,
+            "architecture": setting("architecture"), "encoder": setting("encoder"), "loss": setting("loss"),
+            "lr": setting("lr"), "epochs": ua.get("epochs_run", len(t.intermediate_values)),
+            "best_epoch": ua.get("best_epoch"), "val_miou": ua.get("val_miou"), "val_mdice": ua.get("val_mdice"), "collapsed": bool(ua.get("collapsed")),
+            "n_params": ua.get("n_params"), "seconds_per_epoch": ua.get("seconds_per_epoch"),
+            "image_size": ua.get("image_size"), "fail_reason": ua.get("fail_reason"), "params": dict(t.params),
+        })
+    return rows
+
+
 def metrics_history(run_dir: str | Path | None) -> list[dict[str, Any]]:
     """The per-epoch rows of a trial folder's ``metrics.jsonl`` (empty when there is none)."""
-    path = Path(run_dir) / "metrics.jsonl" if run_dir else None
+    path = Path(run_dir) / rundir.METRICS if run_dir else None
     if path is None or not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -176,7 +193,7 @@ def confusion_table(confusion: list[list[int]], names: Sequence[str]) -> Table:
 
 def _confusion_names(cfg: Any, n: int) -> list[str]:
     if cfg is not None:
-        from .visualize import mask_names
+        from ..tracking import mask_names
 
         names = mask_names(cfg.data)
         if len(names) == n:
@@ -377,21 +394,21 @@ def _confusion_plot(best: Any, cfg: Any, path: Path) -> None:
 
 
 def _predictions(best: Any, run_dir: Path | None, cfg: Any, studies_dir: Path, n: int, path: Path) -> None:
-    from .visualize import predict_samples, prediction_grid
+    from ..tracking import predict_samples, prediction_grid
 
     if best is None or run_dir is None:
         raise ValueError("no completed trial with a trial folder")
-    if cfg is not None and (run_dir / "config.yaml").is_file():
-        from .data import load_splits
+    if cfg is not None and (run_dir / rundir.CONFIG).is_file():
+        from ..data import load_splits
 
         preds = predict_samples(run_dir, load_splits(cfg.data, studies_dir).val, n)
         if preds:
             prediction_grid(preds, cfg.data, path, title=f"trial {best.number}, epoch {best.user_attrs.get('best_epoch')}")
             return
-    if (run_dir / "predictions.png").is_file():  # the preview written when the trial ended
-        shutil.copyfile(run_dir / "predictions.png", path)
+    if (run_dir / rundir.PREVIEW).is_file():  # the preview written when the trial ended
+        shutil.copyfile(run_dir / rundir.PREVIEW, path)
         return
     raise ValueError(f"trial {best.number} has no checkpoint in {run_dir}")
 
 
-__all__ = ["PLOTS", "Report", "metrics_history", "run_dirs", "render_html", "render_markdown", "trials_table", "write_report"]
+__all__ = ["PLOTS", "Report", "metrics_history", "trial_rows", "run_dirs", "render_html", "render_markdown", "trials_table", "write_report"]

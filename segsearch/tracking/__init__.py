@@ -1,0 +1,18 @@
+"""Seeing trials as they run: a Weights & Biases run per trial (``_wandb``), prediction previews
+(``_previews``: images with true and predicted masks), and the live progress display (``_progress``)."""
+
+from ._previews import (
+           Prediction,
+           checkpoint_path,
+           mask_names,
+           overlay,
+           palette,
+           predict_samples,
+           prediction_grid,
+)
+from ._progress import Progress
+from ._wandb import Tracker, WandbRun, attach, epoch_metrics, outcome_summary, resolve_mode, run_config
+
+__all__ = ["Prediction", "Progress", "Tracker", "WandbRun", "attach", "checkpoint_path", "epoch_metrics",
+           "mask_names", "outcome_summary", "overlay", "palette", "predict_samples", "prediction_grid",
+           "resolve_mode", "run_config"]
