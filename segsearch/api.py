@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +71,19 @@ def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
 
 
 def _needs_class_weights(cfg: SearchSpaceFile) -> bool:
-    """Whether any loss the space can pick asks for ``class_weights: auto`` (``wce`` does by default)."""
+    """Whether any trial of the space can want automatic class weights (``training``'s rule, applied to every
+    loss the space can pick, with each ``class_weights`` choice it offers): then they are computed once."""
+    from .training import wants_auto_class_weights
+
     spec = cfg.search.get("loss")
     losses = [str(c) for c in spec.choices] if spec is not None else [cfg.train.loss]
-    if any("wce" in name.split("+") for name in losses) or cfg.train.loss_params.get("class_weights") == "auto":
-        return True
-    children = spec.children.values() if spec is not None else []
-    return any("auto" in (sub["class_weights"].choices or []) for sub in children if "class_weights" in sub)
+    for loss in losses:
+        children = (spec.children or {}).get(loss, {}) if spec is not None else {}
+        options = children["class_weights"].choices or [] if "class_weights" in children else []
+        candidates = [{**cfg.train.loss_params}] + [{"class_weights": c} for c in options]
+        if any(wants_auto_class_weights(loss, params) for params in candidates):
+            return True
+    return False
 
 
 def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool = True,
@@ -94,8 +100,7 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
                    epoch_estimate=epoch_estimate, solo=solo, data=_solo_data(cfg) if solo else None)
     from . import tracking
 
-    tracking.attach(env, use_wandb)  # W&B runs when enabled; prediction previews always
-    return env
+    return tracking.attach(env, use_wandb)  # W&B runs when enabled; prediction previews always
 
 
 def _solo_data(cfg: SearchSpaceFile) -> Any:
@@ -213,7 +218,7 @@ def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path
     env = make_env(cfg, splits, studies_dir, use_wandb, deadline, epoch_estimate, solo)
     with Progress(cfg.study.n_trials, worker=name, live=live) as progress:
         base = env.extra_reporters
-        env.extra_reporters = lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir), progress]
+        env = replace(env, extra_reporters=lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir), progress])
         summary = Worker(study, env, progress, max_trials=max_trials, timeout=timeout).run()
     return summary.interrupted
 

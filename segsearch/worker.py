@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import optuna
 from optuna.trial import TrialState
@@ -45,12 +45,11 @@ class WorkerSummary:
 class Worker:
     def __init__(self, study: optuna.Study, env: TrialEnv, progress: Progress, max_trials: int | None = None,
                  timeout: float | None = None, poll_seconds: float = 2.0) -> None:
-        self.study, self.env, self.progress = study, env, progress
-        self.max_trials, self.timeout, self.poll = max_trials, timeout, poll_seconds
         self._stop = threading.Event()
+        self.study, self.env, self.progress = study, replace(env, stop_requested=self._stop.is_set), progress
+        self.max_trials, self.timeout, self.poll = max_trials, timeout, poll_seconds
         self._signals = 0
         self._running: frozenset[int] = frozenset()  # the trial this worker runs now
-        env.stop_requested = self._stop.is_set
 
     def run(self) -> WorkerSummary:
         summary = WorkerSummary()

@@ -8,7 +8,7 @@ import json
 import logging
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from ._study import REQUEUED, UID_ATTR
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrialEnv:
     cfg: SearchSpaceFile
     splits: Splits
@@ -39,7 +39,7 @@ class TrialEnv:
     data: DataConfig | None = None  # the data settings trials train with, when not the YAML's (solo: final's)
     extra_reporters: Callable[[optuna.Trial, TrainConfig, Path], Sequence[Reporter]] = lambda *a: ()
     stop_requested: Callable[[], bool] = lambda: False
-    on_outcome: list[Callable[[optuna.Trial, Outcome], None]] = field(default_factory=list)
+    on_outcome: tuple[Callable[[optuna.Trial, Outcome], None], ...] = ()
 
     @property
     def study_dir(self) -> Path:

@@ -39,15 +39,17 @@ FINISH_TIMEOUT = 60.0  # seconds a run's finish (upload) may block the worker
 _MODES = ("online", "offline", "disabled")
 
 
-def attach(env: TrialEnv, use_wandb: bool = True) -> None:
-    """W&B runs per trial (unless ``use_wandb`` is false or the mode resolves to disabled) and the
-    per-trial prediction artifact."""
+def attach(env: TrialEnv, use_wandb: bool = True) -> TrialEnv:
+    """``env`` with W&B runs per trial (unless ``use_wandb`` is false or the mode resolves to disabled) and
+    the per-trial prediction artifact."""
+    from dataclasses import replace
+
     mode = resolve_mode(env.cfg.wandb) if use_wandb and env.cfg.wandb.enabled else "disabled"
     tracker = Tracker(env, mode)
     base = env.extra_reporters
-    env.extra_reporters = lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir),
-                                                         *tracker.reporters(trial, tcfg, run_dir)]
-    env.on_outcome.append(tracker.on_outcome)
+    return replace(env, extra_reporters=lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir),
+                                                                      *tracker.reporters(trial, tcfg, run_dir)],
+                   on_outcome=(*env.on_outcome, tracker.on_outcome))
 
 
 def resolve_mode(cfg: WandbConfig) -> str:

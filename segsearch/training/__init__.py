@@ -15,6 +15,7 @@ from ._loop import (
     evaluate,
     seed_everything,
     train,
+    wants_auto_class_weights,
 )
 from ._metrics import MetricAccumulator, Scores, class_mean
 from ._reporters import Fanout, MetricsFile
@@ -45,4 +46,5 @@ __all__ = [
     "save_atomic",
     "seed_everything",
     "train",
+    "wants_auto_class_weights",
 ]

@@ -10,6 +10,7 @@ import functools
 import math
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,11 +158,16 @@ def _seed_worker(seed: int, worker_id: int) -> None:
         seed_transforms(info.dataset, seed + 1 + worker_id)
 
 
+def wants_auto_class_weights(loss: str, loss_params: Mapping[str, Any]) -> bool:
+    """The one rule for "this loss uses class weights from the training masks": ``wce`` (alone or in a sum)
+    by default, any loss whose ``class_weights`` is ``auto``."""
+    return loss_params.get("class_weights") == "auto" or "wce" in loss.split("+")
+
+
 def _class_weights(spec: RunSpec) -> list[float] | None:
     if spec.class_weights is not None:
         return spec.class_weights
-    wants_auto = spec.train.loss_params.get("class_weights") == "auto" or "wce" in spec.train.loss.split("+")
-    if not wants_auto:
+    if not wants_auto_class_weights(spec.train.loss, spec.train.loss_params):
         return None
     ds = SegDataset(spec.splits.train, spec.data, None, [0.0], [1.0], cache=False)
     return loss_class_weights(class_pixel_counts(ds), spec.data)

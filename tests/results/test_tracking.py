@@ -139,8 +139,7 @@ def test_wandb_errors_never_fail_a_trial(made, tmp_path, monkeypatch, caplog):
 
     monkeypatch.setattr(wandb, "init", broken_init)
     cfg = load_config(made.config)
-    env = TrialEnv(cfg=cfg, splits=load_splits(cfg.data, made.studies), studies_dir=tmp_path)
-    tracking.attach(env)
+    env = tracking.attach(TrialEnv(cfg=cfg, splits=load_splits(cfg.data, made.studies), studies_dir=tmp_path))
     trial = optuna.create_study().ask()
     (reporter,) = env.extra_reporters(trial, cfg.train, tmp_path / "t")
     reporter.run_start(None, 10, 0)  # every call after a failed init is a no-op, not an error
