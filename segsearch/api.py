@@ -153,7 +153,15 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     this launch then always builds. ``timeout`` bounds only the search. Both stop trials at an epoch
     boundary.
     """
-    from .search import Budget, check_budget, make_storage, open_study, resolve_storage_url, top_up_budget
+    from .search import (
+        Budget,
+        check_budget,
+        make_storage,
+        open_study,
+        resolve_storage_url,
+        study_lock,
+        top_up_budget,
+    )
 
     started = time.time() if started is None else started
     t0 = time.monotonic() - (time.time() - started)
@@ -176,8 +184,9 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     url = resolve_storage_url(cfg.study.name, storage, cfg.study.storage, studies_dir)
     cfg = cfg.model_copy(update={"study": cfg.study.model_copy(update={"storage": None})})  # no password downstream
     st = make_storage(url, cfg.study.heartbeat_interval, cfg.study.grace_period, cfg.study.max_retry)
-    study = open_study(st, cfg)
-    added = top_up_budget(study, cfg)
+    with study_lock(st, cfg.study.name):  # two launches at once: one tops up, the other sees it done
+        study = open_study(st, cfg)
+        added = top_up_budget(study, cfg)
     log.info("study %s on %s: %d trial(s) queued", cfg.study.name, mask_url(url), added)
     if (gpus or workers > 1) and not solo:
         from .pool import run_pool

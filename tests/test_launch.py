@@ -156,6 +156,18 @@ def test_four_workers_share_one_embedded_study(tmp_path, studies):
     assert len({t.number for t in trials}) == 6
 
 
+def test_two_launches_of_one_yaml_at_once_run_exactly_the_budget(tmp_path, studies):
+    cfg = tiny_config(tmp_path, study={"n_trials": 3}, train={"epochs": 1})
+    cmd = [*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--no-wandb"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errs = [p.communicate(timeout=600)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e[-2000:] for e in errs]
+    assert not any("UNIQUE constraint" in e or "IntegrityError" in e for e in errs)
+    trials = study_of("tiny", studies).get_trials()
+    assert len(trials) == 3 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert sum(bool(t.user_attrs.get("baseline")) for t in trials) == 1
+
+
 def test_interrupted_launch_hands_back_its_trial_and_resumes_from_checkpoint(tmp_path, studies):
     cfg = tiny_config(tmp_path, study={"n_trials": 2}, train={"epochs": 4},
                       data={"demo": {"n_images": 48, "size": 32, "seed": 0}})

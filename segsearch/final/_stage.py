@@ -212,7 +212,7 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
     else:
         spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=run_dir, objective=cfg.study.objective,
                        maximize=cfg.study.direction == "maximize", resume=resume and not fresh, keep_best=True,
-                       patience=cfg.final.patience, init_weights=init,
+                       patience=cfg.final.patience, init_weights=init, fit_to_deadline=how == "continue",
                        deadline=None if deadline is None else deadline - _EVAL_RESERVE)
         what = "retrain" if how == "retrain" else f"continue trial {t.number}'s checkpoint"
         if how == "continue":

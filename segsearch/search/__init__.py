@@ -36,6 +36,7 @@ from ._storage import (
     mask_url,
     resolve_storage_url,
     study_id,
+    study_lock,
 )
 from ._study import (
     REQUEUED,
@@ -72,6 +73,7 @@ __all__ = [
     "is_transient",
     "load_study",
     "study_id",
+    "study_lock",
     "make_storage",
     "mask_url",
     "open_study",

@@ -161,7 +161,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     _write_config(run_dir, trial, tcfg, cfg, env.data or cfg.data)
     spec = RunSpec(train=tcfg, data=env.data or cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
                    maximize=cfg.study.direction == "maximize", class_weights=env.class_weights,
-                   keep_best=True, deadline=env.deadline)  # best.pt: prediction previews (W&B, dashboard, report)
+                   keep_best=True, deadline=env.deadline, fit_to_deadline=env.solo)  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
                  OptunaReporter(trial, cfg.data.classes, env.stop_requested)]
     outcome = _decide(trial, spec, Fanout(reporters), tcfg)

@@ -12,13 +12,14 @@ URLs shown to people pass through ``mask_url`` so passwords never reach logs or 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import sqlite3
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -228,9 +229,17 @@ def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | Non
         raise StorageError(f"grace_period ({grace}s) must be longer than heartbeat_interval ({heartbeat_interval}s)")
 
     def build() -> ResilientRDBStorage:
-        return ResilientRDBStorage(url, retry_seconds=seconds, engine_kwargs=engine_kwargs(url),
-                                   heartbeat_interval=heartbeat_interval, grace_period=grace,
-                                   heartbeat_stale_trial_callback=RequeueStaleTrial(max_retry))
+        for attempt in range(5):  # two processes creating the schema at once: the loser retries and finds it
+            try:
+                with _file_lock(url):
+                    return ResilientRDBStorage(url, retry_seconds=seconds, engine_kwargs=engine_kwargs(url),
+                                               heartbeat_interval=heartbeat_interval, grace_period=grace,
+                                               heartbeat_stale_trial_callback=RequeueStaleTrial(max_retry))
+            except Exception as exc:  # noqa: BLE001 - only the schema race is retried here
+                if attempt == 4 or "alembic_version" not in str(exc) and "already exists" not in str(exc):
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     try:
         return _with_retry(build, "opening the storage", min(seconds, CONNECT_RETRY_SECONDS), shown, lambda: None)
@@ -258,3 +267,49 @@ def load_study(study_name: str, storage: str | None = None, studies_dir: str | P
 def study_id(study: optuna.Study) -> int:
     """The study's id in its storage (what optuna-dashboard's URLs use)."""
     return study._study_id
+
+
+@contextlib.contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    """An exclusive lock on ``<database>.lock`` beside an embedded (SQLite) study; nothing otherwise."""
+    if not is_embedded(url):
+        yield
+        return
+    import fcntl
+
+    path = Path(url.split("sqlite:///", 1)[1]).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def study_lock(storage: Any, study_name: str) -> Iterator[None]:
+    """Serialise what must be atomic across processes for one study (topping up the trial budget,
+    queueing grid points): a file lock for SQLite, a PostgreSQL advisory lock (held on its own connection)
+    for PostgreSQL, nothing for other databases."""
+    backend = getattr(storage, "_backend", storage)
+    url = str(backend.engine.url) if hasattr(backend, "engine") else ""
+    if url.startswith("sqlite"):
+        with _file_lock("sqlite:///" + backend.engine.url.database):
+            yield
+        return
+    if not url.startswith("postgresql"):
+        yield
+        return
+    import zlib
+
+    from sqlalchemy import text
+
+    key = zlib.crc32(f"segsearch:{study_name}".encode())
+    with backend.engine.connect() as con:
+        con.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        try:
+            yield
+        finally:
+            con.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            con.commit()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 import random
 import time
@@ -33,6 +34,7 @@ from . import _checkpoint
 from ._device import Runtime, make_runtime, peak_memory_mb
 from ._metrics import MetricAccumulator, Scores
 
+log = logging.getLogger(__name__)
 
 class StopTraining(Exception):
     """Raised by a reporter to end training early (``reason``: pruned, interrupted, early_stop)."""
@@ -78,6 +80,7 @@ class RunSpec:
     class_weights: list[float] | None = None  # precomputed for class_weights: auto
     deadline: float | None = None  # time.time() by which training must end: stop at the epoch boundary before it
     init_weights: Path | None = None  # start from these model weights (the final stage continuing a trial)
+    fit_to_deadline: bool = False  # after the first epoch, plan the schedule for the epochs that fit the deadline
 
 
 @dataclass
@@ -202,7 +205,9 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
     since_best = 0
     writer = _checkpoint.CheckpointWriter(background=rt.is_cuda)  # GPU: writes off the training path
     try:
-        for epoch in range(start + 1, cfg.epochs + 1):
+        total, epoch = cfg.epochs, start
+        while epoch < total:
+            epoch += 1
             t0 = time.perf_counter()
             loss = _train_epoch(step_fn, train_dl, loss_fn, optimizer, scheduler, scaler, rt, reporter, epoch, cfg.grad_clip)
             if not math.isfinite(loss):
@@ -226,18 +231,34 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
                 _save(writer, spec, model, optimizer, scheduler, scaler, result, epoch)
                 er = dataclasses.replace(er, seconds=time.perf_counter() - t0)  # what the epoch cost, checkpoint included
                 result.history[-1] = er
+            if spec.fit_to_deadline and epoch == 1:
+                total = _refit(total, er.seconds, spec.deadline, scheduler)
             reporter.epoch_end(er, is_best)  # may raise StopTraining (pruned)
             if spec.patience is not None and since_best >= spec.patience:
                 result.stopped = "early_stop"
                 break
             if reporter.stop_requested():
                 raise StopTraining("interrupted")
-            if epoch < cfg.epochs and _out_of_time(spec.deadline, result.history):
+            if epoch < total and _out_of_time(spec.deadline, result.history):
                 result.stopped = "budget"
                 break
     finally:
         writer.close()  # every checkpoint is on disk before the trial is handed back or told
     return result
+
+
+def _refit(planned: int, epoch_seconds: float, deadline: float | None, scheduler: Scheduler) -> int:
+    """The epochs that fit the deadline, timed by the first one (an estimate made before training can be off
+    by 20%), with a cosine schedule stretched or shrunk to end there; other schedules keep their plan."""
+    if deadline is None or epoch_seconds <= 0 or scheduler.name not in ("cosine", "none"):
+        return planned
+    fit = 1 + max(0, int((deadline - time.time()) // epoch_seconds))
+    if fit != planned:
+        log.info("%d epochs fit the time left at %.1f s each (planned %d); the schedule now ends at epoch %d",
+                 fit, epoch_seconds, planned, fit)
+        if scheduler.impl is not None:
+            scheduler.impl.T_max = fit
+    return fit
 
 
 def _out_of_time(deadline: float | None, history: list[EpochResult]) -> bool:

@@ -55,6 +55,18 @@ def test_four_workers_finish_exactly_the_budget(tmp_path: Path, pg_db) -> None: 
     assert_no_canary(tmp_path, skip=(cfg,))
 
 
+def test_three_launches_of_one_yaml_at_once_run_exactly_the_budget(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+    cfg = tiny_config(tmp_path, study={"n_trials": 4, **FAST_HEARTBEAT}, train={"epochs": 1})
+    logs = tmp_path / "logs"
+    procs = [start(["launch", str(cfg), "--studies-dir", str(tmp_path / "studies"), "--no-wandb"], logs, f"l{i}",
+                   storage=pg_db.url) for i in range(3)]
+    for i, proc in enumerate(procs):
+        assert proc.wait(timeout=300) == 0, tail(logs / f"l{i}.err")
+    study = load(pg_db.url)
+    assert _states(study) == {"COMPLETE": 4}, _states(study)
+    assert sum(bool(t.user_attrs.get("baseline")) for t in study.get_trials(deepcopy=False)) == 1
+
+
 def _trial_dir(studies: Path, root: int = 0) -> Path:
     return studies / "tiny" / "trials" / f"{root:05d}"
 

@@ -28,6 +28,16 @@ def test_training_stops_at_the_epoch_boundary_once_the_deadline_cannot_be_met(tm
     assert (tmp_path / "run" / "last.pt").is_file()  # a checkpoint to continue from
 
 
+def test_a_run_fitted_to_its_deadline_replans_its_schedule_after_the_first_epoch(tmp_path: Path, studies: Path):
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 5, "scheduler": "cosine"})))
+    splits = load_splits(cfg.data, studies)
+    spec = RunSpec(train=cfg.train, data=cfg.data, splits=splits, run_dir=tmp_path / "run",
+                   deadline=time.time() - 1, fit_to_deadline=True)  # only the first epoch fits
+    result = train(spec)
+    # the schedule was re-planned to end at epoch 1 (annealed), not cut short at epoch 1 of 5
+    assert [h.epoch for h in result.history] == [1] and result.stopped is None
+
+
 def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = True) -> optuna.trial.FrozenTrial:
     run_dir = tmp_path / "trial"
     run_dir.mkdir()
