@@ -47,7 +47,10 @@ def pg_server() -> Iterator[None]:
     try:
         con = admin_connect()
     except psycopg2.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server reachable with DSN {ADMIN_DSN!r}: {str(exc).strip().splitlines()[0]}")
+        pytest.skip(f"no PostgreSQL server reachable with DSN {ADMIN_DSN!r}: {str(exc).strip().splitlines()[0]}. "
+                    "To run these tests: start the server (pg_ctlcluster 15 main start) and give your user a "
+                    "superuser role (sudo -u postgres psql -c \"create role $USER superuser login\"), or set "
+                    "SEGSEARCH_TEST_PG_ADMIN to a superuser's libpq DSN; README: Development and tests")
     with con.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (CANARY_USER,))
         verb = "ALTER" if cur.fetchone() else "CREATE"
