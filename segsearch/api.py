@@ -26,6 +26,7 @@ class LaunchResult:
     best: dict[str, Any] | None = None
     interrupted: bool = False
     final: str | None = None  # the model folder when final.auto finalized the study
+    budget_left: int = 0  # trials the budget still pays for that nobody has configured yet (not trials)
 
 
 def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
@@ -401,11 +402,14 @@ def demo_data(out: str | Path, n_images: int = 120, size: int = 64, seed: int = 
 
 
 def summarize(study: Any, storage: str, seconds: float, interrupted: bool = False) -> LaunchResult:
-    from .search import best_value
+    from .search import best_value, is_budget_placeholder
 
     res = LaunchResult(study.study_name, storage, seconds, interrupted=interrupted)
     for t in study.get_trials(deepcopy=False):
-        res.states[t.state.name] = res.states.get(t.state.name, 0) + 1
+        if is_budget_placeholder(t):
+            res.budget_left += 1
+        else:
+            res.states[t.state.name] = res.states.get(t.state.name, 0) + 1
     if best_value(study) is not None:
         b = study.best_trial
         res.best = {"number": b.number, "value": b.value, "params": b.params,

@@ -21,6 +21,13 @@ def _f(v: Any, nd: int = 4) -> str:
     return str(v)
 
 
+def _states(res: Any) -> str:
+    names = {"WAITING": "queued"}
+    text = ", ".join(f"{names.get(k, k.lower())} {v}" for k, v in sorted(res.states.items()))
+    left = getattr(res, "budget_left", 0)
+    return text + (f" | {left} more in the budget" if left else "")
+
+
 def _best_block(res: Any) -> None:
     b = res.best
     if not b:
@@ -38,7 +45,7 @@ def _best_block(res: Any) -> None:
 
 
 def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
-    _console.print(f"[bold]study {res.study}[/bold]: " + ", ".join(f"{k.lower()} {v}" for k, v in sorted(res.states.items())))
+    _console.print(f"[bold]study {res.study}[/bold]: " + _states(res))
     _best_block(res)
     table = Table(title=f"trials (best first, {min(limit, len(rows))} of {len(rows)})")
     for col in ("#", "state", "value", "architecture", "encoder", "loss", "lr", "epochs", "s/epoch", "params", "reason"):
@@ -47,7 +54,7 @@ def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
     rest = [r for r in rows if r["value"] is None]
     done.sort(key=lambda r: r["value"], reverse=True)
     for r in (done + rest)[:limit]:
-        table.add_row(str(r["number"]), r["state"].lower(), _f(r["value"]), _f(r["architecture"]), _f(r["encoder"]),
+        table.add_row(str(r["number"]), {"waiting": "queued"}.get(r["state"].lower(), r["state"].lower()), _f(r["value"]), _f(r["architecture"]), _f(r["encoder"]),
                       _f(r["loss"]), _f(r["lr"], 3), _f(r["epochs"]), _f(r["seconds_per_epoch"], 3),
                       f"{r['n_params'] / 1e6:.1f}M" if r["n_params"] else "-",
                       _f(r["fail_reason"] or ("collapsed" if r.get("collapsed") else None)))
@@ -58,8 +65,7 @@ def print_launch_summary(res: Any, studies_dir: Path) -> None:
     """After a launch: trials by state, time, the best trial and its settings, where to look next."""
     folder = Path(studies_dir) / res.study
     _console.rule(f"study {res.study}")
-    _console.print("trials: " + ", ".join(f"{k.lower()} {v}" for k, v in sorted(res.states.items()))
-                   + f" | {res.seconds / 60:.1f} min | storage {res.storage}")
+    _console.print("trials: " + _states(res) + f" | {res.seconds / 60:.1f} min | storage {res.storage}")
     _best_block(res)
     report = folder / "report" / "report.html"
     _console.print(f"report:    segsearch report {res.study} -> {report}"

@@ -107,8 +107,10 @@ def _with_fixed_settings(rows: list[dict[str, Any]], dirs: dict[int, Path], cfg:
     """Fill settings that were not searched (e.g. a fixed encoder) from the trial folder's resolved config."""
     import yaml
 
+    searched = set(cfg.search) if cfg is not None else set()
     for r in rows:
-        missing = [k for k in ("architecture", "encoder", "loss") if r.get(k) is None]
+        # a searched setting a queued trial has not drawn yet stays empty; only fixed ones are filled in
+        missing = [k for k in ("architecture", "encoder", "loss") if r.get(k) is None and k not in searched]
         if not missing:
             continue
         path = dirs.get(r["number"], Path("-")) / rundir.CONFIG
@@ -120,10 +122,15 @@ def _with_fixed_settings(rows: list[dict[str, Any]], dirs: dict[int, Path], cfg:
 
 def trial_rows(study: Any) -> list[dict[str, Any]]:
     """One row per trial: what ``status`` and the report tables show."""
+    from ..search import is_budget_placeholder
+
     rows = []
     for t in study.get_trials(deepcopy=False):
+        if is_budget_placeholder(t):
+            continue  # the budget's free places are a count (LaunchResult.budget_left), not trials
         ua = t.user_attrs
-        setting = {**ua.get("settings", {}), **t.params}.get  # searched values win over fixed ones
+        fixed = t.system_attrs.get("fixed_params", {})  # a queued trial's own settings (enqueue, baseline, grid)
+        setting = {**fixed, **ua.get("settings", {}), **t.params}.get  # searched values win over fixed ones
         rows.append({
             "number": t.number, "state": t.state.name, "value": t.value,
             "architecture": setting("architecture"), "encoder": setting("encoder"), "loss": setting("loss"),
@@ -165,11 +172,16 @@ def fmt_float(v: float | None, nd: int = 4) -> str:
     return "-" if v is None or v != v else f"{v:.{nd}f}"
 
 
+def _state(state: str) -> str:
+    """A trial state as people read it: a WAITING trial with settings of its own is queued."""
+    return "queued" if state == "WAITING" else state.lower()
+
+
 def trials_table(rows: list[dict[str, Any]]) -> Table:
     """The seed-000 results table: one row per trial."""
     out = []
     for r in rows:
-        state = r["state"].lower() + (f" ({r['fail_reason']})" if r.get("fail_reason") else "")
+        state = _state(r["state"]) + (f" ({r['fail_reason']})" if r.get("fail_reason") else "")
         state += " COLLAPSED (one class everywhere)" if r.get("collapsed") else ""
         out.append([str(r["number"]), _s(r["architecture"]), _s(r["encoder"]), _s(r["loss"]),
                     fmt_params(r["n_params"]), fmt_float(r["seconds_per_epoch"], 2), _s(r["epochs"]),
@@ -213,10 +225,14 @@ def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
 
 
 def _sections(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, report: Report) -> list[Section]:
+    from ..search import is_budget_placeholder
+
     states: dict[str, int] = {}
     for r in rows:
-        states[r["state"].lower()] = states.get(r["state"].lower(), 0) + 1
-    head = Section("Summary", [", ".join(f"{k} {v}" for k, v in sorted(states.items())) + " trials; objective "
+        states[_state(r["state"])] = states.get(_state(r["state"]), 0) + 1
+    left = sum(is_budget_placeholder(t) for t in study.get_trials(deepcopy=False))
+    head = Section("Summary", [", ".join(f"{k} {v}" for k, v in sorted(states.items())) + " trials"
+                               + (f" ({left} more in the budget)" if left else "") + "; objective "
                                + (f"{objective_label(cfg)} ({cfg.study.direction})" if cfg else study.direction.name)])
     out = [head, Section("Trials", [trials_table(rows), "All values: trials.csv."])]
     if best is not None:

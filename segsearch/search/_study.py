@@ -93,6 +93,12 @@ def enqueued_chains(trials: list[optuna.trial.FrozenTrial]) -> int:
     return len({t.system_attrs.get("failed_trial", t.number) for t in trials if t.user_attrs.get("enqueued")})
 
 
+def is_budget_placeholder(t: optuna.trial.FrozenTrial) -> bool:
+    """A WAITING trial that only holds a place in the budget (no settings of its own): views show the count,
+    not the trial."""
+    return t.state == TrialState.WAITING and bool(t.user_attrs.get("token")) and "failed_trial" not in t.system_attrs
+
+
 def top_up_budget(study: optuna.Study, cfg: SearchSpaceFile) -> int:
     """Enqueue waiting trials so that done + running + waiting reaches the budget. Returns how many.
 

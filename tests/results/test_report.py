@@ -100,3 +100,22 @@ def test_a_collapsed_trial_is_flagged_in_status_rows_and_the_report_table(capsys
     print_status(api.summarize(study, "memory", 0.0), rows, 10)
     out = capsys.readouterr().out
     assert "collapsed" in out.split("0.08")[1].splitlines()[0]  # on the collapsed trial's row
+
+
+def test_views_show_real_trials_and_the_budget_as_a_count():
+    import optuna
+
+    from segsearch import api
+    from segsearch.results import trial_rows
+
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(
+        value=0.4, params={"architecture": "unet"},
+        distributions={"architecture": optuna.distributions.CategoricalDistribution(["unet", "fpn"])}))
+    study.enqueue_trial({"architecture": "fpn"}, user_attrs={"enqueued": True})  # a user's own, queued
+    for _ in range(5):  # what top_up_budget holds the budget with
+        study.enqueue_trial({}, user_attrs={"token": True})
+    rows = trial_rows(study)
+    assert [(r["state"], r["architecture"]) for r in rows] == [("COMPLETE", "unet"), ("WAITING", "fpn")]
+    res = api.summarize(study, "memory", 0.0)
+    assert res.states == {"COMPLETE": 1, "WAITING": 1} and res.budget_left == 5
