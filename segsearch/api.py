@@ -230,6 +230,10 @@ def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path
         base = env.extra_reporters
         env = replace(env, extra_reporters=lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir), progress])
         summary = Worker(study, env, progress, max_trials=max_trials, timeout=timeout).run()
+    if summary.fatal:  # a full disk: every next trial would fail the same way; the message says what to do
+        from .errors import SegsearchError
+
+        raise SegsearchError(summary.fatal)
     return summary.interrupted
 
 

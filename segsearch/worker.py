@@ -17,11 +17,13 @@ from dataclasses import dataclass, field, replace
 import optuna
 from optuna.trial import TrialState
 
+from .errors import DiskFull, is_disk_full
 from .search import (
     REQUEUED,
     Outcome,
     TrialEnv,
     best_value,
+    describe,
     heartbeat,
     heartbeat_timing,
     is_finished,
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 class WorkerSummary:
     outcomes: dict[int, str] = field(default_factory=dict)
     interrupted: bool = False
+    fatal: str | None = None  # why the worker stopped early (a full disk), for the caller to report
 
 
 class Worker:
@@ -69,9 +72,20 @@ class Worker:
                     if trial is None:
                         self._stop.wait(self.poll)
                         continue
-                outcome = self._run(trial)
+                try:
+                    outcome = self._run(trial)
+                except Exception as exc:
+                    if not is_disk_full(exc):
+                        raise
+                    log.debug("trial %d: the disk is full", trial.number, exc_info=True)
+                    summary.fatal = str(exc if isinstance(exc, DiskFull) else DiskFull(
+                        self.env.study_dir, f"the study's database could not be written ({describe(exc)})"))
+                    break
                 self._running = frozenset()
                 summary.outcomes[trial.number] = outcome.state.name
+                if outcome.reason == "disk_full":  # every next trial would fail the same way
+                    summary.fatal = outcome.message
+                    break
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:

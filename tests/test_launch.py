@@ -284,3 +284,30 @@ def test_unusable_budget_is_refused_before_anything_is_written(tmp_path, studies
     assert f"--budget {budget}" in proc.stderr or f"--budget '{budget}'" in proc.stderr, proc.stderr[-1000:]
     assert message in proc.stderr
     assert not (studies / "tiny").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 24 MB filesystem (tmpfs): room for the data and the database, not for a checkpoint."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mnt)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_full_disk_fails_the_trial_as_disk_full_and_ends_the_launch_cleanly(tmp_path, small_disk):
+    cfg = tiny_config(tmp_path, study={"n_trials": 3}, train={"epochs": 2})
+    proc = subprocess.run([*CLI, "launch", str(cfg), "--studies-dir", str(small_disk), "--no-wandb"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr and "disk full writing" in proc.stderr and "MB free" in proc.stderr
+    assert not list(small_disk.rglob("*.tmp")), "a failed write left its temp file behind"
+    trials = study_of("tiny", small_disk).get_trials()
+    assert [t.state for t in trials if t.state != TrialState.WAITING] == [TrialState.FAIL]
+    assert trials[0].user_attrs["fail_reason"] == "disk_full" and "MB free" in trials[0].user_attrs["error"]

@@ -29,6 +29,7 @@ from ._storage import (
     ENV_VAR,
     ResilientRDBStorage,
     StorageError,
+    describe,
     is_embedded,
     is_transient,
     load_study,
@@ -51,6 +52,7 @@ from ._study import (
 )
 
 __all__ = [
+    "describe",
     "ENV_VAR",
     "REQUEUED",
     "WORKER_DIED",

@@ -19,6 +19,7 @@ from optuna.trial import TrialState
 from .. import rundir
 from ..config import DataConfig, SearchSpaceFile, TrainConfig
 from ..data import DataError, Splits
+from ..errors import DiskFull, is_disk_full
 from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter, RunSpec, StopTraining, train
 from ._requeue import reported_steps, system_attrs
 from ._space import params_to_settings, sample
@@ -157,8 +158,13 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     trial.set_user_attr("settings", {k: getattr(tcfg, k) for k in _SHOWN})
     trial.set_user_attr("run_dir", str(run_dir))
     trial.set_user_attr("image_size", "x".join(map(str, cfg.data.size_hw)))
-    claim_run_dir(run_dir, {"study_uid": trial.study.user_attrs.get(UID_ATTR), "trial_root": trial_root(trial)})
-    _write_config(run_dir, trial, tcfg, cfg, env.data or cfg.data)
+    try:
+        claim_run_dir(run_dir, {"study_uid": trial.study.user_attrs.get(UID_ATTR), "trial_root": trial_root(trial)})
+        _write_config(run_dir, trial, tcfg, cfg, env.data or cfg.data)
+    except OSError as exc:  # the trial fails with its reason; the search decides whether to go on
+        if is_disk_full(exc):
+            return _fail(trial, "disk_full", str(exc if isinstance(exc, DiskFull) else DiskFull(run_dir, str(exc))))
+        return _fail(trial, "error", f"cannot write the trial folder {run_dir}: {exc}")
     spec = RunSpec(train=tcfg, data=env.data or cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
                    maximize=cfg.study.direction == "maximize", class_weights=env.class_weights,
                    keep_best=True, deadline=env.deadline, fit_to_deadline=env.solo)  # best.pt: prediction previews (W&B, dashboard, report)
@@ -216,11 +222,15 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
         return _fail(trial, "data_error", str(exc))
     except WeightsUnavailable as exc:
         return _fail(trial, "weights", str(exc))
+    except DiskFull as exc:
+        return _fail(trial, "disk_full", str(exc))
     except (ValueError, KeyError) as exc:
         if "encoder" in str(exc) or "support" in str(exc) or "divisible" in str(exc):
             return _fail(trial, "incompatible", str(exc))
         return _fail(trial, "error", _last(exc))
     except Exception as exc:  # noqa: BLE001 - a failing trial must never stop the search
+        if is_disk_full(exc):
+            return _fail(trial, "disk_full", str(DiskFull(spec.run_dir, str(exc).splitlines()[0][:300])))
         if _is_oom(exc):
             release_memory()
             return _fail(trial, "oom", "out of memory: " + str(exc).splitlines()[0][:300])

@@ -41,7 +41,8 @@ _PG_CONNECT = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "k
                "keepalives_count": 3, "application_name": "segsearch"}
 # Connection errors that no amount of waiting fixes.
 _PERMANENT = ("authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied",
-              "invalid password", "access denied")
+              "invalid password", "access denied", "database or disk is full", "no space left on device",
+              "could not extend file")
 
 
 def resolve_storage_url(study: str, cli: str | None, config: str | None, studies_dir: Path) -> str:
@@ -169,6 +170,20 @@ _DB_CALLS = (
 )
 for _name in _DB_CALLS:
     setattr(ResilientRDBStorage, _name, _retrying(_name))
+
+
+def _record_heartbeat(self: ResilientRDBStorage, trial_id: int) -> None:
+    """A heartbeat that cannot be written (a full disk, a database gone for longer than the retry window) is
+    logged, not raised: it runs on Optuna's heartbeat thread, where an exception only prints a traceback, and a
+    missed beat is no reason to stop training (the trial's own writes report the real problem)."""
+    try:
+        _RETRYING_HEARTBEAT(self, trial_id)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("heartbeat of trial id %d not recorded: %s", trial_id, describe(exc))
+
+
+_RETRYING_HEARTBEAT = ResilientRDBStorage.record_heartbeat
+ResilientRDBStorage.record_heartbeat = _record_heartbeat  # type: ignore[method-assign]
 
 
 def driver_url(url: str) -> str:

@@ -17,12 +17,38 @@ from typing import Any
 
 import torch
 
+from ..errors import DiskFull, is_disk_full
+
 
 def save_atomic(obj: Any, path: Path) -> None:
+    """Write ``obj`` to a temp file, then rename it over ``path``: a failed write removes its temp file and
+    leaves the previous file as it was. A full disk raises ``DiskFull`` (torch's own message for it reads
+    "unexpected pos ...")."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as f:  # closed on failure too: an open handle would keep the space taken
+            torch.save(obj, f)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        usage = _usage(tmp)  # before the temp file goes: what the write ran into
+        tmp.unlink(missing_ok=True)
+        full = is_disk_full(exc) or (usage is not None and usage[0] < 2**20)
+        if full and not isinstance(exc, KeyboardInterrupt):
+            detail = str(exc).splitlines()[0] if isinstance(exc, OSError) else ""  # torch's reads "unexpected pos"
+            raise DiskFull(path, detail, usage) from exc
+        raise
+
+
+def _usage(path: Path) -> tuple[int, int] | None:
+    """(free, total) bytes of the filesystem holding ``path``."""
+    import shutil
+
+    try:
+        u = shutil.disk_usage(path.parent)
+    except OSError:
+        return None
+    return u.free, u.total
 
 
 def load(path: Path, device: torch.device | str = "cpu") -> dict[str, Any] | None:
@@ -77,4 +103,6 @@ class CheckpointWriter:
     def _raise(self) -> None:
         if self._error is not None:
             err, self._error = self._error, None
+            if isinstance(err, DiskFull):
+                raise err
             raise RuntimeError(f"writing a checkpoint failed: {err}") from err

@@ -48,7 +48,9 @@ def test_connection_errors_are_transient_but_bad_credentials_are_not() -> None:
     wrapped = RuntimeError("commit failed")
     wrapped.__cause__ = lost
     assert is_transient(lost) and is_transient(wrapped)
+    full = sa.OperationalError("COMMIT", {}, Exception("database or disk is full"))
     assert not is_transient(auth) and not is_transient(integrity) and not is_transient(ValueError("x"))
+    assert not is_transient(full)  # waiting does not empty a disk: fail at once with the reason
 
 
 def test_driver_is_chosen_for_plain_postgresql_urls() -> None:
