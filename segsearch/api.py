@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import rundir
 from ._secrets import mask_url
 from .config import ConfigError, SearchSpaceFile, load_config
 
@@ -266,6 +267,11 @@ def attach_worker(study_name: str, storage: str | None = None, studies_dir: str 
 
 def load_study(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies") -> Any:
     """An existing study by name (``storage``, else SEGSEARCH_STORAGE, else ``studies_dir/<name>/study.db``)."""
+    embedded = Path(studies_dir) / study_name / rundir.STUDY_DB
+    if not storage and not os.environ.get("SEGSEARCH_STORAGE") and not embedded.exists():
+        # answered before Optuna and SQLAlchemy are imported: a typo costs a fraction of a second
+        raise ConfigError(f"no study {study_name!r}: {embedded.resolve()} does not exist (give --storage or "
+                          "--studies-dir)")
     from .search import load_study as load
 
     return load(study_name, storage, studies_dir)

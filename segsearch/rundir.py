@@ -28,6 +28,7 @@ TEST_METRICS = "metrics.json"
 TRAINING = "training.json"
 SETTINGS = "settings.json"
 EXPORT = "export.json"
+STUDY_DB = "study.db"  # an embedded study: studies/<study>/study.db
 
 
 def read_json(folder: str | Path, name: str) -> Any:
