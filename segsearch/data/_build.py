@@ -49,13 +49,13 @@ def load_splits(cfg: DataConfig, studies_dir: Path | str = "studies") -> Splits:
                             cache_path(Path(studies_dir) / "_data", root, cfg))
     problems = [c.problem for c in checked if c.problem]
     problems += [f"{p}: no mask found" for f in found.values() for p in f.orphans]
-    report_problems(problems, cfg.skip_bad)
+    orphans = [p for f in found.values() for p in f.orphans]
+    lonely = [p for f in found.values() for p in f.lonely_masks]
+    report_problems(problems, cfg.skip_bad, hints(problems, orphans, lonely, len(checked) + len(orphans)))
     good = {c.sample: c for c in checked if c.problem is None}
     parts = _split(found, good, cfg)
     if not parts["train"] or not parts["val"]:
         raise DataError(f"{root}: {len(good)} good samples are too few for a train and a validation split")
-    orphans = [p for f in found.values() for p in f.orphans]
-    lonely = [p for f in found.values() for p in f.lonely_masks]
     for p in lonely:
         log.warning("%s: mask without an image", p)
     return Splits(parts["train"], parts["val"], parts["test"], orphans, lonely, problems)
@@ -69,7 +69,16 @@ def preflight(cfg: DataConfig, studies_dir: Path | str = "studies") -> Splits:
     return splits
 
 
-def report_problems(problems: list[str], skip_bad: bool) -> None:
+def hints(problems: list[str], orphans: list[Path], lonely: list[Path], n_total: int) -> list[str]:
+    """The YAML changes that would fix ``problems`` (naming, mask values), then ``skip_bad`` when few are bad."""
+    from ._hints import naming_hint, skip_hint, values_hint
+
+    found = [h for h in (naming_hint(orphans, lonely), values_hint(problems)) if h]
+    skip = skip_hint(len(problems), n_total)
+    return [*found, *([skip] if skip else [])]
+
+
+def report_problems(problems: list[str], skip_bad: bool, fixes: list[str] | None = None) -> None:
     if not problems:
         return
     if skip_bad:
@@ -78,7 +87,8 @@ def report_problems(problems: list[str], skip_bad: bool) -> None:
         return
     shown = "\n  ".join(problems[:20])
     more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-    raise DataError(f"{len(problems)} bad data file(s) (set data.skip_bad: true to skip them):\n  {shown}{more}")
+    fix = "\nTo fix: " + "; ".join(fixes) if fixes else ""
+    raise DataError(f"{len(problems)} bad data file(s):\n  {shown}{more}{fix}")
 
 
 def _split(found: dict[str, Found], good: dict[Sample, Checked], cfg: DataConfig) -> dict[str, list[Sample]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import DataConfig
-from ._build import group_presence, report_problems, resolve_root
+from ._build import group_presence, hints, report_problems, resolve_root
 from ._io import DataError
 from ._layouts import SPLITS, Sample, find_folder
 from ._scan import cache_path, check_samples
@@ -47,8 +47,9 @@ def prepare_splits(cfg: DataConfig, out_dir: Path | str | None = None,
     root = resolve_root(cfg, studies_dir)
     found = find_folder(root, cfg)
     checked = check_samples(found.samples, cfg, cache_path(Path(studies_dir) / "_data", root, cfg))
-    problems = [c.problem for c in checked if c.problem]
-    report_problems(problems + [f"{p}: no mask found" for p in found.orphans], cfg.skip_bad)
+    problems = [c.problem for c in checked if c.problem] + [f"{p}: no mask found" for p in found.orphans]
+    report_problems(problems, cfg.skip_bad,
+                    hints(problems, found.orphans, found.lonely_masks, len(checked) + len(found.orphans)))
     good = [c for c in checked if c.problem is None]
     if len(good) < 2:
         raise DataError(f"{root}: {len(good)} good samples are too few to split")

@@ -135,3 +135,32 @@ def test_inspect_describes_the_splits_the_search_will_use(tmp_path: Path, studie
     total = np.sum([splits[s]["pixels"]["counts"] for s in ("train", "val", "test") if s in splits], axis=0)
     assert total.tolist() == splits["all"]["pixels"]["counts"]
     assert "| train |" in (tmp_path / "eda" / "summary.md").read_text()
+
+
+@pytest.mark.parametrize(("mask_name", "fix", "key"), [
+    ("{stem}_mask", 'data.mask_suffix: "_mask"', {"mask_suffix": "_mask"}),
+    ("mask_{stem}", 'data.mask_pattern: "mask_{stem}"', {"mask_pattern": "mask_{stem}"}),
+])
+def test_masks_named_differently_come_with_the_setting_that_pairs_them(tmp_path, studies, mask_name, fix, key):
+    make_folder_dataset(tmp_path / "ds", n=8, mask_name=mask_name)
+    with pytest.raises(DataError) as err:
+        preflight(data_cfg(tmp_path / "ds"), studies)
+    msg = str(err.value)
+    assert fix in msg and "8 of 8 images" in msg
+    assert "skip_bad" not in msg  # skipping every file is no fix
+    splits = preflight(data_cfg(tmp_path / "ds", **key), studies)  # the suggested setting works
+    assert len(splits.train) + len(splits.val) + len(splits.test) == 8
+
+
+def test_0_255_masks_come_with_binary_mode_or_a_class_map(tmp_path, studies):
+    for i in range(6):
+        mask = np.zeros((32, 32), np.uint8)
+        mask[4:12 + i, 4:20] = 255
+        write_png(tmp_path / "ds" / "masks" / f"m{i}.png", mask)
+        write_png(tmp_path / "ds" / "images" / f"m{i}.png", image_from_mask(mask // 255))
+    with pytest.raises(DataError) as err:
+        preflight(data_cfg(tmp_path / "ds", classes=["background", "road"]), studies)
+    msg = str(err.value)
+    assert "data.mode: binary" in msg and "class_map: {255: 1}" in msg and "skip_bad" not in msg
+    splits = preflight(data_cfg(tmp_path / "ds", classes=["background", "road"], class_map={255: 1}), studies)
+    assert len(splits.train) + len(splits.val) + len(splits.test) == 6
