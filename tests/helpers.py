@@ -22,7 +22,9 @@ TINY: dict[str, Any] = {
         "image_size": 32,
         "augmentation": "none",
     },
-    "train": {"encoder": "resnet18", "epochs": 2, "batch_size": 8, "num_workers": 0, "device": "cpu"},
+    # checkpoint every epoch: the crash tests kill workers at arbitrary epochs and expect them to resume there
+    "train": {"encoder": "resnet18", "epochs": 2, "batch_size": 8, "num_workers": 0, "device": "cpu",
+              "checkpoint_interval": 0},
     "search": {"architecture": ["unet", "fpn"], "lr": {"low": 1.0e-3, "high": 1.0e-2, "log": True}},
     "wandb": {"enabled": False},
 }

@@ -180,7 +180,7 @@ def _allowed_keys(loc: list[str]) -> list[str]:
 _VOLATILE = {("study", "n_trials"), ("study", "timeout"), ("study", "storage"), ("study", "sampler"),
              ("study", "pruner"), ("study", "heartbeat_interval"), ("study", "grace_period"),
              ("study", "max_retry"), ("train", "device"), ("train", "num_workers"), ("data", "cache"),
-             ("data", "skip_bad"), ("wandb",), ("final",)}
+             ("data", "skip_bad"), ("train", "checkpoint_interval"), ("wandb",), ("final",)}
 
 
 def space_fingerprint(cfg: SearchSpaceFile) -> dict[str, Any]:

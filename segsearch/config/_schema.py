@@ -206,6 +206,9 @@ class TrainConfig(_Strict):
     include_background: bool = True
     threshold: float = Field(default=0.5, gt=0, lt=1)
     grad_clip: float | None = Field(default=None, gt=0)
+    checkpoint_interval: float = Field(
+        default=120, ge=0, description="seconds of work a crash may lose (one epoch when epochs are longer): the "
+        "resume checkpoint is written when skipping it could lose more; 0: every epoch")
 
     @field_validator("architecture")
     @classmethod

@@ -12,7 +12,7 @@ import yaml
 from segsearch.config import TrainConfig, load_config_text
 from segsearch.data import load_splits
 from segsearch.final import plan_final
-from segsearch.training import RunSpec, train
+from segsearch.training import Reporter, RunSpec, train
 
 from helpers import tiny_doc
 
@@ -105,3 +105,42 @@ def test_under_a_budget_no_trial_starts_whose_full_schedule_does_not_fit(tmp_pat
                    epoch_estimate=8.0, solo=solo)
     # 12 epochs x 10 s (the study's measured median, not the estimate) = 120 s
     assert Worker(study, env, Progress(None, live=False))._no_full_trial_fits() is stops
+
+
+class _Saves(Reporter):
+    """Records which epoch last.pt holds at the end of every epoch; asks to stop after ``stop_after``."""
+
+    def __init__(self, run_dir: Path, stop_after: int | None = None) -> None:
+        self.run_dir, self.stop_after, self.held, self.epoch = run_dir, stop_after, [], 0
+
+    def epoch_end(self, result, is_best) -> None:  # noqa: ANN001
+        import torch
+
+        self.epoch = result.epoch
+        last = self.run_dir / "last.pt"
+        self.held.append(torch.load(last, weights_only=False)["epoch"] if last.is_file() else None)
+
+    def stop_requested(self) -> bool:
+        return self.stop_after is not None and self.epoch >= self.stop_after
+
+
+@pytest.mark.parametrize(("interval", "held"), [(0, [1, 2, 3]), (3600, [None, None, 3])])
+def test_the_resume_checkpoint_is_written_when_skipping_it_could_lose_more_than_the_interval(
+        tmp_path: Path, studies: Path, interval, held):
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 3, "checkpoint_interval": interval})))
+    saves = _Saves(tmp_path / "run")
+    train(RunSpec(train=cfg.train, data=cfg.data, splits=load_splits(cfg.data, studies), run_dir=tmp_path / "run"),
+          saves)
+    assert saves.held == held  # with an hour's interval only the last epoch pays for a checkpoint
+
+
+def test_a_handed_back_run_writes_its_checkpoint_even_between_intervals(tmp_path: Path, studies: Path):
+    from segsearch.training import StopTraining
+
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 3, "checkpoint_interval": 3600})))
+    spec = RunSpec(train=cfg.train, data=cfg.data, splits=load_splits(cfg.data, studies), run_dir=tmp_path / "run")
+    with pytest.raises(StopTraining):
+        train(spec, _Saves(tmp_path / "run", stop_after=1))
+    import torch
+
+    assert torch.load(tmp_path / "run" / "last.pt", weights_only=False)["epoch"] == 1  # the retry resumes at 2
