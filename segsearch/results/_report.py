@@ -335,8 +335,21 @@ def _plot(path: Path, draw: Callable[[Path], None], notes: list[str]) -> Path:
     return path
 
 
-def _save_axes(ax: Any, path: Path) -> None:
+def _save_axes(ax: Any, path: Path, xlabel: str | None = None, ylabel: str | None = None,
+               epochs: bool = False, title: str | None = None) -> None:
+    """Save an Optuna matplotlib plot, with axis labels that say what they mean (``val mIoU (class mean)``,
+    ``epoch`` with whole-number ticks, not "Intermediate Value" and "Step")."""
     ax = ax.ravel()[0] if hasattr(ax, "ravel") else ax
+    if title:
+        ax.set_title(title)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if epochs:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig = ax.figure
     fig.set_size_inches(max(fig.get_size_inches()[0], 8), max(fig.get_size_inches()[1], 4.5))
     fig.tight_layout()
@@ -348,6 +361,7 @@ def _plot_makers(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, st
     import optuna.visualization.matplotlib as ovm
 
     dirs = run_dirs(study, studies_dir)
+    label = objective_label(cfg) if cfg is not None else "objective"
 
     def importances(path: Path) -> None:
         if len([r for r in rows if r["state"] == "COMPLETE"]) < 2:
@@ -355,10 +369,13 @@ def _plot_makers(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, st
         _save_axes(ovm.plot_param_importances(study), path)
 
     return {
-        "optimization_history": lambda p: _save_axes(ovm.plot_optimization_history(study), p),
+        "optimization_history": lambda p: _save_axes(ovm.plot_optimization_history(study, target_name=label), p,
+                                                     xlabel="trial", ylabel=label),
         "param_importances": importances,
         "parallel_coordinate": lambda p: _save_axes(ovm.plot_parallel_coordinate(study), p),
-        "intermediate_values": lambda p: _save_axes(ovm.plot_intermediate_values(study), p),
+        "intermediate_values": lambda p: _save_axes(ovm.plot_intermediate_values(study), p, xlabel="epoch",
+                                                    ylabel=label, epochs=True,
+                                                    title="Validation objective per epoch (pruned trials stop early)"),
         "learning_curves": lambda p: _learning_curves(rows, dirs, p),
         "confusion": lambda p: _confusion_plot(best, cfg, p),
         "predictions": lambda p: _predictions(best, dirs.get(best.number) if best else None, cfg, studies_dir,
