@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -311,3 +312,34 @@ def test_a_full_disk_fails_the_trial_as_disk_full_and_ends_the_launch_cleanly(tm
     trials = study_of("tiny", small_disk).get_trials()
     assert [t.state for t in trials if t.state != TrialState.WAITING] == [TrialState.FAIL]
     assert trials[0].user_attrs["fail_reason"] == "disk_full" and "MB free" in trials[0].user_attrs["error"]
+
+
+OOM_SCRIPT = """
+import resource, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from helpers import tiny_config
+from segsearch import api
+d = Path({tmp!r})
+cfg = tiny_config(d, study={{"n_trials": 1}}, data={{"image_size": 256, "demo": {{"n_images": 24, "size": 256}}}},
+                  train={{"epochs": 1, "batch_size": 16}}, search={{"architecture": ["unet"], "lr": [0.001]}})
+import torch, segmentation_models_pytorch, albumentations, optuna  # mapped before the limit is set
+size = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmSize")) * 1024
+limit = size + int(1.2 * 2**30)  # batch 16 at 256 px needs ~1.7 GiB more here, batch 4 ~0.8 GiB
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+api.launch(cfg, studies_dir=d / "studies", use_wandb=False, live=False)
+"""
+
+
+def test_out_of_memory_retries_at_half_the_batch_with_the_same_effective_batch(tmp_path, studies):
+    code = OOM_SCRIPT.format(tests=str(Path(__file__).parent), tmp=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "SEGSEARCH_THREADS": "1", "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (t,) = study_of("tiny", tmp_path / "studies").get_trials()
+    if "oom_retries" not in t.user_attrs:
+        pytest.skip("batch 16 fit under the memory limit on this machine: nothing to retry")
+    assert t.state == TrialState.COMPLETE, t.user_attrs.get("error")
+    ua = t.user_attrs
+    assert ua["batch_size"] < 16 and ua["batch_size"] * ua["accumulation"] == 16
+    assert ua["oom_retries"] == int(math.log2(16 // ua["batch_size"]))

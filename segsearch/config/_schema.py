@@ -194,6 +194,7 @@ class TrainConfig(_Strict):
     scheduler: str = "cosine"
     scheduler_params: dict[str, Any] = Field(default_factory=dict)
     batch_size: int = Field(default=8, ge=1)
+    accumulation: int = Field(default=1, ge=1, description="batches per optimizer step (gradient accumulation)")
     epochs: int = Field(default=10, ge=1)
     num_workers: int | Literal["auto"] = "auto"
     device: str = "auto"

@@ -121,7 +121,8 @@ def _trial_settings(t: Any) -> dict[str, Any]:
     from ..search import params_to_settings
 
     fixed = t.system_attrs.get("fixed_params") or {}
-    return params_to_settings({**fixed, **t.params})
+    fitted = {k: t.user_attrs[k] for k in ("batch_size", "accumulation") if k in t.user_attrs}  # after an OOM
+    return {**params_to_settings({**fixed, **t.params}), **fitted}
 
 
 def final_train_config(cfg: SearchSpaceFile, t: Any, epochs: int | None = None) -> TrainConfig:

@@ -4,6 +4,7 @@ or handed back (``requeued``) when its worker is asked to stop."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import traceback
@@ -211,7 +212,7 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
         return _fail(trial, "incompatible", str(exc))
 
     try:
-        result = train(spec, reporter)
+        result = _train_halving_on_oom(trial, spec, reporter)
     except StopTraining as stop:
         if stop.reason == "pruned":
             return Outcome(TrialState.PRUNED, reason="pruned")
@@ -244,6 +245,34 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
     if result.best is None:
         return _fail(trial, "error", "no epoch finished")
     return Outcome(TrialState.COMPLETE, value=result.best_value)
+
+
+_MIN_BATCH = 2  # batch norm needs two samples; below this an out-of-memory trial fails as oom
+
+
+def _train_halving_on_oom(trial: optuna.Trial, spec: RunSpec, reporter: Reporter) -> Any:
+    """``train``; out of memory, it tries again at half the batch with twice the gradient accumulation (the same
+    effective batch), down to ``_MIN_BATCH``, resuming from the checkpoint it has. The trial records the
+    ``batch_size`` and ``accumulation`` it trained with and its ``oom_retries``."""
+    from ..training import release_memory
+
+    retries = 0
+    while True:
+        try:
+            return train(spec, reporter)
+        except Exception as exc:
+            tcfg = spec.train
+            if not _is_oom(exc) or tcfg.batch_size // 2 < _MIN_BATCH:
+                raise
+            release_memory()
+            retries += 1
+            half = tcfg.model_copy(update={"batch_size": tcfg.batch_size // 2, "accumulation": tcfg.accumulation * 2})
+            log.warning("trial %d: out of memory at batch %d; trying batch %d x %d accumulated steps (the same "
+                        "effective batch)", trial.number, tcfg.batch_size, half.batch_size, half.accumulation)
+            trial.set_user_attr("oom_retries", retries)
+            trial.set_user_attr("batch_size", half.batch_size)
+            trial.set_user_attr("accumulation", half.accumulation)
+            spec = dataclasses.replace(spec, train=half)
 
 
 def _is_oom(exc: BaseException) -> bool:

@@ -191,7 +191,8 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
                          _class_weights(spec)).to(rt.device)
     optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, dict(cfg.optimizer_params))
     train_dl, val_dl = build_loaders(spec, rt, cfg.batch_size)
-    scheduler = Scheduler(cfg.scheduler, optimizer, cfg.epochs, len(train_dl), dict(cfg.scheduler_params), spec.maximize)
+    scheduler = Scheduler(cfg.scheduler, optimizer, cfg.epochs, -(-len(train_dl) // cfg.accumulation),
+                          dict(cfg.scheduler_params), spec.maximize)
     scaler = torch.amp.GradScaler("cuda", enabled=rt.is_cuda and rt.amp_dtype == torch.float16)
     step_fn = torch.compile(model) if cfg.compile else model
 
@@ -210,7 +211,8 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
         while epoch < total:
             epoch += 1
             t0 = time.perf_counter()
-            loss = _train_epoch(step_fn, train_dl, loss_fn, optimizer, scheduler, scaler, rt, reporter, epoch, cfg.grad_clip)
+            loss = _train_epoch(step_fn, train_dl, loss_fn, optimizer, scheduler, scaler, rt, reporter, epoch,
+                                cfg.grad_clip, cfg.accumulation)
             if not math.isfinite(loss):
                 raise NonFiniteLoss(f"training loss is {loss} at epoch {epoch}")
             scores = evaluate(step_fn, val_dl, rt, MetricAccumulator(*acc_args))
@@ -290,26 +292,30 @@ def _improves(value: float, best: float, maximize: bool) -> bool:
 
 
 def _train_epoch(model, loader, loss_fn, optimizer, scheduler, scaler, rt: Runtime, reporter: Reporter,
-                 epoch: int, grad_clip: float | None) -> float:
+                 epoch: int, grad_clip: float | None, accumulation: int = 1) -> float:
+    """One pass over the training data; with ``accumulation`` k the optimizer steps every k batches on their
+    summed gradients (the same effective batch at 1/k of the memory)."""
     model.train()
     reporter.epoch_start(epoch, len(loader))
     total = torch.zeros((), device=rt.device)
-    n = 0
+    n, last = 0, len(loader) - 1
+    optimizer.zero_grad(set_to_none=True)
     for i, (x, y) in enumerate(loader):
         x = x.to(rt.device, non_blocking=True)
         y = y.to(rt.device, non_blocking=True)
         if rt.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        optimizer.zero_grad(set_to_none=True)
         with rt.autocast():
             loss = loss_fn(model(x), y)
-        scaler.scale(loss).backward()
-        if grad_clip:
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
-        scheduler.step_batch()
+        scaler.scale(loss / accumulation if accumulation > 1 else loss).backward()
+        if (i + 1) % accumulation == 0 or i == last:
+            if grad_clip:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            optimizer.zero_grad(set_to_none=True)
+            scheduler.step_batch()
         total += loss.detach() * x.shape[0]  # stays on the device: no per-step sync
         n += x.shape[0]
         reporter.step(epoch, i)
