@@ -153,6 +153,7 @@ def _share(deadline: float | None, members_left: int) -> float | None:
 
 # seconds kept back for writing and evaluating the model folder; full augmentation costs a bit more per epoch
 _EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 10.0, 1.05, 0.3
+_MAX_STRETCH = 2  # a retrain under a budget may run up to 2 x final.epochs when the time is there
 
 
 def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[TrainConfig, Path | None, str]:
@@ -166,8 +167,11 @@ def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[Train
         return tcfg, None, "retrain"
     left = deadline - time.time() - _EVAL_RESERVE
     per_epoch = float(t.user_attrs.get("seconds_per_epoch") or 0) * _FULL_AUG_COST
-    if per_epoch <= 0 or tcfg.epochs * per_epoch <= left:
+    if per_epoch <= 0:
         return tcfg, None, "retrain"
+    if tcfg.epochs * per_epoch <= left:  # a full retrain fits: it gets the epochs the budget pays for, up to 2x
+        fit = min(int(left // per_epoch), _MAX_STRETCH * tcfg.epochs)
+        return tcfg.model_copy(update={"epochs": max(tcfg.epochs, fit)}), None, "retrain"
     best, last = _trial_checkpoint(t, rundir.BEST), _trial_checkpoint(t, rundir.LAST)
     fit = int(left // per_epoch)
     if best is None:
@@ -224,9 +228,13 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
         with Progress(1, worker="final ", live=live) as progress:
             progress.trial_start(t.number, what, tcfg.epochs)
             result = train(spec, Fanout([MetricsFile(run_dir), progress, *reporters]))
-        kept = init is not None and not _improves_on(result.best_value, t.value, cfg.study.direction == "maximize")
-        if kept:  # the continued epochs did not beat the trial's own best weights on validation
-            shutil.copyfile(_trial_checkpoint(t, rundir.BEST) or init, run_dir / rundir.BEST)
+        trial_best = _trial_checkpoint(t, rundir.BEST)
+        kept = trial_best is not None and not _improves_on(result.best_value, t.value,
+                                                           cfg.study.direction == "maximize")
+        if kept:  # the final epochs did not beat the trial's own best weights on validation: never worse than it
+            log.info("final: the %s reached %.4f on validation, trial %d's own weights %.4f: keeping the trial's",
+                     how, result.best_value, t.number, t.value)
+            shutil.copyfile(trial_best, run_dir / rundir.BEST)
         summary = {"how": how, "from_trial": t.number, "kept_trial_weights": kept,
                    "best_epoch": result.best_epoch, "best_value": result.best_value,
                    "epochs_run": result.history[-1].epoch if result.history else 0,

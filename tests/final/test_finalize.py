@@ -149,3 +149,26 @@ def test_flip_tta_is_chosen_on_validation_and_followed_by_load_and_predict(final
     image = np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8)
     np.testing.assert_allclose(model.predict(image), plain.predict(image, tta=True), atol=1e-5)
     assert not np.allclose(model.predict(image), model.predict(image, tta=False), atol=1e-6)
+
+
+def test_the_final_model_is_never_worse_on_validation_than_the_trial_it_copies(study, tmp_path):
+    import optuna
+
+    from segsearch import api
+
+    name, studies = study
+    copy = f"sqlite:///{tmp_path / 'copy.db'}"  # the shared study stays as it is for the other tests
+    optuna.copy_study(from_study_name=name, from_storage=api.load_study(name, None, studies)._storage,
+                      to_storage=copy)
+    st = optuna.load_study(study_name=name, storage=copy)
+    t = max((t for t in st.get_trials() if t.state == optuna.trial.TrialState.COMPLETE), key=lambda t: t.value)
+    # the same trial (folder, weights, settings) reported as perfect on validation: no retrain can beat it
+    st.add_trial(optuna.trial.create_trial(value=1.0, params=t.params, distributions=t.distributions,
+                                           user_attrs=t.user_attrs, system_attrs=t.system_attrs))
+    perfect = st.get_trials()[-1].number
+    out = finalize(name, storage=copy, studies_dir=studies, trial=perfect, out=tmp_path / "final", epochs=1,
+                   live=False)
+    assert json.loads((out / "training.json").read_text())["kept_trial_weights"] is True
+    kept = torch.load(out / "best.pt", weights_only=False)["model"]
+    trial_best = torch.load(Path(t.user_attrs["run_dir"]) / "best.pt", weights_only=False)["model"]
+    assert all(torch.equal(kept[k], trial_best[k]) for k in trial_best)

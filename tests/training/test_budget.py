@@ -50,7 +50,8 @@ def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = Tru
 
 @pytest.mark.parametrize(("left", "how", "epochs"), [
     (None, "retrain", 30),  # no budget
-    (1e6, "retrain", 30),  # 30 x 10 s fits
+    (1e6, "retrain", 60),  # far more than 30 x 10.5 s fits: the retrain runs up to 2 x final.epochs
+    (400, "retrain", 37),  # (400 - 10) // 10.5 epochs fit, more than final.epochs
     (100, "continue", 8),  # (100 - 10 reserve) // 10.5
     (12, "trial_weights", 30),  # not one epoch: use the trial's weights
 ])
