@@ -89,7 +89,8 @@ def _needs_class_weights(cfg: SearchSpaceFile) -> bool:
 
 
 def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool = True,
-             deadline: float | None = None, epoch_estimate: float | None = None, solo: bool = False) -> Any:
+             deadline: float | None = None, epoch_estimate: float | None = None, solo: bool = False,
+             trial_epochs: int | None = None) -> Any:
     from .search import TrialEnv
 
     weights = None
@@ -99,7 +100,8 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
         ds = SegDataset(splits.train, cfg.data, None, [0.0], [1.0], cache=False)
         weights = loss_class_weights(class_pixel_counts(ds), cfg.data)
     env = TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights, deadline=deadline,
-                   epoch_estimate=epoch_estimate, solo=solo, data=_solo_data(cfg) if solo else None)
+                   epoch_estimate=epoch_estimate, solo=solo, data=_solo_data(cfg) if solo else None,
+                   trial_epochs=trial_epochs)
     from . import tracking
 
     return tracking.attach(env, use_wandb)  # W&B runs when enabled; prediction previews always
@@ -132,6 +134,21 @@ def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) ->
 
 
 _MIN_SEARCH_TRIALS = 3  # the baseline and two alternatives, each on its full schedule
+
+
+def _trial_epochs(plan: Any, deadline: float | None, per_epoch: float | None, cfg: SearchSpaceFile, solo: bool
+                  ) -> int | None:
+    """Under a budget, how long a trial trains: a third of the search's epochs (the baseline and two alternatives
+    on full schedules), never fewer than ``train.epochs``. Measured on real data, 12-epoch trials ranked slow
+    starters (seed 001's recipe among them) as failures that a longer schedule made the best model
+    (bench/LATEST.md); the pruner still stops weak trials at its first rungs."""
+    if plan is None or solo or not per_epoch or deadline is None:
+        return None
+    epochs = max(cfg.train.epochs, int((deadline - time.time()) / per_epoch / _MIN_SEARCH_TRIALS))
+    if epochs > cfg.train.epochs:
+        log.info("budget: trials train for up to %d epochs (a third of the search's time; train.epochs: %d)",
+                 epochs, cfg.train.epochs)
+    return epochs
 
 
 def _apply_overrides(cfg: SearchSpaceFile, device: str | None, n_trials: int | None, timeout: float | None
@@ -198,7 +215,8 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
                                device=device)
     else:
         interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, 1 if solo else None, None, live,
-                                  deadline=deadline, epoch_estimate=per_epoch, solo=solo)
+                                  deadline=deadline, epoch_estimate=per_epoch, solo=solo,
+                                  trial_epochs=_trial_epochs(plan, deadline, per_epoch, cfg, solo))
     res = summarize(study, mask_url(url), time.monotonic() - t0, interrupted)
     if (cfg.final.auto or plan is not None) and not interrupted and res.best is not None:
         from .final import finalize
@@ -220,13 +238,14 @@ def _search_deadline(plan: Any, started: float, timeout: float | None) -> float 
 
 def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool,
                 max_trials: int | None, timeout: float | None, live: bool | None, name: str = "",
-                deadline: float | None = None, epoch_estimate: float | None = None, solo: bool = False) -> bool:
+                deadline: float | None = None, epoch_estimate: float | None = None, solo: bool = False,
+                trial_epochs: int | None = None) -> bool:
     from .tracking import Progress
     from .worker import Worker
 
     if timeout is not None:
         deadline = min(d for d in (deadline, time.time() + timeout) if d is not None)
-    env = make_env(cfg, splits, studies_dir, use_wandb, deadline, epoch_estimate, solo)
+    env = make_env(cfg, splits, studies_dir, use_wandb, deadline, epoch_estimate, solo, trial_epochs)
     with Progress(cfg.study.n_trials, worker=name, live=live) as progress:
         base = env.extra_reporters
         env = replace(env, extra_reporters=lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir), progress])

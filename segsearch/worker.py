@@ -113,12 +113,12 @@ class Worker:
         env = self.env
         if env.deadline is None or not env.epoch_estimate or env.solo:
             return False
-        need = (self._typical_epoch() or env.epoch_estimate) * env.cfg.train.epochs
+        need = (self._typical_epoch() or env.epoch_estimate) * env.epochs
         left = env.deadline - time.time()
         if left >= need:
             return False
         log.info("search: %.0f s left, a full trial needs about %.0f s (%d epochs): no new trial; the time goes "
-                 "to the final model", left, need, env.cfg.train.epochs)
+                 "to the final model", left, need, env.epochs)
         return True
 
     def _typical_epoch(self) -> float:
@@ -149,7 +149,7 @@ class Worker:
                 else:
                     fixed = attrs.get("fixed_params", {})
                     summary = "enqueued " + ", ".join(f"{k}={_fmt(v)}" for k, v in fixed.items()) if fixed else ""
-                self.progress.trial_start(trial.number, summary, self.env.cfg.train.epochs)
+                self.progress.trial_start(trial.number, summary, self.env.epochs)
                 outcome = run_trial(trial, self.env)
         except optuna.exceptions.UpdateFinishedTrialError:
             # Its heartbeat was late (e.g. the database was away longer than the grace period): another

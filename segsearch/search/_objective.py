@@ -38,10 +38,16 @@ class TrialEnv:
     deadline: float | None = None  # time.time() by which trials must stop (launch --budget / --timeout)
     epoch_estimate: float | None = None  # seconds per epoch of the baseline, measured before the search
     solo: bool = False  # the budget affords no search: the baseline alone trains until the deadline
+    trial_epochs: int | None = None  # under a budget: a trial's planned epochs (>= train.epochs), scaled to it
     data: DataConfig | None = None  # the data settings trials train with, when not the YAML's (solo: final's)
     extra_reporters: Callable[[optuna.Trial, TrainConfig, Path], Sequence[Reporter]] = lambda *a: ()
     stop_requested: Callable[[], bool] = lambda: False
     on_outcome: tuple[Callable[[optuna.Trial, Outcome], None], ...] = ()
+
+    @property
+    def epochs(self) -> int:
+        """The epochs a trial is planned for: ``trial_epochs`` under a budget, else ``train.epochs``."""
+        return self.trial_epochs or self.cfg.train.epochs
 
     @property
     def study_dir(self) -> Path:
@@ -181,24 +187,28 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
 
 
 def _fit_epochs(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> TrainConfig:
-    """Under a time budget, a trial's schedule (cosine, ...) is planned for the epochs that fit in the
-    time left, so a late or a lone trial ends annealed rather than cut off mid-schedule."""
+    """A trial's schedule (cosine, ...): ``env.epochs`` (under a budget scaled to it), or the epochs that fit in
+    the time left when fewer do (a late or a lone trial ends annealed rather than cut off mid-schedule). A
+    resumed retry keeps the schedule its first attempt planned."""
     import time
 
-    if env.deadline is None or trial_root(trial) != trial.number:  # a resumed retry keeps its schedule
+    if trial_root(trial) != trial.number:
+        planned = trial.user_attrs.get("epochs_fitted")
+        return tcfg.model_copy(update={"epochs": int(planned)}) if planned else tcfg
+    epochs = env.epochs
+    if env.deadline is not None:
+        secs = sorted(t.user_attrs["seconds_per_epoch"] for t in trial.study.get_trials(deepcopy=False)
+                      if t.user_attrs.get("seconds_per_epoch"))
+        per_epoch = secs[len(secs) // 2] if secs else env.epoch_estimate
+        fit = max(1, int((env.deadline - time.time()) // per_epoch)) if per_epoch else epochs
+        if fit < epochs or env.solo:
+            log.info("trial %d: %d epochs fit in the time left (planned: %d); its schedule is planned for %d",
+                     trial.number, fit, epochs, fit)
+            epochs = fit
+    if epochs == tcfg.epochs:
         return tcfg
-    secs = sorted(t.user_attrs["seconds_per_epoch"] for t in trial.study.get_trials(deepcopy=False)
-                  if t.user_attrs.get("seconds_per_epoch"))
-    per_epoch = secs[len(secs) // 2] if secs else env.epoch_estimate
-    if not per_epoch:
-        return tcfg
-    fit = max(1, int((env.deadline - time.time()) // per_epoch))
-    if fit >= tcfg.epochs and not env.solo:
-        return tcfg
-    trial.set_user_attr("epochs_fitted", fit)
-    log.info("trial %d: %d epochs fit in the time left (train.epochs: %d); its schedule is planned for %d",
-             trial.number, fit, tcfg.epochs, fit)
-    return tcfg.model_copy(update={"epochs": fit})
+    trial.set_user_attr("epochs_fitted", epochs)
+    return tcfg.model_copy(update={"epochs": epochs})
 
 
 def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainConfig) -> Outcome:

@@ -145,3 +145,15 @@ def test_a_handed_back_run_writes_its_checkpoint_even_between_intervals(tmp_path
     import torch
 
     assert torch.load(tmp_path / "run" / "last.pt", weights_only=False)["epoch"] == 1  # the retry resumes at 2
+
+
+@pytest.mark.parametrize(("search_seconds", "per_epoch", "epochs"), [(600, 5.0, 40), (100, 5.0, 12), (600, None, None)])
+def test_under_a_budget_trials_are_planned_for_a_third_of_the_search(search_seconds, per_epoch, epochs):
+    from segsearch.api import _trial_epochs
+    from segsearch.search import Budget
+
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 12})))
+    plan = Budget(started=time.time(), seconds=2 * search_seconds, final_share=0.5)
+    got = _trial_epochs(plan, time.time() + search_seconds, per_epoch, cfg, solo=False)
+    assert got == epochs or (epochs == 40 and got in (39, 40))  # a few ms pass between the two clocks
+    assert _trial_epochs(None, None, per_epoch, cfg, solo=False) is None  # no budget: train.epochs
