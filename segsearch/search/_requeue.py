@@ -51,9 +51,13 @@ class RequeueStaleTrial:
             raise ValueError(f"max_retry must be >= 0 or None, got {max_retry}")
         self.max_retry = max_retry
 
+    def will_requeue(self, trial: FrozenTrial) -> bool:
+        """Whether a stale ``trial`` gets a retry (rather than being recorded as failed for good)."""
+        return self.max_retry is None or trial.system_attrs.get("crashes", 0) + 1 <= self.max_retry
+
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         crashes = trial.system_attrs.get("crashes", 0) + 1
-        if self.max_retry is None or crashes <= self.max_retry:
+        if self.will_requeue(trial):
             log.warning("trial %d: its worker stopped sending heartbeats; re-queued to resume from its checkpoint",
                         trial.number)
             requeue(study, trial, crashed=True)
@@ -113,16 +117,19 @@ def sweep_stale(study: optuna.Study, quiet_seconds: float = 0.0, alive: Collecti
     if not is_heartbeat_enabled(storage):
         return True
     failed = []
+    callback = storage.get_heartbeat_stale_trial_callback()
     for trial_id in storage._get_stale_trial_ids(study._study_id):
         try:
-            if storage.get_trial(trial_id).number in alive:
+            stale = storage.get_trial(trial_id)
+            if stale.number in alive:
                 continue
             storage.set_trial_user_attr(trial_id, "fail_reason", WORKER_DIED)
+            if isinstance(callback, RequeueStaleTrial) and callback.will_requeue(stale):
+                storage.set_trial_user_attr(trial_id, "retried", True)  # its retry carries on: not a result
             if storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
                 failed.append(trial_id)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another process failed it first
-    callback = storage.get_heartbeat_stale_trial_callback()
     for trial_id in failed:
         if callback is not None:
             callback(study, storage.get_trial(trial_id))

@@ -85,7 +85,8 @@ def stored_config(study: optuna.Study) -> SearchSpaceFile:
 def counts_toward_budget(t: optuna.trial.FrozenTrial) -> bool:
     if t.state in (TrialState.COMPLETE, TrialState.PRUNED):
         return True
-    return t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") not in (None, REQUEUED)
+    return (t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") not in (None, REQUEUED)
+            and not t.user_attrs.get("retried"))  # a dead attempt whose retry carries on is not a result
 
 
 def enqueued_chains(trials: list[optuna.trial.FrozenTrial]) -> int:

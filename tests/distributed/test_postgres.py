@@ -95,7 +95,8 @@ def test_sigkilled_worker_trial_is_requeued_and_resumes_from_checkpoint(tmp_path
     study = load(pg_db.url)
     trials = study.get_trials(deepcopy=False)
     dead, retry = trials[0], trials[-1]
-    assert dead.state.name == "FAIL" and "fail_reason" not in dead.user_attrs  # heartbeat-stale, not counted
+    assert dead.state.name == "FAIL" and dead.user_attrs["fail_reason"] == "worker_died"  # its retry resumes it
+    assert dead.user_attrs["retried"] is True
     assert retry.state.name == "COMPLETE"
     assert retry.system_attrs["failed_trial"] == 0 and retry.params == dead.params
     resumed = retry.user_attrs["resumed_from_epoch"]

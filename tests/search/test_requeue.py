@@ -9,7 +9,14 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from segsearch.search import WORKER_DIED, heartbeat, make_storage, next_trial, sweep_stale
+from segsearch.search import (
+    WORKER_DIED,
+    counts_toward_budget,
+    heartbeat,
+    make_storage,
+    next_trial,
+    sweep_stale,
+)
 
 
 def _study(tmp_path: Path) -> optuna.Study:
@@ -34,6 +41,7 @@ def test_a_trial_whose_worker_went_quiet_fails_as_worker_died_and_is_requeued(tm
     assert sweep_stale(study)
     dead = study.get_trials(deepcopy=False)[trial.number]
     assert dead.state == TrialState.FAIL and dead.user_attrs["fail_reason"] == WORKER_DIED
+    assert dead.user_attrs["retried"] is True and not counts_toward_budget(dead)  # its retry is the result
     (retry,) = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
     assert retry.system_attrs["failed_trial"] == trial.number and retry.system_attrs["fixed_params"] == {"x": 1.0}
 
