@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import WORK, data_config, emit, median, quiet_logs, splits_for, train_config  # noqa: E402
+from bench._common import WORK, data_config, emit, median, quiet_logs, splits_for, train_config
 
 TARGETS = {"memory": 1.03, "pipeline": 1.10}
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files  # noqa: E402
+from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files
 
 # (pruner, args): the shipped default first, then a few settings of each
 SETTINGS: list[tuple[str, dict]] = [

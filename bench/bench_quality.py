@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import RESULTS, WORK, emit  # noqa: E402
+from bench._common import RESULTS, WORK, emit
 
 REPO = Path(__file__).resolve().parent.parent
 REAL = REPO / "bench" / "data" / "real"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import WORK, emit, fresh_database, median, quiet_logs  # noqa: E402
+from bench._common import WORK, emit, fresh_database, median, quiet_logs
 
 EPOCHS, SLEEP = 4, 0.5
 

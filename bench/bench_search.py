@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files  # noqa: E402
+from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files
 
 ARCH_LOSS = Path(__file__).resolve().parent.parent / "search_spaces" / "arch_loss.yaml"
 FACTORS = ("architecture", "loss", "encoder")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import emit, fresh_database, median, pctl, quiet_logs  # noqa: E402
+from bench._common import emit, fresh_database, median, pctl, quiet_logs
 
 EPOCHS = 10
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import RESULTS, real_curve_files  # noqa: E402
+from bench._common import RESULTS, real_curve_files
 
 MARK = "<!-- notes -->"
 

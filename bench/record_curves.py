@@ -40,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import BENCH, DATA, WORK, data_config, splits_for, train_config  # noqa: E402
+from bench._common import BENCH, DATA, WORK, data_config, splits_for, train_config
 
 ARCHS = ("unet", "fpn", "linknet")
 LOSSES = ("ce", "dice")
@@ -209,7 +209,7 @@ def train_one(cfg, dcfg, splits, settings: dict[str, Any], epochs: int, seed: in
     try:
         res = train(spec)
         error = None
-    except Exception as e:  # noqa: BLE001 - a config that cannot train is a finding, not a crash
+    except Exception as e:
         res, error = None, f"{type(e).__name__}: {e}"[:300]
     hist = res.history if res else []
     return {"config": settings, "seed": seed,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import BENCH, RESULTS, machine  # noqa: E402
+from bench._common import BENCH, RESULTS, machine
 
 ORDER = ("overhead", "pipeline", "storage", "pruning", "search", "scaling")
 

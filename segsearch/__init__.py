@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 
 
-def load_model(path, **kwargs):  # noqa: ANN001, ANN003, ANN201 - thin lazy front, see segsearch.final
+def load_model(path, **kwargs):
     """Load a model folder written by ``segsearch finalize`` (imports torch lazily); ``combine``, ``device``
     and ``tta`` as in ``segsearch.final.load_model``."""
     from .final import load_model as _load

@@ -356,7 +356,7 @@ def dashboard(study_name: str | None = None, storage: str | None = None, studies
     if previews and target.study is not None and target.artifacts is not None:
         try:
             add_missing_previews(target.study, studies_dir, target.artifacts)
-        except Exception as exc:  # noqa: BLE001 - previews are a nicety; the dashboard still runs
+        except Exception as exc:
             announce(f"note: prediction previews not added: {exc}")
     announce(f"optuna-dashboard: {dashboard_url(host, port, target.study)}  (Ctrl-C to stop)")
     if host not in ("127.0.0.1", "localhost", "::1"):

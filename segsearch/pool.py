@@ -62,7 +62,7 @@ def run_pool(study: str, url: str, studies_dir: Path, workers: int = 1, gpus: li
     log.info("started %d worker process(es)%s", len(procs), f" on GPUs {','.join(gpus)}" if gpus else "")
     interrupted = False
 
-    def forward(signum, frame):  # noqa: ANN001
+    def forward(signum, frame):
         nonlocal interrupted
         interrupted = True
         for p in procs:

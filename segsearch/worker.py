@@ -189,7 +189,7 @@ class Worker:
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
 
-        def handler(signum, frame):  # noqa: ANN001
+        def handler(signum, frame):
             self._signals += 1
             if self._signals == 1:
                 log.warning("stopping after this epoch (the trial is handed back); press Ctrl-C again to stop now")
@@ -219,7 +219,7 @@ class _Sweeper(threading.Thread):
             try:
                 with self.lock:
                     sweep_stale(self.study, quiet_seconds=self.quiet, alive=self.alive())
-            except Exception:  # noqa: BLE001 - a storage hiccup must not kill the worker
+            except Exception:
                 log.debug("stale-trial sweep failed", exc_info=True)
 
     def stop(self) -> None:

@@ -112,7 +112,7 @@ def demo_data(
     typer.echo(f"wrote {n_images} images and masks to {path}")
 
 
-def _print_summary(res, studies_dir: Path) -> None:  # noqa: ANN001
+def _print_summary(res, studies_dir: Path) -> None:
     from ..results import print_launch_summary
 
     print_launch_summary(res, studies_dir)

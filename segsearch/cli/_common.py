@@ -23,7 +23,7 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _guard(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+def _guard(fn, *args, **kwargs):
     """Run an API call; known user errors become a clear message and exit code 2."""
     from ..errors import SegsearchError
 

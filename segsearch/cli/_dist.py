@@ -110,7 +110,7 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _guard(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+def _guard(fn, *args, **kwargs):
     from ._common import _guard as guard
 
     return guard(fn, *args, **kwargs)

@@ -118,7 +118,7 @@ def _fail(msg: str) -> None:
     fail(msg)
 
 
-def _call(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+def _call(fn, *args, **kwargs):
     """Like cli._guard, plus the errors of model folders (missing files, bad values)."""
     from ._common import _guard
 

@@ -97,7 +97,7 @@ def ensure_weights(encoder: str, weights: str | None, timeout: float = 10.0) -> 
     try:
         hf_hub_download(repo, filename="config.json", revision=rev)
         hf_hub_download(repo, filename="model.safetensors", revision=rev)
-    except Exception as exc:  # noqa: BLE001 - any failure means the same thing to the user
+    except Exception as exc:
         raise WeightsUnavailable(
             f"encoder weights {weights!r} for {encoder!r} are not cached and could not be downloaded "
             f"({type(exc).__name__}). Either set encoder_weights: null, or on a machine with network run "
@@ -132,5 +132,5 @@ def preprocessing(encoder: str, weights: str | None) -> dict[str, Any]:
     try:
         p = smp.encoders.get_preprocessing_params(encoder, weights)
         return {"mean": list(p["mean"]), "std": list(p["std"]), "input_range": list(p.get("input_range", [0, 1]))}
-    except Exception:  # noqa: BLE001
+    except Exception:
         return imagenet

@@ -58,7 +58,7 @@ def metric_label(reduction: str, mode: str, name: str = "mIoU") -> str:
     return f"{name} ({reduction})"
 
 
-def objective_label(cfg) -> str:  # noqa: ANN001 - a SearchSpaceFile
+def objective_label(cfg) -> str:
     """The study's objective as people read it, e.g. 'val mIoU (class mean)'."""
     name = {"miou": "mIoU", "mdice": "mDice"}[cfg.study.objective]
     return "val " + metric_label(cfg.train.metric_reduction, cfg.data.mode, name)

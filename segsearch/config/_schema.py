@@ -324,7 +324,7 @@ class SearchSpaceFile(_Strict):
                 for value in spec.choices or []:
                     try:
                         TrainConfig(**{key: value})
-                    except Exception as exc:  # noqa: BLE001 - re-raised with context
+                    except Exception as exc:
                         msg = str(exc).split("\n")[-1].strip() if "\n" in str(exc) else str(exc)
                         raise ValueError(f"search.{key}: choice {value!r}: {_first_error(exc) or msg}") from None
         return self

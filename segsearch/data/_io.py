@@ -52,7 +52,7 @@ def _read_tiff(path: Path) -> np.ndarray:
 
     try:
         arr = tifffile.imread(str(path))
-    except Exception as exc:  # noqa: BLE001 - any decoder failure means an unreadable file
+    except Exception as exc:
         raise DataError(f"{path}: unreadable TIFF ({exc})", "unreadable") from None
     return _channels_last(arr)
 
@@ -77,7 +77,7 @@ def read_mask(path: str | Path) -> np.ndarray:
         with Image.open(path) as im:
             if im.mode == "P":  # palette PNG: the indices are the classes
                 return np.asarray(im)
-    except Exception:  # noqa: BLE001
+    except Exception:
         raise DataError(f"{path}: unreadable mask (corrupt or not an image)", "unreadable") from None
     arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if arr is None:
@@ -100,7 +100,7 @@ def image_header(path: str | Path) -> tuple[int, int, int]:
             c = len(im.getbands())
             if im.format == "PNG":
                 im.verify()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise DataError(f"{path}: unreadable image ({type(exc).__name__}: {exc})", "unreadable") from None
     return h, w, c
 
@@ -111,7 +111,7 @@ def _tiff_header(path: Path) -> tuple[int, int, int]:
     try:
         with tifffile.TiffFile(str(path)) as tif:
             shape = tif.series[0].shape
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise DataError(f"{path}: unreadable TIFF ({exc})", "unreadable") from None
     if len(shape) == 2:
         return int(shape[0]), int(shape[1]), 1

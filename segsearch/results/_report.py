@@ -322,7 +322,7 @@ def _plot(path: Path, draw: Callable[[Path], None], notes: list[str]) -> Path:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             draw(path)
-    except Exception as exc:  # noqa: BLE001 - one missing plot must not stop the report
+    except Exception as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         log.debug("plot %s failed", path.name, exc_info=True)
         notes.append(f"{path.stem}: {reason}")

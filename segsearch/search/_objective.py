@@ -158,7 +158,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     run_dir = env.study_dir / "trials" / f"{trial_root(trial):05d}"
     try:
         tcfg = resolve_trial_config(trial, cfg)
-    except Exception as exc:  # noqa: BLE001 - a sampled combination the schema refuses
+    except Exception as exc:
         return _fail(trial, "invalid_config", str(exc))
     tcfg = _fit_epochs(trial, tcfg, env)
     trial.set_user_attr("seed", tcfg.seed)
@@ -181,7 +181,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     for hook in env.on_outcome:
         try:
             hook(trial, outcome)
-        except Exception:  # noqa: BLE001 - tracking must never fail a trial
+        except Exception:
             log.exception("trial %d: outcome hook failed", trial.number)
     return outcome
 
@@ -239,7 +239,7 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
         if "encoder" in str(exc) or "support" in str(exc) or "divisible" in str(exc):
             return _fail(trial, "incompatible", str(exc))
         return _fail(trial, "error", _last(exc))
-    except Exception as exc:  # noqa: BLE001 - a failing trial must never stop the search
+    except Exception as exc:
         if is_disk_full(exc):
             return _fail(trial, "disk_full", str(DiskFull(spec.run_dir, str(exc).splitlines()[0][:300])))
         if _is_oom(exc):

@@ -178,7 +178,7 @@ def _record_heartbeat(self: ResilientRDBStorage, trial_id: int) -> None:
     missed beat is no reason to stop training (the trial's own writes report the real problem)."""
     try:
         _RETRYING_HEARTBEAT(self, trial_id)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.warning("heartbeat of trial id %d not recorded: %s", trial_id, describe(exc))
 
 
@@ -250,7 +250,7 @@ def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | Non
                     return ResilientRDBStorage(url, retry_seconds=seconds, engine_kwargs=engine_kwargs(url),
                                                heartbeat_interval=heartbeat_interval, grace_period=grace,
                                                heartbeat_stale_trial_callback=RequeueStaleTrial(max_retry))
-            except Exception as exc:  # noqa: BLE001 - only the schema race is retried here
+            except Exception as exc:
                 if attempt == 4 or "alembic_version" not in str(exc) and "already exists" not in str(exc):
                     raise
                 time.sleep(0.2 * (attempt + 1))
@@ -260,7 +260,7 @@ def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | Non
         return _with_retry(build, "opening the storage", min(seconds, CONNECT_RETRY_SECONDS), shown, lambda: None)
     except StorageError:
         raise
-    except Exception as exc:  # noqa: BLE001 - message is masked and re-raised as one type
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StorageError(f"cannot open storage {shown}: {mask(first)}") from None
 

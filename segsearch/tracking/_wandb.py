@@ -177,7 +177,7 @@ class WandbRun(Reporter):
             try:
                 self.run = _init(self.tracker, self.trial, self.tcfg, mode)
                 return
-            except Exception as exc:  # noqa: BLE001 - W&B must never fail a trial
+            except Exception as exc:
                 log.warning("trial %d: wandb.init (%s) failed: %s", self.trial.number, mode,
                             mask_url(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__)
                 if mode == "online":
@@ -189,7 +189,7 @@ class WandbRun(Reporter):
             return
         try:
             fn(self.run)
-        except Exception as exc:  # noqa: BLE001 - W&B must never fail a trial
+        except Exception as exc:
             log.warning("trial %d: wandb %s failed (%s); W&B dropped for this trial", self.trial.number, what,
                         mask_url(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__)
             run, self.run, self.dead = self.run, None, True
@@ -302,7 +302,7 @@ def _finish_with_timeout(run: Any, exit_code: int) -> None:
 def _guarded(what: str, fn: Callable[[], Any]) -> Any:
     try:
         return fn()
-    except Exception:  # noqa: BLE001 - tracking must never fail a trial
+    except Exception:
         log.warning("%s failed", what, exc_info=True)
         return None
 

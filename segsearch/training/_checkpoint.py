@@ -97,7 +97,7 @@ class CheckpointWriter:
         while (item := self._queue.get()) is not None:
             try:
                 save_atomic(*item)
-            except BaseException as exc:  # noqa: BLE001 - surfaced on the training thread
+            except BaseException as exc:
                 self._error = exc
 
     def _raise(self) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from helpers_dist import CANARY_PASSWORD  # noqa: E402
+from helpers_dist import CANARY_PASSWORD
 
 CANARY_USER = "segsearch_canary"
 ADMIN_DSN = os.environ.get("SEGSEARCH_TEST_PG_ADMIN", "dbname=postgres")
@@ -32,7 +32,7 @@ class PgDatabase:
     query_url: str = field(repr=False)  # ?password= form
 
 
-def admin_connect():  # noqa: ANN201
+def admin_connect():
     import psycopg2
 
     con = psycopg2.connect(ADMIN_DSN, connect_timeout=5)

@@ -27,8 +27,8 @@ def start(args: list[str], logs: Path, tag: str, storage: str | None = None, cwd
           **extra: str) -> subprocess.Popen:
     """Start ``segsearch <args>`` with stdout/stderr captured to ``logs/<tag>.out|err``."""
     logs.mkdir(parents=True, exist_ok=True)
-    out = open(logs / f"{tag}.out", "wb")  # noqa: SIM115 - closed when the process is reaped
-    err = open(logs / f"{tag}.err", "wb")  # noqa: SIM115
+    out = open(logs / f"{tag}.out", "wb")
+    err = open(logs / f"{tag}.err", "wb")
     return subprocess.Popen([*SEGSEARCH, *args], stdout=out, stderr=err, env=cli_env(storage, **extra),
                             cwd=cwd, start_new_session=True)
 
@@ -58,7 +58,7 @@ def wait_for(cond: Callable[[], bool], timeout: float, what: str, poll: float = 
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def load(url: str, name: str = "tiny"):  # noqa: ANN201
+def load(url: str, name: str = "tiny"):
     import optuna
 
     from segsearch.search import make_storage

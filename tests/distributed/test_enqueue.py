@@ -13,7 +13,7 @@ from segsearch.search import enqueue_settings, pop_next, top_up_budget
 from helpers import tiny_config
 
 
-def _study(tmp_path: Path):  # noqa: ANN202
+def _study(tmp_path: Path):
     cfg = load_config(tiny_config(tmp_path))
     study = optuna.create_study(direction="maximize")
     assert top_up_budget(study, cfg) == 3

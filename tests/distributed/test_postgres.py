@@ -24,20 +24,20 @@ FAST_HEARTBEAT = {"heartbeat_interval": 1, "grace_period": 5}
 FINAL = {"COMPLETE", "PRUNED", "FAIL"}
 
 
-def _states(study) -> dict[str, int]:  # noqa: ANN001
+def _states(study) -> dict[str, int]:
     out: dict[str, int] = {}
     for t in study.get_trials(deepcopy=False):
         out[t.state.name] = out.get(t.state.name, 0) + 1
     return out
 
 
-def _counted(study) -> list:  # noqa: ANN001
+def _counted(study) -> list:
     from segsearch.search import counts_toward_budget
 
     return [t for t in study.get_trials(deepcopy=False) if counts_toward_budget(t)]
 
 
-def test_four_workers_finish_exactly_the_budget(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+def test_four_workers_finish_exactly_the_budget(tmp_path: Path, pg_db) -> None:
     cfg = tiny_config(tmp_path, study={"n_trials": 6, **FAST_HEARTBEAT}, train={"epochs": 2})
     studies = tmp_path / "studies"
     rc = run(["launch", str(cfg), "--workers", "4", "--studies-dir", str(studies), "--no-wandb"],
@@ -55,7 +55,7 @@ def test_four_workers_finish_exactly_the_budget(tmp_path: Path, pg_db) -> None: 
     assert_no_canary(tmp_path, skip=(cfg,))
 
 
-def test_three_launches_of_one_yaml_at_once_run_exactly_the_budget(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+def test_three_launches_of_one_yaml_at_once_run_exactly_the_budget(tmp_path: Path, pg_db) -> None:
     cfg = tiny_config(tmp_path, study={"n_trials": 4, **FAST_HEARTBEAT}, train={"epochs": 1})
     logs = tmp_path / "logs"
     procs = [start(["launch", str(cfg), "--studies-dir", str(tmp_path / "studies"), "--no-wandb"], logs, f"l{i}",
@@ -71,7 +71,7 @@ def _trial_dir(studies: Path, root: int = 0) -> Path:
     return studies / "tiny" / "trials" / f"{root:05d}"
 
 
-def test_sigkilled_worker_trial_is_requeued_and_resumes_from_checkpoint(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+def test_sigkilled_worker_trial_is_requeued_and_resumes_from_checkpoint(tmp_path: Path, pg_db) -> None:
     epochs = 6
     cfg = tiny_config(tmp_path, study={"n_trials": 1, **FAST_HEARTBEAT}, train={"epochs": epochs},
                       data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
@@ -109,7 +109,7 @@ def test_sigkilled_worker_trial_is_requeued_and_resumes_from_checkpoint(tmp_path
     assert_no_canary(tmp_path, skip=(cfg,))
 
 
-def test_postgres_restart_mid_study_pauses_the_workers(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+def test_postgres_restart_mid_study_pauses_the_workers(tmp_path: Path, pg_db) -> None:
     restart = os.environ.get("SEGSEARCH_TEST_PG_RESTART", "pg_ctlcluster 15 main restart").split()
     if shutil.which(restart[0]) is None:
         pytest.skip(f"cannot restart the server here: {restart[0]} not found (set SEGSEARCH_TEST_PG_RESTART)")
@@ -137,7 +137,7 @@ def test_postgres_restart_mid_study_pauses_the_workers(tmp_path: Path, pg_db) ->
     assert_no_canary(tmp_path, skip=(cfg,))
 
 
-def test_grid_of_six_points_with_three_workers_runs_each_point_once(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+def test_grid_of_six_points_with_three_workers_runs_each_point_once(tmp_path: Path, pg_db) -> None:
     cfg = tiny_config(tmp_path, study={"n_trials": None, "sampler": {"name": "grid", "seed": 0}, **FAST_HEARTBEAT},
                       train={"epochs": 1}, search={"architecture": ["unet", "fpn"], "lr": [0.001, 0.003, 0.01]})
     logs = tmp_path / "logs"
@@ -152,7 +152,7 @@ def test_grid_of_six_points_with_three_workers_runs_each_point_once(tmp_path: Pa
     assert_no_canary(tmp_path, skip=(cfg,))
 
 
-def test_graceful_stop_hands_the_trial_back_and_enqueue_runs_a_recipe(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+def test_graceful_stop_hands_the_trial_back_and_enqueue_runs_a_recipe(tmp_path: Path, pg_db) -> None:
     epochs = 6
     cfg = tiny_config(tmp_path, study={"n_trials": 1, **FAST_HEARTBEAT}, train={"epochs": epochs},
                       data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
@@ -201,7 +201,7 @@ def test_graceful_stop_hands_the_trial_back_and_enqueue_runs_a_recipe(tmp_path: 
     assert_no_canary(tmp_path, skip=(cfg,))
 
 
-def test_unreachable_database_errors_never_show_the_password(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+def test_unreachable_database_errors_never_show_the_password(tmp_path: Path, pg_db) -> None:
     bad_db = pg_db.url.rsplit("/", 1)[0] + "/no_such_database"
     for tag, url in (("nodb", bad_db), ("badpw", pg_db.query_url + "-wrong")):
         rc = run(["status", "tiny", "--storage", url], tmp_path / "logs", tag, timeout=60)
@@ -211,7 +211,7 @@ def test_unreachable_database_errors_never_show_the_password(tmp_path: Path, pg_
     assert_no_canary(tmp_path)
 
 
-def optuna_state(name: str):  # noqa: ANN201
+def optuna_state(name: str):
     from optuna.trial import TrialState
 
     return TrialState[name]
@@ -238,7 +238,7 @@ def _database_text(name: str) -> str:
     return "\n".join(rows)
 
 
-def test_password_in_argv_reaches_no_wandb_file_log_or_database_row(tmp_path: Path, pg_db) -> None:  # noqa: ANN001
+def test_password_in_argv_reaches_no_wandb_file_log_or_database_row(tmp_path: Path, pg_db) -> None:
     from helpers_dist import CANARY_PASSWORD
 
     cfg = tiny_config(tmp_path, study={"n_trials": 1}, train={"epochs": 1}, wandb={"enabled": True})

@@ -114,7 +114,7 @@ class _Saves(Reporter):
     def __init__(self, run_dir: Path, stop_after: int | None = None) -> None:
         self.run_dir, self.stop_after, self.held, self.epoch = run_dir, stop_after, [], 0
 
-    def epoch_end(self, result, is_best) -> None:  # noqa: ANN001
+    def epoch_end(self, result, is_best) -> None:
         import torch
 
         self.epoch = result.epoch
