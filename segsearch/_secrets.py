@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from urllib.parse import unquote
 
@@ -61,7 +61,8 @@ class MaskFilter(logging.Filter):
 def install_log_filter() -> None:
     """Attach ``MaskFilter`` to the root logger's handlers (idempotent)."""
     root = logging.getLogger()
-    for handler in root.handlers or [logging.lastResort]:
+    handlers: Sequence[logging.Handler | None] = root.handlers or [logging.lastResort]
+    for handler in handlers:
         if handler is not None and not any(isinstance(f, MaskFilter) for f in handler.filters):
             handler.addFilter(MaskFilter())
 

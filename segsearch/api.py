@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import rundir
 from ._secrets import mask_url
@@ -38,7 +38,9 @@ def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
 
     def choices(key: str) -> list[Any]:
         spec = cfg.search.get(key)
-        return list(spec.choices) if spec is not None and spec.type == "categorical" else [getattr(cfg.train, key)]
+        if spec is not None and spec.type == "categorical":  # choices: set for a categorical (ParamSpec checks)
+            return list(cast(list[Any], spec.choices))
+        return [getattr(cfg.train, key)]
 
     try:
         build_sampler(cfg.study)
@@ -78,7 +80,7 @@ def _needs_class_weights(cfg: SearchSpaceFile) -> bool:
     from .training import wants_auto_class_weights
 
     spec = cfg.search.get("loss")
-    losses = [str(c) for c in spec.choices] if spec is not None else [cfg.train.loss]
+    losses = [str(c) for c in cast(list[Any], spec.choices)] if spec is not None else [cfg.train.loss]
     for loss in losses:
         children = (spec.children or {}).get(loss, {}) if spec is not None else {}
         options = children["class_weights"].choices or [] if "class_weights" in children else []
@@ -199,7 +201,7 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
     solo = not _affords_search(plan, per_epoch, cfg)
-    deadline = plan.end - _SOLO_RESERVE if solo else _search_deadline(plan, started, cfg.study.timeout)
+    deadline = cast(Budget, plan).end - _SOLO_RESERVE if solo else _search_deadline(plan, started, cfg.study.timeout)
     url = resolve_storage_url(cfg.study.name, storage, cfg.study.storage, studies_dir)
     cfg = cfg.model_copy(update={"study": cfg.study.model_copy(update={"storage": None})})  # no password downstream
     st = make_storage(url, cfg.study.heartbeat_interval, cfg.study.grace_period, cfg.study.max_retry)

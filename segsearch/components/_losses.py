@@ -27,6 +27,8 @@ class WeightedSum(nn.Module):
 class _BCE(nn.Module):
     """BCE on logits for binary/multilabel targets, honouring an ignore index."""
 
+    pos_weight: torch.Tensor | None  # a buffer
+
     def __init__(self, ignore_index: int | None, pos_weight: torch.Tensor | None) -> None:
         super().__init__()
         self.ignore_index = ignore_index

@@ -33,6 +33,8 @@ class Scheduler:
         self.name = name
         self.per_step = name == "onecycle"
         S = torch.optim.lr_scheduler
+        # Any: the torch schedulers differ (plateau's step takes the metric, cosine's T_max is retimed in training)
+        self.impl: Any
         if name == "none":
             self.impl = None
         elif name == "cosine":

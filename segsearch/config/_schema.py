@@ -323,7 +323,8 @@ class SearchSpaceFile(_Strict):
             if spec.type == "categorical":
                 for value in spec.choices or []:
                     try:
-                        TrainConfig(**{key: value})
+                        one: dict[str, Any] = {key: value}
+                        TrainConfig(**one)
                     except Exception as exc:
                         msg = str(exc).split("\n")[-1].strip() if "\n" in str(exc) else str(exc)
                         raise ValueError(f"search.{key}: choice {value!r}: {_first_error(exc) or msg}") from None

@@ -33,6 +33,7 @@ def resolve_root(cfg: DataConfig, studies_dir: Path | str = "studies") -> Path:
     if cfg.root is not None:
         return Path(cfg.root)
     d = cfg.demo
+    assert d is not None  # DataConfig (frozen) requires root or demo
     return make_demo_dataset(Path(studies_dir) / "_data" / f"demo_{d.n_images}x{d.size}_s{d.seed}",
                              d.n_images, d.size, d.seed)
 

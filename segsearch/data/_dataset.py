@@ -127,7 +127,7 @@ def label_pixel_counts(label: np.ndarray, cfg: DataConfig) -> np.ndarray:
     return np.bincount(v[(v >= 0) & (v < top)], minlength=top)
 
 
-def class_weights_from_counts(counts: Sequence[int]) -> list[float]:
+def class_weights_from_counts(counts: Sequence[int] | np.ndarray) -> list[float]:
     """Median-frequency balancing: w_c = median(f) / f_c, absent classes get the largest weight."""
     c = np.asarray(counts, np.float64)
     freq = c / max(c.sum(), 1.0)

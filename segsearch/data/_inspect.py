@@ -175,7 +175,7 @@ def inspect_dataset(cfg: DataConfig, out_dir: Path | str, studies_dir: Path | st
     splits.update(_computed_splits(cfg, splits, studies_dir))
     good = {name: rep.pop("_good") for name, rep in splits.items()}
     source, counts = _weight_counts(cfg, splits, studies_dir)
-    report = {
+    report: dict[str, Any] = {
         "root": str(root),
         "layout": cfg.layout,
         "classes": label_names(cfg),

@@ -20,6 +20,7 @@ def read_image(path: str | Path, channels: int | None = None, bands: Sequence[in
     import cv2
 
     path = Path(path)
+    arr: np.ndarray | None
     if path.suffix.lower() in _TIFF:
         arr = _read_tiff(path)
     else:

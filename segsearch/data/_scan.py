@@ -92,7 +92,7 @@ def _image_facts(path: Path, cache: ScanCache) -> list:
     if hit is not None:
         return hit
     try:
-        facts = [*image_header(path), None]
+        facts: list = [*image_header(path), None]
     except DataError as exc:
         facts = [0, 0, 0, str(exc)]
     return cache.put("images", str(path), stamp, facts)

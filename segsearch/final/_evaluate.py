@@ -6,7 +6,7 @@ import json
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -54,7 +54,7 @@ def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None 
     path = Path(path)
     model = load_model(path, combine=combine, device=device, tta=tta)
     data, tcfg = _folder_configs(model)
-    splits = splits or splits_from_folder(model.members[0].path if isinstance(model, Ensemble) else path)
+    splits = splits or splits_from_folder(cast(Path, model.members[0].path) if isinstance(model, Ensemble) else path)
     samples = getattr(splits, split)
     used = split
     if not samples and split == "test":
@@ -73,7 +73,7 @@ def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None 
 
 
 def _folder_configs(model: SegModel) -> tuple[DataConfig, TrainConfig]:
-    folder = model.members[0].path if isinstance(model, Ensemble) else model.path
+    folder = cast(Path, model.members[0].path if isinstance(model, Ensemble) else model.path)  # loaded: set
     doc = yaml.safe_load((folder / rundir.CONFIG).read_text())
     return DataConfig.model_validate(doc["data"]), TrainConfig.model_validate(doc["train"])
 

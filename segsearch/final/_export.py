@@ -40,7 +40,7 @@ def export_model(path: str | Path, formats: Sequence[str] = FORMATS, images: Seq
         raise ValueError(f"unknown export format(s) {bad or formats}; valid: {', '.join(FORMATS)}")
     if (path / rundir.ENSEMBLE).is_file():
         members = json.loads((path / rundir.ENSEMBLE).read_text())["members"]
-        doc = {"members": {m: export_model(path / m, formats, images, n_images) for m in members}}
+        doc: dict[str, Any] = {"members": {m: export_model(path / m, formats, images, n_images) for m in members}}
         (path / rundir.EXPORT).write_text(json.dumps(doc, indent=2))
         return doc
     from ._model import load_model
@@ -49,7 +49,7 @@ def export_model(path: str | Path, formats: Sequence[str] = FORMATS, images: Seq
     inputs = check_inputs(model, path, images, n_images)
     with torch.inference_mode():
         reference = [model(x).numpy() for x in inputs]
-    doc: dict[str, Any] = {
+    doc = {
         "input": {"name": "image", "dtype": "float32", "layout": "NCHW", "range": [0, 1],
                   "dynamic": ["batch", "height", "width"], "multiple_of": model.stride},
         "output": {"name": "logits", "layout": "NKHW"},

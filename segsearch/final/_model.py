@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -23,6 +23,9 @@ class SegModel(torch.nn.Module):
     ``forward`` takes float NCHW images in [0, 1] and returns logits (normalisation is inside, so
     the exported graphs take the same input).
     """
+
+    mean: torch.Tensor  # buffers
+    std: torch.Tensor
 
     def __init__(self, net: torch.nn.Module, meta: dict[str, Any], path: Path | None = None) -> None:
         super().__init__()
@@ -104,7 +107,7 @@ class Ensemble(SegModel):
         self.combine = combine
 
     def single_pass(self, x: torch.Tensor) -> torch.Tensor:
-        probs = [m.probabilities(x) for m in self.members]
+        probs = [cast(SegModel, m).probabilities(x) for m in self.members]
         if self.combine == "mean":
             return torch.stack(probs).mean(0)
         if self.mode == "multiclass":

@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -124,7 +124,8 @@ def predict_probabilities(model: Any, image: np.ndarray, tile: int | tuple[int, 
         if whole:
             probs = whole_image(fn, x, model.stride)
         else:
-            size = model.image_size if tile is None else (tile, tile) if isinstance(tile, int) else tuple(tile)
+            size = (model.image_size if tile is None else (tile, tile) if isinstance(tile, int)
+                    else cast(tuple[int, int], tuple(tile)))
             probs = sliding_window(fn, x, size, overlap, batch_size)
     return probs.float().cpu().numpy()
 

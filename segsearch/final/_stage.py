@@ -212,6 +212,7 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
         log.info("%s: training already finished; re-evaluating", run_dir)
     elif how == "trial_weights":
         log.info("final: no time left to train; the model is trial %d's best checkpoint", t.number)  # init: best.pt
+        assert init is not None  # plan_final gives trial_weights only with the trial's best.pt
         shutil.copyfile(init, run_dir / rundir.BEST)
         done.write_text(json.dumps({"how": how, "from_trial": t.number, "best_value": t.value}, indent=2))
     else:
@@ -234,6 +235,7 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
         if kept:  # the final epochs did not beat the trial's own best weights on validation: never worse than it
             log.info("final: the %s reached %.4f on validation, trial %d's own weights %.4f: keeping the trial's",
                      how, result.best_value, t.number, t.value)
+            assert trial_best is not None  # kept implies it
             shutil.copyfile(trial_best, run_dir / rundir.BEST)
         summary = {"how": how, "from_trial": t.number, "kept_trial_weights": kept,
                    "best_epoch": result.best_epoch, "best_value": result.best_value,

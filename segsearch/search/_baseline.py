@@ -11,7 +11,7 @@ fixes stay as the YAML fixes them. A YAML's ``study.baseline`` dict replaces the
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from ..config import ParamSpec, SearchSpaceFile
 
@@ -56,7 +56,7 @@ def _pick(name: str, spec: ParamSpec, fixed: Any) -> Any:
             if want in choices:
                 return want
         return choices[0] if name.count(".") == 2 else None  # a child (e.g. class_weights: [auto]) needs one
-    low, high = float(spec.low), float(spec.high)
+    low, high = float(cast(float, spec.low)), float(cast(float, spec.high))  # numeric: set (ParamSpec checks)
     want = _VALUES.get(name, fixed if isinstance(fixed, int | float) and not isinstance(fixed, bool) else None)
     if want is None:
         want = math.sqrt(low * high) if spec.log else (low + high) / 2

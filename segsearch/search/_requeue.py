@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Collection
-from typing import Any
+from typing import Any, cast
 
 import optuna
-from optuna.storages._heartbeat import is_heartbeat_enabled
+from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def pop_next(study: optuna.Study) -> int | None:
     it (or whose claim committed while its connection dropped) still leaves a trial that goes stale.
     """
     storage = study._storage
-    beat = storage.record_heartbeat if is_heartbeat_enabled(storage) else (lambda _id: None)
+    beat = cast(BaseHeartbeat, storage).record_heartbeat if is_heartbeat_enabled(storage) else (lambda _id: None)
     waiting = storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.WAITING,))
     for t in sorted(waiting, key=_priority):
         try:
@@ -117,8 +117,9 @@ def sweep_stale(study: optuna.Study, quiet_seconds: float = 0.0, alive: Collecti
     if not is_heartbeat_enabled(storage):
         return True
     failed = []
-    callback = storage.get_heartbeat_stale_trial_callback()
-    for trial_id in storage._get_stale_trial_ids(study._study_id):
+    heartbeats = cast(BaseHeartbeat, storage)  # is_heartbeat_enabled
+    callback = heartbeats.get_heartbeat_stale_trial_callback()
+    for trial_id in heartbeats._get_stale_trial_ids(study._study_id):
         try:
             stale = storage.get_trial(trial_id)
             if stale.number in alive:
@@ -141,7 +142,7 @@ def best_value(study: optuna.Study) -> float | None:
     if not done:
         return None
     pick = max if study.direction == optuna.study.StudyDirection.MAXIMIZE else min
-    return pick(t.value for t in done)
+    return pick(cast(float, t.value) for t in done)
 
 
 # ---- the rest of Optuna's internals that segsearch needs, in one place (with _storage.py)
@@ -182,5 +183,5 @@ def heartbeat(trial: optuna.Trial) -> Any:
 def heartbeat_timing(study: optuna.Study) -> tuple[float, float]:
     """(heartbeat interval, seconds without a beat after which a trial counts as dead) of the study's storage."""
     backend = getattr(study._storage, "_backend", study._storage)
-    interval = backend.get_heartbeat_interval() or 30
+    interval = cast(BaseHeartbeat, backend).get_heartbeat_interval() or 30
     return interval, (getattr(backend, "grace_period", None) or 2 * interval)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ..config import ParamSpec, SearchSpaceFile, TrainConfig
 
@@ -13,7 +13,7 @@ class Suggester(Protocol):
     """The part of ``optuna.Trial`` that sampling uses (a FixedTrial works too)."""
 
     def suggest_categorical(self, name: str, choices: Any) -> Any: ...
-    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int: ...
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int: ...
     def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> float: ...
 
 
@@ -38,9 +38,10 @@ def sample(trial: Suggester, space: Mapping[str, ParamSpec]) -> dict[str, Any]:
 def _suggest(trial: Suggester, name: str, spec: ParamSpec) -> Any:
     if spec.type == "categorical":
         return trial.suggest_categorical(name, list(spec.choices or []))
+    low, high = cast(float, spec.low), cast(float, spec.high)  # set for numeric parameters (ParamSpec checks)
     if spec.type == "int":
-        return trial.suggest_int(name, int(spec.low), int(spec.high), step=int(spec.step or 1), log=spec.log)
-    return trial.suggest_float(name, float(spec.low), float(spec.high), step=spec.step, log=spec.log)
+        return trial.suggest_int(name, int(low), int(high), step=int(spec.step or 1), log=spec.log)
+    return trial.suggest_float(name, float(low), float(high), step=spec.step, log=spec.log)
 
 
 def grid_points(space: Mapping[str, ParamSpec]) -> list[dict[str, Any]]:
@@ -61,8 +62,9 @@ def _values(name: str, spec: ParamSpec) -> list[Any]:
         return list(spec.choices or [])
     if spec.step is None:
         raise ValueError(f"search.{name}: a grid needs a 'step' for numeric parameters (or a list of values)")
-    n = int(round((spec.high - spec.low) / spec.step)) + 1
-    vals = [spec.low + i * spec.step for i in range(n)]
+    low, high = cast(float, spec.low), cast(float, spec.high)  # set for numeric parameters (ParamSpec checks)
+    n = int(round((high - low) / spec.step)) + 1
+    vals = [low + i * spec.step for i in range(n)]
     return [int(v) for v in vals] if spec.type == "int" else [round(v, 12) for v in vals]
 
 

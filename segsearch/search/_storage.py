@@ -183,7 +183,7 @@ def _record_heartbeat(self: ResilientRDBStorage, trial_id: int) -> None:
 
 
 _RETRYING_HEARTBEAT = ResilientRDBStorage.record_heartbeat
-ResilientRDBStorage.record_heartbeat = _record_heartbeat  # type: ignore[method-assign]
+ResilientRDBStorage.record_heartbeat = _record_heartbeat  # type: ignore[method-assign, assignment]
 
 
 def driver_url(url: str) -> str:

@@ -17,6 +17,8 @@ class Progress(Reporter):
     def __init__(self, budget: int | None, worker: str = "", live: bool | None = None) -> None:
         self.budget, self.worker = budget, worker
         self.live = sys.stderr.isatty() if live is None else live
+        self.best: float | None
+        self.trial: int | None
         self.done, self.best, self.trial, self.desc, self.epochs = 0, None, None, "", 0
         self._bar: Any = None
         if self.live:

@@ -20,7 +20,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 from urllib.parse import urlparse
 
 import optuna
@@ -206,7 +206,7 @@ def _init(tracker: Tracker, trial: optuna.Trial, tcfg: TrainConfig | None, mode:
         run = wandb.init(
             project=w.project, entity=w.entity, group=w.group or cfg.study.name, name=f"trial-{trial.number}",
             job_type="trial", tags=list(w.tags), config=run_config(trial, tcfg, cfg), dir=str(tracker.wandb_dir),
-            mode=mode, reinit="create_new",
+            mode=cast(Literal["online", "offline", "disabled"], mode), reinit="create_new",
             settings=wandb.Settings(init_timeout=w.init_timeout, silent=True, console="off"),
         )
     run.define_metric("epoch")

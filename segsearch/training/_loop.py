@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 import torch
@@ -32,7 +32,7 @@ from ..data import (
 )
 from . import _checkpoint
 from ._device import Runtime, make_runtime, peak_memory_mb
-from ._metrics import MetricAccumulator, Scores
+from ._metrics import MetricAccumulator
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def build_loaders(spec: RunSpec, rt: Runtime, batch_size: int) -> tuple[Any, Any
     if workers > 0:  # decode once in this process; forked workers share the cache
         for ds in (getattr(train_ds, "base", train_ds), val_ds):
             ds.preload()
-    common = dict(num_workers=workers, pin_memory=rt.is_cuda, persistent_workers=workers > 0)
+    common: dict[str, Any] = dict(num_workers=workers, pin_memory=rt.is_cuda, persistent_workers=workers > 0)
     g = torch.Generator().manual_seed(spec.train.seed)
     seed_transforms(train_ds, spec.train.seed)  # albumentations keeps its own generators
     train_dl = DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=len(train_ds) > batch_size,
@@ -199,7 +199,7 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
     result = TrainResult(n_params=sum(p.numel() for p in model.parameters()))
     start = _maybe_resume(spec, model, optimizer, scheduler, scaler, result, rt)
     if start == 0 and spec.init_weights is not None:
-        model.load_state_dict(_checkpoint.load(spec.init_weights, rt.device)["model"])
+        model.load_state_dict(cast(dict[str, Any], _checkpoint.load(spec.init_weights, rt.device))["model"])
     reporter.run_start(spec, result.n_params, start)
     acc_args = (spec.data.mode, n_out, spec.data.ignore_index, cfg.threshold, cfg.metric_reduction,
                 cfg.include_background)
@@ -322,7 +322,17 @@ def _train_epoch(model, loader, loss_fn, optimizer, scheduler, scaler, rt: Runti
     return float(total) / max(n, 1)
 
 
-def evaluate(model, loader, rt: Runtime, acc: MetricAccumulator) -> Scores:
+_R_co = TypeVar("_R_co", covariant=True)
+
+
+class _Accumulator(Protocol[_R_co]):
+    """What ``evaluate`` needs of ``acc``: a ``MetricAccumulator`` (-> ``Scores``) or anything shaped like one."""
+
+    def update(self, logits: torch.Tensor, target: torch.Tensor) -> None: ...
+    def compute(self) -> _R_co: ...
+
+
+def evaluate(model, loader, rt: Runtime, acc: _Accumulator[_R_co]) -> _R_co:
     model.eval()
     with torch.inference_mode():
         for x, y in loader:

@@ -106,9 +106,9 @@ class MetricAccumulator:
         tp, fp, fn, tn = (torch.cat(parts) for parts in zip(*self._stats, strict=True))
         if self.mode == "multiclass" and not self.include_background and self.num_classes > 1:
             tp, fp, fn, tn = (t[:, 1:] for t in (tp, fp, fn, tn))
-        sums = [t.sum(0) for t in (tp, fp, fn)]
-        cm_iou, per_iou = class_mean(*sums)
-        cm_dice, per_dice = class_mean(*sums, dice=True)
+        s_tp, s_fp, s_fn = [t.sum(0) for t in (tp, fp, fn)]
+        cm_iou, per_iou = class_mean(s_tp, s_fp, s_fn)
+        cm_dice, per_dice = class_mean(s_tp, s_fp, s_fn, dice=True)
         if self.reduction == "class-mean":
             miou, mdice = cm_iou, cm_dice
         else:
