@@ -94,6 +94,8 @@ def pick_trials(study: Any, trial: int | None, k: int) -> list[Any]:
     """The named trial, or the ``k`` best complete trials with distinct settings (best first)."""
     from optuna.trial import TrialState
 
+    from ..search import stored_config
+
     complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.value is not None]
     if trial is not None:
         found = [t for t in complete if t.number == trial]
@@ -106,9 +108,9 @@ def pick_trials(study: Any, trial: int | None, k: int) -> list[Any]:
         raise ConfigError(f"study {study.study_name!r} has no complete trial to finalize")
     maximize = study.direction.name == "MAXIMIZE"
     ranked = sorted(complete, key=lambda t: -t.value if maximize else t.value)
-    picked, seen = [], set()
+    picked, seen, cfg = [], set(), stored_config(study)
     for t in ranked:
-        key = json.dumps(_trial_settings(t), sort_keys=True, default=str)
+        key = json.dumps(_trial_settings(t, cfg), sort_keys=True, default=str)
         if key not in seen:
             seen.add(key)
             picked.append(t)
@@ -117,17 +119,15 @@ def pick_trials(study: Any, trial: int | None, k: int) -> list[Any]:
     return picked[:k]
 
 
-def _trial_settings(t: Any) -> dict[str, Any]:
-    from ..search import params_to_settings
+def _trial_settings(t: Any, cfg: SearchSpaceFile) -> dict[str, Any]:
+    from ..search import replay_settings
 
-    fixed = t.system_attrs.get("fixed_params") or {}
-    fitted = {k: t.user_attrs[k] for k in ("batch_size", "accumulation") if k in t.user_attrs}  # after an OOM
-    return {**params_to_settings({**fixed, **t.params}), **fitted}
+    return replay_settings(t, cfg)
 
 
 def final_train_config(cfg: SearchSpaceFile, t: Any, epochs: int | None = None) -> TrainConfig:
     """The trial's settings on top of the YAML's train section, with the final seed and schedule."""
-    merged = {**cfg.train.model_dump(), **_trial_settings(t), "seed": cfg.final.seed,
+    merged = {**cfg.train.model_dump(), **_trial_settings(t, cfg), "seed": cfg.final.seed,
               "epochs": epochs or cfg.final.epochs}
     return TrainConfig.model_validate(merged)
 

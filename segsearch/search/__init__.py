@@ -6,9 +6,11 @@ from ._objective import (
     OptunaReporter,
     Outcome,
     TrialEnv,
+    replay_settings,
     resolve_trial_config,
     run_trial,
     trial_root,
+    trial_settings,
 )
 from ._requeue import (
     WORKER_DIED,
@@ -85,7 +87,9 @@ __all__ = [
     "pop_next",
     "requeue",
     "resolve_storage_url",
+    "replay_settings",
     "resolve_trial_config",
+    "trial_settings",
     "run_trial",
     "sample",
     "stored_config",

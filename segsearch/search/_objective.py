@@ -138,11 +138,27 @@ def _r(v: float) -> float | None:
     return None if v != v else round(float(v), 5)
 
 
-def resolve_trial_config(trial: optuna.Trial, cfg: SearchSpaceFile) -> TrainConfig:
-    fixed = system_attrs(trial).get("fixed_params")
+def trial_settings(trial: Any, cfg: SearchSpaceFile, fixed: dict[str, Any] | None) -> dict[str, Any]:
+    """A trial's training settings: the space sampled through ``trial`` (a live trial, or an
+    ``optuna.trial.FixedTrial`` replaying a finished one's params), plus what an enqueued recipe fixed outside
+    the space."""
     settings = sample(trial, cfg.search)
     if fixed:  # enqueued trials (user recipes) may fix settings outside the space
         settings.update(params_to_settings({k: v for k, v in fixed.items() if k not in trial.params}))
+    return settings
+
+
+def replay_settings(t: optuna.trial.FrozenTrial, cfg: SearchSpaceFile) -> dict[str, Any]:
+    """A finished trial's settings through the very path it ran with (its params replayed by a FixedTrial),
+    plus the batch and accumulation an out-of-memory retry settled on."""
+    fixed = t.system_attrs.get("fixed_params") or {}
+    settings = trial_settings(optuna.trial.FixedTrial({**fixed, **t.params}), cfg, fixed)
+    fitted: dict[str, Any] = {k: t.user_attrs[k] for k in ("batch_size", "accumulation") if k in t.user_attrs}
+    return {**settings, **fitted}
+
+
+def resolve_trial_config(trial: optuna.Trial, cfg: SearchSpaceFile) -> TrainConfig:
+    settings = trial_settings(trial, cfg, system_attrs(trial).get("fixed_params"))
     seed = trial_seed(cfg.train.seed, trial_root(trial))
     merged = {**cfg.train.model_dump(), **settings, "seed": seed}
     return TrainConfig.model_validate(merged)
