@@ -285,7 +285,7 @@ class FinalConfig(_Strict):
     epochs: int = Field(default=30, ge=1)
     patience: int = Field(default=8, ge=1)
     augmentation: str = "full"
-    mosaic: float = Field(default=0.5, ge=0, le=1)
+    mosaic: float = Field(default=0.0, ge=0, le=1)  # measured: hurt the final model on real data (bench/LATEST.md)
     top_k: int = Field(default=1, ge=1)
     seed: int = 0
     combine: Literal["mean", "vote"] = Field(

@@ -211,7 +211,8 @@ def _fit_epochs(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> TrainC
     if trial_root(trial) != trial.number:
         planned = trial.user_attrs.get("epochs_fitted")
         return tcfg.model_copy(update={"epochs": int(planned)}) if planned else tcfg
-    epochs = env.epochs
+    # a trial's own epochs (an enqueued recipe's) stand; otherwise the planned ones (scaled to a budget)
+    epochs = tcfg.epochs if tcfg.epochs != env.cfg.train.epochs else env.epochs
     if env.deadline is not None:
         secs = sorted(t.user_attrs["seconds_per_epoch"] for t in trial.study.get_trials(deepcopy=False)
                       if t.user_attrs.get("seconds_per_epoch"))

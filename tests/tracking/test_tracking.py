@@ -160,5 +160,7 @@ def test_auto_mode_is_offline_without_a_key_and_follows_wandb_mode(monkeypatch, 
     assert tracking.resolve_mode(WandbConfig(mode="offline")) == "offline"
     monkeypatch.delenv("WANDB_MODE")
     monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
-    monkeypatch.setattr(tracking, "_reachable", lambda host, *a, **k: False)
+    from segsearch.tracking import _wandb
+
+    monkeypatch.setattr(_wandb, "_reachable", lambda host, *a, **k: False)
     assert tracking.resolve_mode(WandbConfig(mode="auto")) == "offline"
