@@ -72,7 +72,9 @@ def make_demo_dataset(root: str | Path, n_images: int = 120, size: int = 64, see
     marker = root / ".complete"
     if marker.exists() and marker.read_text() == f"{n_images},{size},{seed}":
         return root
-    tmp = root.with_name(root.name + ".tmp")
+    import os
+
+    tmp = root.with_name(f"{root.name}.{os.getpid()}.tmp")  # several launches at once each write their own
     for sub in ("images", "masks"):
         (tmp / sub).mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -81,9 +83,15 @@ def make_demo_dataset(root: str | Path, n_images: int = 120, size: int = 64, see
         cv2.imwrite(str(tmp / "images" / f"scene_{i:04d}.png"), img[:, :, ::-1])
         cv2.imwrite(str(tmp / "masks" / f"scene_{i:04d}.png"), mask)
     (tmp / ".complete").write_text(f"{n_images},{size},{seed}")
-    if root.exists():
-        import shutil
+    import shutil
 
+    if marker.exists() and marker.read_text() == f"{n_images},{size},{seed}":  # another process finished first
+        shutil.rmtree(tmp)
+        return root
+    if root.exists():
         shutil.rmtree(root)
-    tmp.rename(root)
+    try:
+        tmp.rename(root)
+    except OSError:  # another process renamed its copy in between: same data, keep theirs
+        shutil.rmtree(tmp, ignore_errors=True)
     return root
