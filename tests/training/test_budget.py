@@ -50,8 +50,8 @@ def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = Tru
 
 @pytest.mark.parametrize(("left", "how", "epochs"), [
     (None, "retrain", 30),  # no budget
-    (1e6, "retrain", 60),  # far more than 30 x 10.5 s fits: the retrain runs up to 2 x final.epochs
-    (400, "retrain", 37),  # (400 - 10) // 10.5 epochs fit, more than final.epochs
+    (1e6, "continue", 60),  # far more than 30 x 10.5 s fits: the trial continues up to 2 x final.epochs
+    (400, "continue", 37),  # (400 - 10) // 10.5 epochs fit: the trial's epochs plus these beat a retrain
     (100, "continue", 8),  # (100 - 10 reserve) // 10.5
     (12, "trial_weights", 30),  # not one epoch: use the trial's weights
 ])
@@ -65,6 +65,12 @@ def test_final_stage_retrains_continues_or_keeps_the_trial_by_the_time_left(tmp_
         assert planned.lr == pytest.approx(3e-4) and init.name == "last.pt"
     if how == "trial_weights":
         assert init.name == "best.pt"
+
+
+def test_a_trial_without_checkpoint_is_retrained_for_the_epochs_that_fit(tmp_path):
+    planned, init, how = plan_final(_trial(tmp_path, 10.0, with_checkpoint=False), TrainConfig(epochs=30),
+                                    time.time() + 400)
+    assert (how, init, planned.epochs) == ("retrain", None, 37)
 
 
 @pytest.mark.parametrize(("seconds", "per_epoch", "search"), [
