@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -92,8 +92,11 @@ def _needs_class_weights(cfg: SearchSpaceFile) -> bool:
 
 def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool = True,
              deadline: float | None = None, epoch_estimate: float | None = None, solo: bool = False,
-             trial_epochs: int | None = None) -> Any:
+             trial_epochs: int | None = None, progress: Any = None) -> Any:
+    """The worker's trial environment, built once: W&B runs when enabled, prediction previews always, and the
+    live ``progress`` display when given."""
     from .search import TrialEnv
+    from .tracking import Tracker
 
     weights = None
     if _needs_class_weights(cfg):
@@ -101,12 +104,15 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
 
         ds = SegDataset(splits.train, cfg.data, None, [0.0], [1.0], cache=False)
         weights = loss_class_weights(class_pixel_counts(ds), cfg.data)
-    env = TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights, deadline=deadline,
-                   epoch_estimate=epoch_estimate, solo=solo, data=_solo_data(cfg) if solo else None,
-                   trial_epochs=trial_epochs)
-    from . import tracking
+    tracker = Tracker.for_study(cfg, splits, studies_dir / cfg.study.name, use_wandb)
+    shown = (progress,) if progress is not None else ()
 
-    return tracking.attach(env, use_wandb)  # W&B runs when enabled; prediction previews always
+    def reporters(trial: Any, tcfg: Any, run_dir: Path) -> list[Any]:
+        return [*tracker.reporters(trial, tcfg, run_dir), *shown]
+
+    return TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights, deadline=deadline,
+                    epoch_estimate=epoch_estimate, solo=solo, data=_solo_data(cfg) if solo else None,
+                    trial_epochs=trial_epochs, extra_reporters=reporters, on_outcome=(tracker.on_outcome,))
 
 
 def _solo_data(cfg: SearchSpaceFile) -> Any:
@@ -247,10 +253,8 @@ def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path
 
     if timeout is not None:
         deadline = min(d for d in (deadline, time.time() + timeout) if d is not None)
-    env = make_env(cfg, splits, studies_dir, use_wandb, deadline, epoch_estimate, solo, trial_epochs)
     with Progress(cfg.study.n_trials, worker=name, live=live) as progress:
-        base = env.extra_reporters
-        env = replace(env, extra_reporters=lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir), progress])
+        env = make_env(cfg, splits, studies_dir, use_wandb, deadline, epoch_estimate, solo, trial_epochs, progress)
         summary = Worker(study, env, progress, max_trials=max_trials, timeout=timeout).run()
     if summary.fatal:  # a full disk: every next trial would fail the same way; the message says what to do
         from .errors import SegsearchError

@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import optuna
 from optuna.trial import TrialState
@@ -48,8 +48,8 @@ class WorkerSummary:
 class Worker:
     def __init__(self, study: optuna.Study, env: TrialEnv, progress: Progress, max_trials: int | None = None,
                  timeout: float | None = None, poll_seconds: float = 2.0) -> None:
-        self._stop = threading.Event()
-        self.study, self.env, self.progress = study, replace(env, stop_requested=self._stop.is_set), progress
+        self._stop = env.stop  # the trial's reporters stop at the epoch's end once it is set
+        self.study, self.env, self.progress = study, env, progress
         self.max_trials, self.timeout, self.poll = max_trials, timeout, poll_seconds
         self._signals = 0
         self._running: frozenset[int] = frozenset()  # the trial this worker runs now

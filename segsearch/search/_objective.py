@@ -7,9 +7,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ class TrialEnv:
     trial_epochs: int | None = None  # under a budget: a trial's planned epochs (>= train.epochs), scaled to it
     data: DataConfig | None = None  # the data settings trials train with, when not the YAML's (solo: final's)
     extra_reporters: Callable[[optuna.Trial, TrainConfig, Path], Sequence[Reporter]] = lambda *a: ()
-    stop_requested: Callable[[], bool] = lambda: False
+    stop: threading.Event = field(default_factory=threading.Event)  # set by the worker: stop at the epoch's end
     on_outcome: tuple[Callable[[optuna.Trial, Outcome], None], ...] = ()
 
     @property
@@ -192,7 +193,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
                    maximize=cfg.study.direction == "maximize", class_weights=env.class_weights,
                    keep_best=True, deadline=env.deadline, fit_to_deadline=env.solo)  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
-                 OptunaReporter(trial, cfg.data.classes, env.stop_requested)]
+                 OptunaReporter(trial, cfg.data.classes, env.stop.is_set)]
     outcome = _decide(trial, spec, Fanout(reporters), tcfg)
     for hook in env.on_outcome:
         try:

@@ -11,8 +11,8 @@ from ._previews import (
            prediction_grid,
 )
 from ._progress import Progress
-from ._wandb import Tracker, WandbRun, attach, epoch_metrics, outcome_summary, resolve_mode, run_config
+from ._wandb import Tracker, WandbRun, epoch_metrics, outcome_summary, resolve_mode, run_config
 
-__all__ = ["Prediction", "Progress", "Tracker", "WandbRun", "attach", "checkpoint_path", "epoch_metrics",
+__all__ = ["Prediction", "Progress", "Tracker", "WandbRun", "checkpoint_path", "epoch_metrics",
            "mask_names", "outcome_summary", "overlay", "palette", "predict_samples", "prediction_grid",
            "resolve_mode", "run_config"]

@@ -1,7 +1,7 @@
 """Seeing each trial: a Weights & Biases run per trial, and a prediction preview attached to the Optuna trial.
 
-``attach(env)`` plugs both into a ``TrialEnv``: a ``Reporter`` that logs every epoch to W&B and an outcome
-hook that, when the trial ends, predicts a few validation images from its ``best.pt``, writes
+``Tracker.for_study(...)`` gives both, for ``api.make_env`` to build the ``TrialEnv`` with: a ``Reporter`` per
+trial that logs every epoch to W&B (``reporters``) and an outcome hook (``on_outcome``) that, when the trial ends, predicts a few validation images from its ``best.pt``, writes
 ``<run_dir>/predictions.png``, uploads it as an Optuna artifact (shown by optuna-dashboard), logs the images
 with mask overlays to W&B and closes the W&B run with the trial's final state.
 
@@ -29,7 +29,8 @@ from optuna.trial import TrialState
 from .. import rundir
 from .._secrets import mask_url, masked_argv
 from ..config import SearchSpaceFile, TrainConfig, WandbConfig, objective_label
-from ..search import Outcome, TrialEnv
+from ..data import Splits
+from ..search import Outcome
 from ..training import EpochResult, Reporter, RunSpec
 
 log = logging.getLogger(__name__)
@@ -37,19 +38,6 @@ log = logging.getLogger(__name__)
 PREVIEW_IMAGES = 4  # validation images in the Optuna artifact when wandb.log_images is 0
 FINISH_TIMEOUT = 60.0  # seconds a run's finish (upload) may block the worker
 _MODES = ("online", "offline", "disabled")
-
-
-def attach(env: TrialEnv, use_wandb: bool = True) -> TrialEnv:
-    """``env`` with W&B runs per trial (unless ``use_wandb`` is false or the mode resolves to disabled) and
-    the per-trial prediction artifact."""
-    from dataclasses import replace
-
-    mode = resolve_mode(env.cfg.wandb) if use_wandb and env.cfg.wandb.enabled else "disabled"
-    tracker = Tracker(env, mode)
-    base = env.extra_reporters
-    return replace(env, extra_reporters=lambda trial, tcfg, run_dir: [*base(trial, tcfg, run_dir),
-                                                                      *tracker.reporters(trial, tcfg, run_dir)],
-                   on_outcome=(*env.on_outcome, tracker.on_outcome))
 
 
 def resolve_mode(cfg: WandbConfig) -> str:
@@ -90,14 +78,20 @@ def _reachable(host: str, port: int = 443, timeout: float = 3.0) -> bool:
 class Tracker:
     """Per-worker state: the open W&B run of each running trial and where previews go."""
 
-    def __init__(self, env: TrialEnv, mode: str) -> None:
-        self.env, self.mode = env, mode
+    def __init__(self, cfg: SearchSpaceFile, splits: Splits, study_dir: Path, mode: str) -> None:
+        self.cfg, self.splits, self.study_dir, self.mode = cfg, splits, study_dir, mode
         self.runs: dict[int, WandbRun] = {}
-        self.wandb_dir = env.study_dir  # wandb adds its own "wandb/" folder
-        self.artifacts = env.study_dir / "artifacts"
+        self.wandb_dir = study_dir  # wandb adds its own "wandb/" folder
+        self.artifacts = study_dir / "artifacts"
         if mode != "disabled":
             hint = f"; upload later: wandb sync {self.wandb_dir / 'wandb'}/offline-run-*" if mode == "offline" else ""
-            log.info("W&B: %s, one run per trial in project %s%s", mode, env.cfg.wandb.project, hint)
+            log.info("W&B: %s, one run per trial in project %s%s", mode, cfg.wandb.project, hint)
+
+    @classmethod
+    def for_study(cls, cfg: SearchSpaceFile, splits: Splits, study_dir: Path, use_wandb: bool = True) -> Tracker:
+        """W&B runs per trial unless ``use_wandb`` is false or the mode resolves to disabled; previews always."""
+        mode = resolve_mode(cfg.wandb) if use_wandb and cfg.wandb.enabled else "disabled"
+        return cls(cfg, splits, study_dir, mode)
 
     def reporters(self, trial: optuna.Trial, tcfg: TrainConfig, run_dir: Path) -> Sequence[Reporter]:
         if self.mode == "disabled":
@@ -108,7 +102,7 @@ class Tracker:
 
     def on_outcome(self, trial: optuna.Trial, outcome: Outcome) -> None:
         run = self.runs.pop(trial.number, None)
-        run_dir = Path(trial.user_attrs.get("run_dir", self.env.study_dir / "trials" / f"{trial.number:05d}"))
+        run_dir = Path(trial.user_attrs.get("run_dir", self.study_dir / "trials" / f"{trial.number:05d}"))
         preds = _guarded(f"trial {trial.number}: prediction preview", lambda: self.preview(trial, run_dir)) or []
         if self.mode == "disabled":
             return
@@ -122,12 +116,12 @@ class Tracker:
 
         from ._previews import predict_samples, prediction_grid
 
-        n = self.env.cfg.wandb.log_images or PREVIEW_IMAGES
-        preds = predict_samples(run_dir, self.env.splits.val, n)
+        n = self.cfg.wandb.log_images or PREVIEW_IMAGES
+        preds = predict_samples(run_dir, self.splits.val, n)
         if not preds:
             return []
         epoch = trial.user_attrs.get("best_epoch")
-        png = prediction_grid(preds, self.env.cfg.data, run_dir / rundir.PREVIEW,
+        png = prediction_grid(preds, self.cfg.data, run_dir / rundir.PREVIEW,
                               title=f"trial {trial.number}, epoch {epoch}")
         self.artifacts.mkdir(parents=True, exist_ok=True)
         upload_artifact(artifact_store=FileSystemArtifactStore(str(self.artifacts)), file_path=str(png),
@@ -147,7 +141,7 @@ class WandbRun(Reporter):
         self.tracker, self.trial, self.tcfg = tracker, trial, tcfg
         self.run: Any = None
         self.dead = False
-        self.names = list(tracker.env.cfg.data.classes)
+        self.names = list(tracker.cfg.data.classes)
 
     def run_start(self, spec: RunSpec, n_params: int, start_epoch: int) -> None:
         self._start()
@@ -159,10 +153,10 @@ class WandbRun(Reporter):
 
     def finish(self, trial: optuna.Trial, outcome: Outcome, preds: Sequence[Any]) -> None:
         self._start()
-        if preds and self.tracker.env.cfg.wandb.log_images:
+        if preds and self.tracker.cfg.wandb.log_images:
             self._call("images", lambda run: run.log(
                 {"epoch": trial.user_attrs.get("best_epoch") or 0,
-                 "predictions": wandb_images(preds, self.tracker.env.cfg)}))
+                 "predictions": wandb_images(preds, self.tracker.cfg)}))
         self._call("summary", lambda run: run.summary.update(outcome_summary(trial, outcome)))
         if outcome.state == TrialState.PRUNED:
             self._call("tags", lambda run: setattr(run, "tags", (*run.tags, "pruned")))
@@ -199,7 +193,7 @@ class WandbRun(Reporter):
 def _init(tracker: Tracker, trial: optuna.Trial, tcfg: TrainConfig | None, mode: str) -> Any:
     import wandb
 
-    cfg = tracker.env.cfg
+    cfg = tracker.cfg
     w = cfg.wandb
     tracker.wandb_dir.mkdir(parents=True, exist_ok=True)
     with masked_argv():  # W&B records the command line in the run's metadata
@@ -307,4 +301,4 @@ def _guarded(what: str, fn: Callable[[], Any]) -> Any:
         return None
 
 
-__all__ = ["Tracker", "WandbRun", "attach", "epoch_metrics", "outcome_summary", "resolve_mode", "run_config"]
+__all__ = ["Tracker", "WandbRun", "epoch_metrics", "outcome_summary", "resolve_mode", "run_config"]

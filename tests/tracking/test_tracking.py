@@ -13,9 +13,10 @@ from optuna.trial import TrialState
 from wandb.proto import wandb_internal_pb2 as pb
 
 from segsearch import tracking
+from segsearch.api import make_env
 from segsearch.config import WandbConfig, load_config
 from segsearch.data import load_splits
-from segsearch.search import Outcome, TrialEnv
+from segsearch.search import Outcome
 
 CLASSES = ["background", "field", "forest", "water", "road"]
 _BLOCK = 32768  # the .wandb file is a LevelDB-style log of protobuf Records in 32 KiB blocks
@@ -119,9 +120,8 @@ def test_one_offline_run_per_trial_with_config_history_and_state(made, runs):
 
 def test_failed_trial_gets_a_run_with_reason_and_no_secret(made, tmp_path):
     cfg = load_config(made.config)
-    env = TrialEnv(cfg=cfg, splits=load_splits(cfg.data, made.studies), studies_dir=tmp_path)
     trial = optuna.create_study().ask()
-    tracker = tracking.Tracker(env, "offline")
+    tracker = tracking.Tracker(cfg, load_splits(cfg.data, made.studies), tmp_path / made.name, "offline")
     # fails before training starts (no reporter ran): the hook still opens and closes a run
     tracker.on_outcome(trial, Outcome(TrialState.FAIL, reason="oom",
                                       message="out of memory; storage postgresql://bob:hunter2@db/x"))
@@ -139,7 +139,7 @@ def test_wandb_errors_never_fail_a_trial(made, tmp_path, monkeypatch, caplog):
 
     monkeypatch.setattr(wandb, "init", broken_init)
     cfg = load_config(made.config)
-    env = tracking.attach(TrialEnv(cfg=cfg, splits=load_splits(cfg.data, made.studies), studies_dir=tmp_path))
+    env = make_env(cfg, load_splits(cfg.data, made.studies), tmp_path)
     trial = optuna.create_study().ask()
     (reporter,) = env.extra_reporters(trial, cfg.train, tmp_path / "t")
     reporter.run_start(None, 10, 0)  # every call after a failed init is a no-op, not an error
