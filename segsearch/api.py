@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from . import rundir
-from ._secrets import mask_url
 from .config import ConfigError, SearchSpaceFile, load_config
 
 log = logging.getLogger("segsearch")
@@ -183,9 +182,8 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     from .search import (
         Budget,
         check_budget,
-        make_storage,
+        open_storage,
         open_study,
-        resolve_storage_url,
         study_lock,
         top_up_budget,
     )
@@ -208,13 +206,13 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
             raise ConfigError(str(exc)) from None
     solo = not _affords_search(plan, per_epoch, cfg)
     deadline = cast(Budget, plan).end - _SOLO_RESERVE if solo else _search_deadline(plan, started, cfg.study.timeout)
-    url = resolve_storage_url(cfg.study.name, storage, cfg.study.storage, studies_dir)
+    opened = open_storage(cfg.study.name, storage, studies_dir, cfg.study)
+    url = opened.url
     cfg = cfg.model_copy(update={"study": cfg.study.model_copy(update={"storage": None})})  # no password downstream
-    st = make_storage(url, cfg.study.heartbeat_interval, cfg.study.grace_period, cfg.study.max_retry)
-    with study_lock(st, cfg.study.name):  # two launches at once: one tops up, the other sees it done
-        study = open_study(st, cfg)
+    with study_lock(opened.storage, cfg.study.name):  # two launches at once: one tops up, the other sees it done
+        study = open_study(opened.storage, cfg)
         added = top_up_budget(study, cfg)
-    log.info("study %s on %s: %d trial(s) queued", cfg.study.name, mask_url(url), added)
+    log.info("study %s on %s: %d trial(s) queued", cfg.study.name, opened.shown, added)
     if (gpus or workers > 1) and not solo:
         from .pool import run_pool
 
@@ -225,7 +223,7 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
         interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, 1 if solo else None, None, live,
                                   deadline=deadline, epoch_estimate=per_epoch, solo=solo,
                                   trial_epochs=_trial_epochs(plan, deadline, per_epoch, cfg, solo))
-    res = summarize(study, mask_url(url), time.monotonic() - t0, interrupted)
+    res = summarize(study, opened.shown, time.monotonic() - t0, interrupted)
     if (cfg.final.auto or plan is not None) and not interrupted and res.best is not None:
         from .final import finalize
 
@@ -267,27 +265,20 @@ def attach_worker(study_name: str, storage: str | None = None, studies_dir: str 
                   device: str | None = None, max_trials: int | None = None, use_wandb: bool = True,
                   live: bool | None = None, timeout: float | None = None) -> LaunchResult:
     """Join an existing study from any machine; its search space is read from the study itself."""
-    from .search import make_storage, open_study, resolve_storage_url, stored_config
+    from .search import open_storage, open_study, stored_config
 
     t0 = time.monotonic()
     studies_dir = Path(studies_dir)
-    url = resolve_storage_url(study_name, storage, None, studies_dir)
-    probe = make_storage(url)
-    import optuna
-
-    try:
-        loaded = optuna.load_study(study_name=study_name, storage=probe)
-    except KeyError:
-        raise ConfigError(f"no study named {study_name!r} in {mask_url(url)}") from None
+    loaded = open_storage(study_name, storage, studies_dir, existing=True).load(study_name)
     cfg = _apply_overrides(stored_config(loaded), device, None, None)
-    st = make_storage(url, cfg.study.heartbeat_interval, cfg.study.grace_period, cfg.study.max_retry)
-    study = open_study(st, cfg, create=False)
+    opened = open_storage(study_name, storage, studies_dir, cfg.study)  # with the study's heartbeat settings
+    study = open_study(opened.storage, cfg, create=False)
     from .data import load_splits
 
     splits = load_splits(cfg.data, studies_dir)
     interrupted = _run_worker(study, cfg, splits, studies_dir, use_wandb, max_trials, timeout, live,
                               name=f"[{os.getpid()}] ")
-    return summarize(study, mask_url(url), time.monotonic() - t0, interrupted)
+    return summarize(study, opened.shown, time.monotonic() - t0, interrupted)
 
 
 def load_study(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies") -> Any:

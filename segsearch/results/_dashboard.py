@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import rundir
-from .._secrets import mask_url
 from ..config import ConfigError
 
 log = logging.getLogger(__name__)
@@ -21,7 +20,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Target:
-    url: str  # storage URL (unmasked: passed to optuna only)
+    opened: Any  # search.OpenedStorage: its url goes to Optuna only, its ``shown`` to people
     study: Any | None  # optuna.Study when one was named
     artifacts: Path | None
 
@@ -29,17 +28,17 @@ class Target:
 def resolve(study: str | None, storage: str | None, studies_dir: str | Path = "studies",
             artifacts: str | Path | None = None) -> Target:
     """The storage and artifact folder to serve: a named study's (embedded or given URL), or a bare URL."""
-    from ..search import ENV_VAR, load_study, resolve_storage_url
+    from ..search import ENV_VAR, OpenedStorage, make_storage, open_storage
 
     studies_dir = Path(studies_dir)
     if study is None:
         url = storage or os.environ.get(ENV_VAR)
         if not url:
             raise ConfigError("give a STUDY (its embedded storage is studies/<study>/study.db) or --storage URL")
-        return Target(url, None, Path(artifacts) if artifacts else None)
-    loaded = load_study(study, storage, studies_dir)  # fails clearly when the study is not there
-    url = resolve_storage_url(study, storage, None, studies_dir)
-    return Target(url, loaded, Path(artifacts) if artifacts else studies_dir / study / "artifacts")
+        return Target(OpenedStorage(url, make_storage(url)), None, Path(artifacts) if artifacts else None)
+    opened = open_storage(study, storage, studies_dir, existing=True)
+    loaded = opened.load(study)  # fails clearly when the study is not there
+    return Target(opened, loaded, Path(artifacts) if artifacts else studies_dir / study / "artifacts")
 
 
 def add_missing_previews(study: Any, studies_dir: str | Path, artifacts: Path, n: int = 4) -> int:
@@ -97,14 +96,12 @@ def serve(target: Target, host: str = "127.0.0.1", port: int = 8080) -> None:
     import optuna_dashboard
     from optuna.artifacts import FileSystemArtifactStore
 
-    from ..search import make_storage
-
     store = None
     if target.artifacts is not None:
         target.artifacts.mkdir(parents=True, exist_ok=True)
         store = FileSystemArtifactStore(str(target.artifacts))
-    log.info("optuna-dashboard on %s (artifacts: %s)", mask_url(target.url), target.artifacts or "none")
-    optuna_dashboard.run_server(make_storage(target.url), host=host, port=port, artifact_store=store)
+    log.info("optuna-dashboard on %s (artifacts: %s)", target.opened.shown, target.artifacts or "none")
+    optuna_dashboard.run_server(target.opened.storage, host=host, port=port, artifact_store=store)
 
 
 __all__ = ["Target", "add_missing_previews", "dashboard_url", "resolve", "serve"]

@@ -29,6 +29,7 @@ from ._requeue import (
 from ._space import grid_points, params_to_settings, sample
 from ._storage import (
     ENV_VAR,
+    OpenedStorage,
     ResilientRDBStorage,
     StorageError,
     describe,
@@ -37,6 +38,7 @@ from ._storage import (
     load_study,
     make_storage,
     mask_url,
+    open_storage,
     resolve_storage_url,
     study_id,
     study_lock,
@@ -80,7 +82,9 @@ __all__ = [
     "load_study",
     "study_id",
     "study_lock",
+    "OpenedStorage",
     "make_storage",
+    "open_storage",
     "mask_url",
     "open_study",
     "params_to_settings",

@@ -20,12 +20,14 @@ import sqlite3
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import optuna
 
 from .._secrets import install_log_filter, mask, mask_url, remember_url
+from ..config import StudyConfig
 from ..errors import ConfigError, StorageError
 from ._requeue import RequeueStaleTrial
 
@@ -265,18 +267,44 @@ def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | Non
         raise StorageError(f"cannot open storage {shown}: {mask(first)}") from None
 
 
-def load_study(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies") -> Any:
-    """An existing study by name: ``storage`` (or SEGSEARCH_STORAGE), else ``studies_dir/<name>/study.db``."""
-    import optuna
+@dataclass(frozen=True)
+class OpenedStorage:
+    """A study's storage as opened. ``url`` may hold a password: it goes to Optuna only; show ``shown``."""
 
-    url = resolve_storage_url(study_name, storage, None, Path(studies_dir))
-    if url.startswith("sqlite:///") and not Path(url.split("sqlite:///", 1)[1]).exists():
+    url: str
+    storage: Any
+
+    @property
+    def shown(self) -> str:
+        return mask_url(self.url)
+
+    def load(self, study_name: str) -> Any:
+        """The named study in this storage, or a ConfigError that says where it looked."""
+        import optuna
+
+        try:
+            return optuna.load_study(study_name=study_name, storage=self.storage)
+        except KeyError:
+            raise ConfigError(f"no study named {study_name!r} in {self.shown}") from None
+
+
+def open_storage(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies",
+                 study: StudyConfig | None = None, existing: bool = False) -> OpenedStorage:
+    """The one way to a study's storage: ``storage`` (the --storage flag), else SEGSEARCH_STORAGE, else the
+    YAML's ``study.storage``, else the embedded ``studies_dir/<study>/study.db``; with ``study`` its heartbeat
+    and retry settings. ``existing``: an embedded file that is not there is an error, not a new study."""
+    url = resolve_storage_url(study_name, storage, study.storage if study else None, Path(studies_dir))
+    if existing and url.startswith("sqlite:///") and not Path(url.split("sqlite:///", 1)[1]).exists():
         raise ConfigError(f"no study {study_name!r}: {url.split('sqlite:///', 1)[1]} does not exist "
                           "(give --storage or --studies-dir)")
-    try:
-        return optuna.load_study(study_name=study_name, storage=make_storage(url))
-    except KeyError:
-        raise ConfigError(f"no study named {study_name!r} in {mask_url(url)}") from None
+    if study is None:
+        return OpenedStorage(url, make_storage(url))
+    return OpenedStorage(url, make_storage(url, study.heartbeat_interval, study.grace_period, study.max_retry))
+
+
+def load_study(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies") -> Any:
+    """An existing study by name: ``storage`` (or SEGSEARCH_STORAGE), else ``studies_dir/<name>/study.db``."""
+    return open_storage(study_name, storage, studies_dir, existing=True).load(study_name)
 
 
 def study_id(study: optuna.Study) -> int:
