@@ -26,6 +26,7 @@ from typing import Any
 
 import optuna
 
+from .. import rundir
 from .._secrets import install_log_filter, mask, mask_url, remember_url
 from ..config import StudyConfig
 from ..errors import ConfigError, StorageError
@@ -53,7 +54,7 @@ def resolve_storage_url(study: str, cli: str | None, config: str | None, studies
     if url:
         remember_url(url)
         return url
-    path = (Path(studies_dir) / study / "study.db").resolve()
+    path = (Path(studies_dir) / study / rundir.STUDY_DB).resolve()
     return f"sqlite:///{path}"
 
 
