@@ -153,17 +153,15 @@ def _share(deadline: float | None, members_left: int) -> float | None:
 
 # seconds kept back for writing and evaluating the model folder; full augmentation costs a bit more per epoch
 _EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 10.0, 1.05, 0.3
-_MAX_STRETCH = 2  # a retrain under a budget may run up to 2 x final.epochs when the time is there
 
 
 def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[TrainConfig, Path | None, str]:
     """Without a budget, retrain from scratch for ``final.epochs``. Under a budget, continue the trial's most
     trained weights (its last epoch's checkpoint: a trial still learning when its schedule ended has learned
-    most there) for the epochs that fit, up to ``_MAX_STRETCH`` x ``final.epochs``: the same time buys the
-    trial's epochs plus these, where a retrain would start from nothing (measured on real data: a 51-epoch
-    retrain ended below the 20-epoch trial it copied, bench/LATEST.md). A trial without a checkpoint is
-    retrained for the epochs that fit; 0 epochs: use the trial's best weights as they are.
-    Returns the train settings, the weights to start from, and how."""
+    most there) for every epoch that fits: the same time buys the trial's epochs plus these, where a retrain
+    would start from nothing (measured on real data: a 51-epoch retrain ended below the 20-epoch trial it
+    copied, bench/LATEST.md). A trial without a checkpoint is retrained for the epochs that fit; 0 epochs:
+    use the trial's best weights as they are. Returns the train settings, the weights to start from, and how."""
     import time
 
     if deadline is None:
@@ -172,13 +170,15 @@ def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[Train
     per_epoch = float(t.user_attrs.get("seconds_per_epoch") or 0) * _FULL_AUG_COST
     if per_epoch <= 0:
         return tcfg, None, "retrain"
-    fit = min(int(left // per_epoch), _MAX_STRETCH * tcfg.epochs)
+    fit = int(left // per_epoch)
     best, last = _trial_checkpoint(t, rundir.BEST), _trial_checkpoint(t, rundir.LAST)
     if best is None:
         return tcfg.model_copy(update={"epochs": max(1, fit)}), None, "retrain"
     if fit < 1:
         return tcfg, best, "trial_weights"
-    lr = tcfg.lr if _still_learning(t) else tcfg.lr * _CONTINUE_LR
+    # a second schedule at least as long as the trial's is a warm restart at the trial's rate; a short one refines
+    restart = _still_learning(t) or fit >= int(t.user_attrs.get("epochs_run") or 0) > 0
+    lr = tcfg.lr if restart else tcfg.lr * _CONTINUE_LR
     return tcfg.model_copy(update={"epochs": fit, "lr": lr}), last or best, "continue"
 
 
@@ -218,7 +218,8 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
     else:
         spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=run_dir, objective=cfg.study.objective,
                        maximize=cfg.study.direction == "maximize", resume=resume and not fresh, keep_best=True,
-                       patience=cfg.final.patience, init_weights=init, fit_to_deadline=how == "continue",
+                       # under a budget the schedule anneals to the deadline, where most is learned: no early stop
+                       patience=cfg.final.patience if deadline is None else None, init_weights=init, fit_to_deadline=how == "continue",
                        deadline=None if deadline is None else deadline - _EVAL_RESERVE)
         what = "retrain" if how == "retrain" else f"continue trial {t.number}'s checkpoint"
         if how == "continue":

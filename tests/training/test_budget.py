@@ -50,8 +50,7 @@ def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = Tru
 
 @pytest.mark.parametrize(("left", "how", "epochs"), [
     (None, "retrain", 30),  # no budget
-    (1e6, "continue", 60),  # far more than 30 x 10.5 s fits: the trial continues up to 2 x final.epochs
-    (400, "continue", 37),  # (400 - 10) // 10.5 epochs fit: the trial's epochs plus these beat a retrain
+    (400, "continue", 37),  # (400 - 10) // 10.5 epochs fit, more than final.epochs: the budget is spent
     (100, "continue", 8),  # (100 - 10 reserve) // 10.5
     (12, "trial_weights", 30),  # not one epoch: use the trial's weights
 ])
@@ -95,8 +94,10 @@ def test_a_trial_that_ends_still_learning_continues_at_its_own_learning_rate(tmp
     assert how == "continue" and planned.lr == pytest.approx(1e-3) and init.name == "last.pt"
     t.user_attrs.update({"best_epoch": 12, "last_collapsed": False})  # best at its last epoch: still improving
     assert plan_final(t, TrainConfig(epochs=30, lr=1e-3), time.time() + 100)[0].lr == pytest.approx(1e-3)
-    t.user_attrs.update({"best_epoch": 7})  # peaked and settled: refine at a lower rate
+    t.user_attrs.update({"best_epoch": 7})  # peaked and settled: 8 more epochs refine at a lower rate
     assert plan_final(t, TrainConfig(epochs=30, lr=1e-3), time.time() + 100)[0].lr == pytest.approx(3e-4)
+    longer = plan_final(t, TrainConfig(epochs=30, lr=1e-3), time.time() + 200)[0]  # 18 epochs >= the trial's 12
+    assert longer.epochs == 18 and longer.lr == pytest.approx(1e-3)  # a second full schedule: a warm restart
 
 
 @pytest.mark.parametrize(("left", "solo", "stops"), [(50, False, True), (200, False, False), (50, True, False)])
