@@ -24,7 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 log = logging.getLogger(__name__)
 
 WORKER_DIED = "worker_died"
-_DROP = {"fail_reason", "error", "token", "resumed_from_epoch"}
+_DROP = {"fail_reason", "error", "token", "resumed_from_epoch", "retried", "crash"}  # the attempt's, not the retry's
 
 
 def requeue(study: optuna.Study, trial: FrozenTrial, crashed: bool = False) -> None:
@@ -108,7 +108,8 @@ def sweep_stale(study: optuna.Study, quiet_seconds: float = 0.0, alive: Collecti
     """Fail stale RUNNING trials and hand each to the storage's callback (which re-queues it), as Optuna's
     ``fail_stale_trials`` does, except for the trials in ``alive`` (numbers of the trials this process is
     running: a late heartbeat of its own, e.g. on a starved machine, is no death). A failed attempt records
-    ``fail_reason: worker_died``. Returns False when skipped because this process saw a database error within
+    ``fail_reason: worker_died`` and ``crash`` (1 for the chain's first death; its retry's ``retry_history`` names
+it). Returns False when skipped because this process saw a database error within
     the last ``quiet_seconds`` (then heartbeats everywhere may merely be late)."""
     storage = study._storage
     backend = getattr(storage, "_backend", storage)
@@ -125,8 +126,12 @@ def sweep_stale(study: optuna.Study, quiet_seconds: float = 0.0, alive: Collecti
             if stale.number in alive:
                 continue
             storage.set_trial_user_attr(trial_id, "fail_reason", WORKER_DIED)
+            crash = stale.system_attrs.get("crashes", 0) + 1  # this chain's crash number: 1 for its first death
+            storage.set_trial_user_attr(trial_id, "crash", crash)
             if isinstance(callback, RequeueStaleTrial) and callback.will_requeue(stale):
                 storage.set_trial_user_attr(trial_id, "retried", True)  # its retry carries on: not a result
+                storage.set_trial_user_attr(trial_id, "error", f"its worker died (crash {crash}, max_retry "
+                                            f"{callback.max_retry}); a retry resumes its checkpoint")
             if storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
                 failed.append(trial_id)
         except optuna.exceptions.UpdateFinishedTrialError:

@@ -42,8 +42,11 @@ def test_a_trial_whose_worker_went_quiet_fails_as_worker_died_and_is_requeued(tm
     dead = study.get_trials(deepcopy=False)[trial.number]
     assert dead.state == TrialState.FAIL and dead.user_attrs["fail_reason"] == WORKER_DIED
     assert dead.user_attrs["retried"] is True and not counts_toward_budget(dead)  # its retry is the result
+    assert dead.user_attrs["crash"] == 1 and "crash 1, max_retry 2" in dead.user_attrs["error"]
     (retry,) = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
     assert retry.system_attrs["failed_trial"] == trial.number and retry.system_attrs["fixed_params"] == {"x": 1.0}
+    assert retry.system_attrs["retry_history"] == [trial.number] and retry.system_attrs["crashes"] == 1
+    assert not {"retried", "crash", "fail_reason"} & set(retry.user_attrs)  # the dead attempt's, not the retry's
 
 
 def test_the_trial_this_process_runs_is_alive_however_late_its_heartbeat(tmp_path):
