@@ -191,8 +191,9 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     started = time.time() if started is None else started
     t0 = time.monotonic() - (time.time() - started)
     studies_dir = Path(studies_dir)
-    cfg = config if isinstance(config, SearchSpaceFile) else load_config(config)
+    cfg = _config(config, studies_dir)
     cfg = _apply_overrides(cfg, device, n_trials, timeout)
+    budget = budget if budget is not None else cfg.study.budget
     try:
         plan = Budget.parse(budget, started, cfg) if budget is not None else None
     except ValueError as exc:
@@ -302,13 +303,40 @@ def status(study_name: str, storage: str | None = None, studies_dir: str | Path 
     return summarize(study, "", 0.0), trial_rows(study)
 
 
+def plan(data_dir: str | Path, budget: str | None = None, out: str | Path | None = None, force: bool = False
+         ) -> Any:
+    """Fingerprint a folder of images and masks and write a search-space YAML fitted to it (and the budget)
+    plus its ``.fingerprint.json``. Returns ``(yaml_path, plan)``; ``plan.table()`` lines describe it."""
+    from .plan import plan_dataset
+
+    return plan_dataset(data_dir, budget, out, force)
+
+
+def _config(config: str | Path | SearchSpaceFile, studies_dir: str | Path = "studies") -> SearchSpaceFile:
+    """A YAML, or a dataset folder: planned with defaults first (the YAML goes to studies/_plans/<folder>.yaml,
+    kept when it exists so that a relaunch resumes the same study)."""
+    if isinstance(config, SearchSpaceFile):
+        return config
+    path = Path(config)
+    if not path.is_dir():
+        return load_config(path)
+    from .plan import plan_dataset, study_name
+
+    target = Path(studies_dir) / "_plans" / f"{study_name(path.resolve().name)}.yaml"
+    if not target.is_file():
+        plan_dataset(path, None, target)
+        log.info("%s is a folder: planned a search for it in %s (segsearch plan DATA_DIR writes one to edit)",
+                 path, target)
+    return load_config(target)
+
+
 def inspect(config: str | Path, out: str | Path | None = None, studies_dir: str | Path = "studies"
             ) -> dict[str, Any]:
     """Integrity check and EDA of the YAML's dataset: problems by file, class shares, sizes, plots, class weights.
     Writes ``summary.md`` and plots to ``out`` (default ``studies/_inspect/<study>``); returns the report."""
     from .data import inspect_dataset
 
-    cfg = load_config(config)
+    cfg = _config(config, studies_dir)
     out_dir = Path(out) if out is not None else Path(studies_dir) / "_inspect" / cfg.study.name
     report = inspect_dataset(cfg.data, out_dir, Path(studies_dir))
     return {**report, "out": str(out_dir)}
@@ -318,7 +346,7 @@ def prepare(config: str | Path, out: str | Path | None = None, studies_dir: str 
     """Stratified, grouped train/val/test split CSVs of the YAML's dataset (use them with ``data.layout: csv``)."""
     from .data import prepare_splits
 
-    return prepare_splits(load_config(config).data, out, Path(studies_dir))
+    return prepare_splits(_config(config, studies_dir).data, out, Path(studies_dir))
 
 
 def enqueue(study_name: str, settings: dict[str, Any], storage: str | None = None,

@@ -17,7 +17,8 @@ app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, no_
 
 @app.command()
 def launch(
-    config: Annotated[Path, typer.Argument(help="Search-space YAML, e.g. search_spaces/quickstart.yaml")],
+    config: Annotated[Path, typer.Argument(help="Search-space YAML (e.g. search_spaces/quickstart.yaml), or a dataset "
+                                                "folder: planned with defaults, then run")],
     storage: StorageOpt = None,
     studies_dir: StudiesOpt = Path("studies"),
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N (overrides train.device)")] = None,

@@ -8,17 +8,39 @@ from typing import Annotated
 import typer
 
 from ._common import StudiesOpt as Studies
+from ._common import _guard
 
 Out = Annotated[Path | None, typer.Option("--out", help="Output folder.")]
 
 
 def register(app: typer.Typer) -> None:
+    app.command()(plan)
     app.command()(prepare)
     app.command()(inspect)
 
 
+def plan(
+    data_dir: Annotated[Path, typer.Argument(help="Dataset folder: images/ and masks/ (or train/ val/ [test/] each "
+                                                  "holding them).")],
+    budget: Annotated[str | None, typer.Option(help="Wall-clock budget the search is fitted to: 30m, 2h, 8h.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="YAML to write (default: ./<folder name>.yaml).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing YAML.")] = False,
+) -> None:
+    """Fingerprint a folder of images and masks and write a search-space YAML fitted to it and the budget."""
+    from .. import api
+    from ..plan import fingerprint_path, table
+
+    api.configure_logging(False)
+    path, planned = _guard(api.plan, data_dir, budget, out, force)
+    for line in table(planned):
+        typer.echo(line)
+    typer.echo(f"wrote {path} and {fingerprint_path(path)}")
+    typer.echo(f"next: segsearch launch {path}")
+
+
 def prepare(
-    config: Annotated[Path, typer.Argument(help="Search-space YAML whose data section describes the dataset.")],
+    config: Annotated[Path, typer.Argument(help="Search-space YAML whose data section describes the dataset, or a "
+                                                "dataset folder (planned with defaults).")],
     out: Out = None,
     studies_dir: Studies = Path("studies"),
 ) -> None:
@@ -34,7 +56,8 @@ def prepare(
 
 
 def inspect(
-    config: Annotated[Path, typer.Argument(help="Search-space YAML whose data section describes the dataset.")],
+    config: Annotated[Path, typer.Argument(help="Search-space YAML whose data section describes the dataset, or a "
+                                                "dataset folder (planned with defaults).")],
     out: Out = None,
     studies_dir: Studies = Path("studies"),
 ) -> None:

@@ -56,6 +56,8 @@ class StudyConfig(_Strict):
     direction: Literal["maximize", "minimize"] = "maximize"
     n_trials: int | None = Field(default=20, ge=1)
     timeout: float | None = Field(default=None, gt=0, description="seconds of wall time for this launch")
+    budget: str | float | None = Field(default=None, description="wall-clock budget of each launch, start-up to final "
+                                                         "model, as launch --budget takes it (8m, 2h); the flag wins")
     sampler: SamplerConfig = SamplerConfig()
     pruner: PrunerConfig = PrunerConfig()
     storage: str | None = None
@@ -65,6 +67,15 @@ class StudyConfig(_Strict):
     baseline: Literal["recipe", "none"] | dict[str, Any] = Field(
         default="recipe", description="the first trial of a new study: seed 001's recipe expressed in the space, "
                                       "your own settings (a dict of train keys), or none")
+
+    @field_validator("budget")
+    @classmethod
+    def _budget(cls, v: str | float | None) -> str | float | None:
+        if v is not None:
+            from ._duration import parse_duration
+
+            parse_duration(v, "study.budget")  # ValueError: not a duration, with examples
+        return v
 
     @field_validator("baseline")
     @classmethod

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def naming_hint(orphans: Sequence[Path], lonely: Sequence[Path]) -> str | None:
-    """A ``mask_suffix`` or ``mask_pattern`` that pairs most images without a mask with a mask without an image."""
+def naming_fix(orphans: Sequence[Path], lonely: Sequence[Path]) -> tuple[str, str, int] | None:
+    """The ``mask_suffix`` or ``mask_pattern`` that pairs most images without a mask with a mask without an
+    image: (key, value, images it pairs), or None when none pairs at least half of them."""
     if not orphans or not lonely:
         return None
     masks = [m.stem for m in lonely]
@@ -31,10 +32,19 @@ def naming_hint(orphans: Sequence[Path], lonely: Sequence[Path]) -> str | None:
     pattern, n = patterns.most_common(1)[0]
     if n < max(1, len(orphans) // 2):
         return None
-    share = f"{n} of {len(orphans)} images without a mask"
     if pattern.startswith("{stem}"):
-        return f'set data.mask_suffix: "{pattern[len("{stem}"):]}" (it pairs {share}, e.g. {_example(pattern)})'
-    return f'set data.mask_pattern: "{pattern}" (it pairs {share}, e.g. {_example(pattern)})'
+        return "mask_suffix", pattern[len("{stem}"):], n
+    return "mask_pattern", pattern, n
+
+
+def naming_hint(orphans: Sequence[Path], lonely: Sequence[Path]) -> str | None:
+    """``naming_fix`` as the advice a failed load prints."""
+    fix = naming_fix(orphans, lonely)
+    if fix is None:
+        return None
+    key, value, n = fix
+    pattern = "{stem}" + value if key == "mask_suffix" else value
+    return f'set data.{key}: "{value}" (it pairs {n} of {len(orphans)} images without a mask, e.g. {_example(pattern)})'
 
 
 def _example(pattern: str) -> str:

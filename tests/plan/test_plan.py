@@ -1,0 +1,151 @@
+"""``segsearch plan``: real folders in every layout and mask encoding the seeds use, fingerprinted and turned
+into a YAML that loads; bad folders refused with nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from segsearch import api
+from segsearch.cli import app
+from segsearch.config import load_config
+from segsearch.data import fingerprint
+
+from helpers_data import (
+    image_from_mask,
+    make_dated_dataset,
+    make_folder_dataset,
+    random_mask,
+    write_palette_png,
+    write_png,
+)
+
+
+def test_index_masks_give_a_multiclass_plan_that_launch_reads(tmp_path):
+    make_folder_dataset(tmp_path / "cells", n=10, size=64, n_classes=3)
+    path, plan = api.plan(tmp_path / "cells", out=tmp_path / "cells.yaml")
+    cfg = load_config(path)
+    assert cfg.data.mode == "multiclass" and len(cfg.data.classes) == 3 and cfg.data.class_map is None
+    assert cfg.data.image_size == 64 and cfg.study.name == "cells" and cfg.data.root == (tmp_path / "cells")
+    assert "pan" in cfg.search["architecture"].choices or cfg.data.image_size < 128
+    fp = json.loads((tmp_path / "cells.fingerprint.json").read_text())
+    assert fp["n_pairs"] == 10 and fp["image_sizes"] == {"64x64": 10} and fp["encoding"] == "index"
+    shares = {c["name"]: c["pixel_share"] for c in fp["classes"]}
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3) and shares["background"] > 0.3
+
+
+def test_0_255_masks_with_a_suffix_are_binary_and_paired(tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        mask = random_mask(rng, 32, [1]) * 255
+        write_png(tmp_path / "d" / "images" / f"p{i}.png", image_from_mask(mask // 255))
+        write_png(tmp_path / "d" / "masks" / f"p{i}_mask.png", mask)
+    fp = fingerprint(tmp_path / "d")
+    assert (fp.mask_suffix, fp.n_pairs, fp.encoding, fp.mode) == ("_mask", 6, "binary_0_255", "binary")
+    path, _ = api.plan(tmp_path / "d", out=tmp_path / "d.yaml")
+    cfg = load_config(path)
+    assert cfg.data.mode == "binary" and cfg.data.mask_suffix == "_mask" and cfg.data.classes == ["foreground"]
+
+
+def test_non_contiguous_values_get_a_class_map_and_thin_255_borders_the_ignore_index(tmp_path):
+    rng = np.random.default_rng(1)
+    for i in range(5):
+        mask = random_mask(rng, 32, [1, 2]).astype(np.uint8) * 50  # values 0, 50, 100
+        mask[0, :] = 255  # a one-pixel border, as Pascal VOC draws them
+        write_png(tmp_path / "v" / "images" / f"a{i}.png", image_from_mask(mask // 50))
+        write_png(tmp_path / "v" / "masks" / f"a{i}.png", mask)
+    fp = fingerprint(tmp_path / "v")
+    assert fp.class_map == {0: 0, 50: 1, 100: 2} and fp.ignore_index == 255
+    cfg = load_config(api.plan(tmp_path / "v", out=tmp_path / "v.yaml")[0])
+    assert cfg.data.class_map == {0: 0, 50: 1, 100: 2} and cfg.data.ignore_index == 255
+
+
+def test_palette_and_rgb_colour_masks(tmp_path):
+    rng = np.random.default_rng(2)
+    colours = np.array([[0, 0, 0], [200, 10, 10], [10, 200, 10]], np.uint8)
+    for i in range(4):
+        mask = random_mask(rng, 32, [1, 2])
+        write_png(tmp_path / "p" / "images" / f"x{i}.png", image_from_mask(mask))
+        write_palette_png(tmp_path / "p" / "masks" / f"x{i}.png", mask)
+        write_png(tmp_path / "c" / "images" / f"x{i}.png", image_from_mask(mask))
+        write_png(tmp_path / "c" / "masks" / f"x{i}.png", colours[mask])
+    assert fingerprint(tmp_path / "p").encoding == "palette"
+    fp = fingerprint(tmp_path / "c")
+    assert fp.encoding == "rgb" and list(fp.colors.values())[0] == [0, 0, 0] and len(fp.colors) == 3
+    cfg = load_config(api.plan(tmp_path / "c", out=tmp_path / "c.yaml")[0])
+    assert cfg.data.colors is not None and len(cfg.data.classes) == 3
+
+
+def test_several_dates_per_mask_are_grouped(tmp_path):
+    make_dated_dataset(tmp_path / "sat", n_masks=4, dates=3)
+    fp = fingerprint(tmp_path / "sat")
+    assert fp.group_pattern is not None and fp.n_pairs == 12 and fp.images_per_mask == 3.0
+    cfg = load_config(api.plan(tmp_path / "sat", out=tmp_path / "sat.yaml")[0])
+    assert cfg.data.group_pattern == fp.group_pattern
+
+
+def test_presplit_folders_and_other_folder_names(tmp_path):
+    for split in ("train", "val"):
+        make_folder_dataset(tmp_path / "ps" / split, n=4, images="JPEGImages", masks="SegmentationClass")
+    fp = fingerprint(tmp_path / "ps")
+    assert (fp.layout, fp.images_dir, fp.masks_dir) == ("presplit", "JPEGImages", "SegmentationClass")
+    cfg = load_config(api.plan(tmp_path / "ps", out=tmp_path / "ps.yaml")[0])
+    assert cfg.data.layout == "presplit" and cfg.data.images_dir == "JPEGImages"
+
+
+@pytest.mark.parametrize(("build", "needle"), [
+    ("empty", "empty folder"),
+    ("no_masks", "no masks folder"),
+    ("floats", "floating-point"),
+    ("many_values", "more than 255 classes"),
+])
+def test_bad_folders_are_refused_with_nothing_written(tmp_path, build, needle):
+    import tifffile
+
+    root = tmp_path / "bad"
+    (root / "images").mkdir(parents=True)
+    if build != "empty":
+        write_png(root / "images" / "a.png", np.zeros((16, 16, 3), np.uint8))
+    if build == "floats":
+        (root / "masks").mkdir()
+        tifffile.imwrite(str(root / "masks" / "a.tif"), np.random.default_rng(0).random((16, 16)).astype(np.float32))
+    if build == "many_values":
+        (root / "masks").mkdir()
+        tifffile.imwrite(str(root / "masks" / "a.tif"), np.arange(256 * 4, dtype=np.uint16).reshape(32, 32))
+    out = tmp_path / "plans" / "bad.yaml"
+    res = CliRunner().invoke(app, ["plan", str(root), "--out", str(out)])
+    assert res.exit_code == 2 and needle in res.output and str(root) in res.output, res.output
+    assert not out.parent.exists()
+
+
+def test_the_cli_prints_the_fingerprint_and_never_overwrites(tmp_path, monkeypatch):
+    make_folder_dataset(tmp_path / "my_data", n=6, size=32)
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["plan", "my_data"])
+    assert res.exit_code == 0, res.output
+    assert "index -> mode multiclass" in res.output and "wrote my_data.yaml" in res.output
+    assert (tmp_path / "my_data.yaml").is_file() and (tmp_path / "my_data.fingerprint.json").is_file()
+    before = (tmp_path / "my_data.yaml").read_text()
+    again = CliRunner().invoke(app, ["plan", "my_data", "--budget", "soon"])
+    assert again.exit_code == 2 and "'soon'" in again.output
+    again = CliRunner().invoke(app, ["plan", "my_data"])
+    assert again.exit_code == 2 and "--force" in again.output
+    assert (tmp_path / "my_data.yaml").read_text() == before
+
+
+def test_a_budget_is_calibrated_on_this_machine_and_written(tmp_path):
+    make_folder_dataset(tmp_path / "b", n=8, size=64)
+    path, plan = api.plan(tmp_path / "b", budget="20m", out=tmp_path / "b.yaml")
+    assert plan.epoch_seconds is not None and plan.epoch_seconds > 0
+    cfg = load_config(path)
+    assert cfg.study.budget == "20m" and 8 <= cfg.study.n_trials <= 60
+
+
+def test_a_folder_is_planned_then_used_by_inspect(tmp_path):
+    make_folder_dataset(tmp_path / "f", n=8, size=32)
+    report = api.inspect(tmp_path / "f", studies_dir=tmp_path / "studies")
+    assert (tmp_path / "studies" / "_plans" / "f.yaml").is_file()
+    assert report["out"].endswith("_inspect/f") and not report.get("problems")
