@@ -303,6 +303,22 @@ def status(study_name: str, storage: str | None = None, studies_dir: str | Path 
     return summarize(study, "", 0.0), trial_rows(study)
 
 
+def list_studies(storage: str | None = None, studies_dir: str | Path = "studies") -> dict[str, str]:
+    """Study name -> where it lives: the embedded ``studies_dir/<name>/study.db`` files, and the studies of
+    ``storage`` (or SEGSEARCH_STORAGE) when given."""
+    found = {d.name: str(d / rundir.STUDY_DB) for d in sorted(Path(studies_dir).glob("*"))
+             if (d / rundir.STUDY_DB).is_file()}
+    url = storage or os.environ.get("SEGSEARCH_STORAGE")
+    if url:
+        import optuna
+
+        from .search import make_storage, mask_url
+
+        for name in optuna.study.get_all_study_names(make_storage(url)):
+            found.setdefault(name, mask_url(url))
+    return found
+
+
 def plan(data_dir: str | Path, budget: str | None = None, out: str | Path | None = None, force: bool = False
          ) -> Any:
     """Fingerprint a folder of images and masks and write a search-space YAML fitted to it (and the budget)

@@ -14,6 +14,20 @@ app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, no_
                   help="Find the best semantic-segmentation model for a dataset (Optuna x segmentation-models-pytorch).")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"segsearch {version('segsearch')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Find the best semantic-segmentation model for a dataset (Optuna x segmentation-models-pytorch)."""
+
+
 
 @app.command()
 def launch(
@@ -80,16 +94,26 @@ def worker(
 
 @app.command()
 def status(
-    study: Annotated[str, typer.Argument(help="Study name.")],
+    study: Annotated[str | None, typer.Argument(help="Study name (none: list the studies).")] = None,
     storage: StorageOpt = None,
     studies_dir: StudiesOpt = Path("studies"),
     limit: Annotated[int, typer.Option(help="Rows of the trial table (best first).")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Trials by state, the best trial with its parameters and metrics, and a table of trials."""
+    """Trials by state, the best trial with its parameters and metrics, and a table of trials.
+    Without a study: the studies in --studies-dir (and in --storage when given)."""
     from .. import api
 
     api.configure_logging(False)
+    if study is None:
+        found = _guard(api.list_studies, storage, studies_dir)
+        if as_json:
+            typer.echo(api.to_json(found))
+        elif not found:
+            typer.echo(f"no studies in {studies_dir}/" + (" nor in the storage" if storage else ""))
+        for name, where in found.items():
+            typer.echo(f"{name:<32} {where}")
+        return
     res, rows = _guard(api.status, study, storage, studies_dir)
     if as_json:
         typer.echo(api.to_json({"states": res.states, "best": res.best, "trials": rows}))
