@@ -147,6 +147,9 @@ from . import _data, _dist, _final, _results  # noqa: E402 - explicit registrati
 
 for _stage in (_data, _dist, _results, _final):
     _stage.register(app)
+for _cmd in app.registered_commands:  # the list in --help shows each summary whole (click cuts at 45 characters)
+    if _cmd.short_help is None and _cmd.callback is not None and _cmd.callback.__doc__:
+        _cmd.short_help = " ".join(_cmd.callback.__doc__.strip().split("\n\n")[0].split())
 
 
 def main() -> None:
