@@ -303,6 +303,20 @@ def status(study_name: str, storage: str | None = None, studies_dir: str | Path 
     return summarize(study, "", 0.0), trial_rows(study)
 
 
+def clean(study_name: str, keep: str | None = None, storage: str | None = None, studies_dir: str | Path = "studies"
+          ) -> tuple[int, str]:
+    """Apply a retention policy (``keep``, default the study's ``study.keep``) to the study's finished trials:
+    ``best`` drops their resume checkpoints, ``none`` their weights too (the best trial keeps both).
+    Returns the bytes freed and the policy applied."""
+    from .search import KEEP, load_study, retain, stored_config
+
+    study = load_study(study_name, storage, studies_dir)
+    used = keep or stored_config(study).study.keep
+    if used not in KEEP:
+        raise ConfigError(f"--keep {used!r}: valid choices are {', '.join(KEEP)}")
+    return retain(study, used), used
+
+
 def list_studies(storage: str | None = None, studies_dir: str | Path = "studies") -> dict[str, str]:
     """Study name -> where it lives: the embedded ``studies_dir/<name>/study.db`` files, and the studies of
     ``storage`` (or SEGSEARCH_STORAGE) when given."""

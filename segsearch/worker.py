@@ -29,6 +29,7 @@ from .search import (
     is_finished,
     next_trial,
     requeue,
+    retain,
     run_trial,
     sweep_stale,
     system_attrs,
@@ -161,7 +162,19 @@ class Worker:
             self._hand_back(trial, "worker stopped at once")
             raise
         self._tell(trial, outcome)
+        if outcome.state in (TrialState.COMPLETE, TrialState.PRUNED):
+            self._retain()
         return outcome
+
+    def _retain(self) -> None:
+        """``study.keep``: finished trials drop the checkpoints the study no longer needs (best: last.pt)."""
+        try:
+            freed = retain(self.study, self.env.cfg.study.keep)
+        except Exception:
+            log.exception("applying study.keep failed")
+            return
+        if freed:
+            log.debug("study.keep %s: %.0f MB of checkpoints freed", self.env.cfg.study.keep, freed / 2**20)
 
     def _hand_back(self, trial: optuna.Trial, message: str) -> None:
         outcome = Outcome(TrialState.FAIL, reason=REQUEUED, message=message)

@@ -201,7 +201,10 @@ def test_interrupted_launch_hands_back_its_trial_and_resumes_from_checkpoint(tmp
     assert retry.user_attrs["resumed_from_epoch"] >= 1
     assert sorted(retry.intermediate_values) == [1, 2, 3, 4]
     assert sum(counts_toward_budget(t) for t in trials) == 2
-    assert os.path.exists(studies / "tiny" / "trials" / "00000" / "last.pt")
+    # study.keep best: the chain's folder keeps its weights, and its resume checkpoint only as the study's best
+    folder = studies / "tiny" / "trials" / "00000"
+    assert (folder / "best.pt").is_file()
+    assert (folder / "last.pt").exists() == (study_of("tiny", studies).best_trial.number == retry.number)
 
 
 def test_embedded_study_recovers_a_sigkilled_worker_from_its_checkpoint(tmp_path, studies):

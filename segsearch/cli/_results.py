@@ -1,4 +1,4 @@
-"""CLI commands for the results stage: ``report`` and ``dashboard``. Imports stay lazy."""
+"""CLI commands for the results stage: ``report``, ``dashboard`` and ``clean``. Imports stay lazy."""
 
 from __future__ import annotations
 
@@ -14,6 +14,22 @@ from ._common import StudiesOpt as Studies
 def register(app: typer.Typer) -> None:
     app.command()(report)
     app.command()(dashboard)
+    app.command()(clean)
+
+
+def clean(
+    study: Annotated[str, typer.Argument(help="Study name.")],
+    keep: Annotated[str | None, typer.Option(help="best, none or all (default: the study's study.keep).")] = None,
+    storage: Storage = None,
+    studies_dir: Studies = Path("studies"),
+) -> None:
+    """Drop the checkpoints finished trials no longer need (study.keep) and report the space freed."""
+    from .. import api
+    from ._common import _guard
+
+    api.configure_logging(False)
+    freed, used = _guard(api.clean, study, keep, storage, studies_dir)
+    typer.echo(f"keep {used}: {freed / 2**20:.1f} MB freed")
 
 
 def report(

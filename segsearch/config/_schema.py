@@ -64,6 +64,9 @@ class StudyConfig(_Strict):
     heartbeat_interval: int = Field(default=30, ge=1)
     grace_period: int | None = Field(default=None, ge=2)
     max_retry: int = Field(default=2, ge=0, description="re-queues of a trial whose worker died")
+    keep: Literal["best", "none", "all"] = Field(
+        default="best", description="checkpoints a finished trial keeps: best (best.pt; last.pt only for the study's "
+                                    "best trial), none (only the best trial's), all")
     baseline: Literal["recipe", "none"] | dict[str, Any] = Field(
         default="recipe", description="the first trial of a new study: seed 001's recipe expressed in the space, "
                                       "your own settings (a dict of train keys), or none")

@@ -26,6 +26,7 @@ from ._requeue import (
     sweep_stale,
     system_attrs,
 )
+from ._retention import KEEP, retain
 from ._space import grid_points, params_to_settings, sample
 from ._storage import (
     ENV_VAR,
@@ -56,6 +57,8 @@ from ._study import (
 )
 
 __all__ = [
+    "KEEP",
+    "retain",
     "describe",
     "ENV_VAR",
     "REQUEUED",
