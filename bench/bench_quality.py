@@ -18,6 +18,11 @@ Run from the repository root, after ``python bench/real_data.py``::
     python bench/bench_quality.py --parallel            # both methods at once on cores 0 and 1: ~9 min per dataset
     python bench/bench_quality.py --budgets 8m,20m --datasets nuclei,mri9,skin --parallel   # ~90 min
     python bench/bench_quality.py --rescore             # score the models of an earlier run again, no training
+    python bench/bench_quality.py --planned --datasets mri9 --parallel   # folder in: `segsearch plan` writes the YAML
+
+With ``--planned`` both methods run on the YAML that ``segsearch plan bench/data/real/<name> --budget B``
+writes (its own split fractions, classes and image size; ``launch`` runs it unedited, the budget coming
+from ``study.budget``), so its figures compare with each other, not with the space.yaml runs.
 
 Each run takes its budget plus a few seconds; scoring takes ~10-20 s per model. WORK defaults to
 ``$SEGSEARCH_BENCH_DIR/quality`` (``/tmp/segsearch_bench/quality``).
@@ -73,13 +78,30 @@ def finish(run: tuple[subprocess.Popen, float, Any]) -> dict[str, Any]:
     return {"rc": rc, "wall_s": wall, "last_line": lines[-1][-300:] if lines else ""}
 
 
+PLANNED = False  # --planned: both methods run on the YAML `segsearch plan` writes for the folder
+
+
+def space_for(name: str, budget: str, work: Path) -> Path:
+    return work / f"{name}-{budget}-plan.yaml" if PLANNED else REAL / name / "space.yaml"
+
+
+def plan_space(name: str, budget: str, work: Path, core: int) -> None:
+    """``segsearch plan bench/data/real/<name> --budget B``: the folder-in path (its calibration is not timed
+    into the budget: the user runs it once, before the launch)."""
+    out = space_for(name, budget, work)
+    cmd = [*segsearch_cmd(), "plan", str(REAL / name), "--budget", budget, "--out", str(out), "--force"]
+    subprocess.run(["taskset", "-c", str(core), *cmd], cwd=REPO, env=ENV, check=True)
+
+
 def run_pair(name: str, budget: str, work: Path, cores: list[int], parallel: bool) -> dict[str, Any]:
-    space = REAL / name / "space.yaml"
+    space = space_for(name, budget, work)
     studies, recipe_out = work / f"{name}-{budget}", work / f"{name}-{budget}-recipe"
     for p in (studies, recipe_out):
         shutil.rmtree(p, ignore_errors=True)  # a fresh study: launching the same YAML again would resume it
         p.mkdir(parents=True)
-    seg = [*segsearch_cmd(), "launch", str(space), "--budget", budget, "--studies-dir", str(studies), "--no-wandb"]
+    seg = [*segsearch_cmd(), "launch", str(space), "--studies-dir", str(studies), "--no-wandb"]
+    if not PLANNED:  # a planned YAML holds its budget (study.budget): launched as written
+        seg[seg.index(str(space)) + 1:seg.index(str(space)) + 1] = ["--budget", budget]
     rec = [sys.executable, "bench/recipe.py", "--space", str(space), "--budget", budget, "--out", str(recipe_out)]
     print(f"[{name} {budget}] segsearch on core {cores[0]}, recipe on core {cores[-1]}"
           f"{' at once' if parallel else ', one after the other'}", flush=True)
@@ -94,7 +116,7 @@ def run_pair(name: str, budget: str, work: Path, cores: list[int], parallel: boo
 def final_folder(name: str, budget: str, work: Path) -> Path:
     from segsearch.config import load_config
 
-    study = load_config(REAL / name / "space.yaml").study.name
+    study = load_config(space_for(name, budget, work)).study.name
     return work / f"{name}-{budget}" / study / "final"
 
 
@@ -121,7 +143,7 @@ def chosen_settings(final: Path) -> dict[str, Any]:
 def score_pair(name: str, budget: str, work: Path, runs: dict[str, Any]) -> dict[str, Any]:
     from bench.score import score_model
 
-    space = REAL / name / "space.yaml"
+    space = space_for(name, budget, work)
     row: dict[str, Any] = {"dataset": name, "budget": budget, "budget_s": parse_budget(budget)}
     for method, model in (("segsearch", final_folder(name, budget, work)),
                           ("recipe", work / f"{name}-{budget}-recipe")):
@@ -167,7 +189,11 @@ def main() -> None:
     ap.add_argument("--cores", default="0,1", help="core of segsearch, core of the recipe")
     ap.add_argument("--work", type=Path, default=WORK / "quality", help="studies and recipe outputs")
     ap.add_argument("--rescore", action="store_true", help="only score the models of an earlier run")
+    ap.add_argument("--planned", action="store_true",
+                    help="both methods on the YAML `segsearch plan <folder> --budget B` writes (not space.yaml)")
     args = ap.parse_args()
+    global PLANNED
+    PLANNED = args.planned
     names = args.datasets.split(",") if args.datasets else sorted(p.parent.name for p in REAL.glob("*/space.yaml"))
     if not names:
         sys.exit("no datasets: run `python bench/real_data.py` first")
@@ -188,6 +214,9 @@ def main() -> None:
     rows, t0 = [], time.time()
     for budget in budgets:
         for name in names:
+            if args.planned and not args.rescore:
+                args.work.mkdir(parents=True, exist_ok=True)
+                plan_space(name, budget, args.work, cores[0])
             runs = {} if args.rescore else run_pair(name, budget, args.work, cores, args.parallel)
             rows.append(score_pair(name, budget, args.work, runs))
             print("\n".join(table(rows[-1:])[2:]), flush=True)
