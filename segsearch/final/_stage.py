@@ -153,12 +153,14 @@ def _share(deadline: float | None, members_left: int) -> float | None:
 
 # seconds kept back for writing and evaluating the model folder; full augmentation costs a bit more per epoch
 _EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 10.0, 1.05, 0.3
+_MAX_STRETCH = 2  # under a budget the final stage trains at most 2 x max(final.epochs, the trial's epochs)
 
 
 def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[TrainConfig, Path | None, str]:
     """Without a budget, retrain from scratch for ``final.epochs``. Under a budget, continue the trial's most
     trained weights (its last epoch's checkpoint: a trial still learning when its schedule ended has learned
-    most there) for every epoch that fits: the same time buys the trial's epochs plus these, where a retrain
+    most there) for every epoch that fits, up to ``_MAX_STRETCH`` x the longer of ``final.epochs`` and the
+    trial's own epochs (beyond that a small dataset would only repeat itself): the same time buys the trial's epochs plus these, where a retrain
     would start from nothing (measured on real data: a 51-epoch retrain ended below the 20-epoch trial it
     copied, bench/LATEST.md). A trial without a checkpoint is retrained for the epochs that fit; 0 epochs:
     use the trial's best weights as they are. Returns the train settings, the weights to start from, and how."""
@@ -170,14 +172,15 @@ def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[Train
     per_epoch = float(t.user_attrs.get("seconds_per_epoch") or 0) * _FULL_AUG_COST
     if per_epoch <= 0:
         return tcfg, None, "retrain"
-    fit = int(left // per_epoch)
+    trial_epochs = int(t.user_attrs.get("epochs_run") or 0)
+    fit = min(int(left // per_epoch), _MAX_STRETCH * max(tcfg.epochs, trial_epochs))
     best, last = _trial_checkpoint(t, rundir.BEST), _trial_checkpoint(t, rundir.LAST)
     if best is None:
         return tcfg.model_copy(update={"epochs": max(1, fit)}), None, "retrain"
     if fit < 1:
         return tcfg, best, "trial_weights"
     # a second schedule at least as long as the trial's is a warm restart at the trial's rate; a short one refines
-    restart = _still_learning(t) or fit >= int(t.user_attrs.get("epochs_run") or 0) > 0
+    restart = _still_learning(t) or fit >= trial_epochs > 0
     lr = tcfg.lr if restart else tcfg.lr * _CONTINUE_LR
     return tcfg.model_copy(update={"epochs": fit, "lr": lr}), last or best, "continue"
 
