@@ -9,10 +9,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from . import rundir
-from .config import ConfigError, SearchSpaceFile, load_config
+from .errors import ConfigError
+
+if TYPE_CHECKING:  # imported where used: an error path (a typo in a name) loads no pydantic models
+    from .config import SearchSpaceFile
 
 log = logging.getLogger("segsearch")
 
@@ -179,6 +182,11 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     this launch then always builds. ``timeout`` bounds only the search. Both stop trials at an epoch
     boundary.
     """
+    started = time.time() if started is None else started
+    t0 = time.monotonic() - (time.time() - started)
+    studies_dir = Path(studies_dir)
+    cfg = _config(config, studies_dir)  # a bad YAML is refused before torch and Optuna are imported
+    cfg = _apply_overrides(cfg, device, n_trials, timeout)
     from .search import (
         Budget,
         check_budget,
@@ -188,11 +196,6 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
         top_up_budget,
     )
 
-    started = time.time() if started is None else started
-    t0 = time.monotonic() - (time.time() - started)
-    studies_dir = Path(studies_dir)
-    cfg = _config(config, studies_dir)
-    cfg = _apply_overrides(cfg, device, n_trials, timeout)
     budget = budget if budget is not None else cfg.study.budget
     try:
         plan = Budget.parse(budget, started, cfg) if budget is not None else None
@@ -297,9 +300,9 @@ def load_study(study_name: str, storage: str | None = None, studies_dir: str | P
 def status(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies"
            ) -> tuple[LaunchResult, list[dict[str, Any]]]:
     """The study's summary (trials by state, the best trial) and one row per trial."""
+    study = load_study(study_name, storage, studies_dir)
     from .results import trial_rows
 
-    study = load_study(study_name, storage, studies_dir)
     return summarize(study, "", 0.0), trial_rows(study)
 
 
@@ -345,6 +348,8 @@ def plan(data_dir: str | Path, budget: str | None = None, out: str | Path | None
 def _config(config: str | Path | SearchSpaceFile, studies_dir: str | Path = "studies") -> SearchSpaceFile:
     """A YAML, or a dataset folder: planned with defaults first (the YAML goes to studies/_plans/<folder>.yaml,
     kept when it exists so that a relaunch resumes the same study)."""
+    from .config import SearchSpaceFile, load_config
+
     if isinstance(config, SearchSpaceFile):
         return config
     path = Path(config)

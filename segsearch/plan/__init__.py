@@ -13,7 +13,6 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ._choose import Plan, choose, study_name
-from ._yaml import plan_yaml
 
 
 def fingerprint_path(yaml_path: Path) -> Path:
@@ -24,6 +23,8 @@ def plan_dataset(data_dir: str | Path, budget: str | None = None, out: str | Pat
                  force: bool = False) -> tuple[Path, Plan]:
     """Fingerprint ``data_dir``, choose the settings and write ``out`` (default ``<folder name>.yaml``) and
     its ``.fingerprint.json``. Nothing is written when the data or the arguments are refused."""
+    folder = Path(data_dir).expanduser()
+    _precheck(folder)  # before numpy, pydantic and the readers are imported: a typo costs a fraction of a second
     from ..config import load_config_text, parse_duration
     from ..data import DataError, fingerprint
 
@@ -32,7 +33,6 @@ def plan_dataset(data_dir: str | Path, budget: str | None = None, out: str | Pat
             parse_duration(budget)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-    folder = Path(data_dir).expanduser()
     target = Path(out) if out is not None else Path(f"{study_name(folder.resolve().name)}.yaml")
     for path in (target, fingerprint_path(target)):
         if path.exists() and not force:
@@ -41,6 +41,8 @@ def plan_dataset(data_dir: str | Path, budget: str | None = None, out: str | Pat
         fp = fingerprint(folder)
     except DataError as exc:
         raise ConfigError(str(exc)) from None
+    from ._yaml import plan_yaml
+
     plan = choose(fp, study_name(folder.resolve().name), budget)
     text = plan_yaml(plan)
     load_config_text(text)  # what launch will read: a plan that does not validate is a bug, never a file
@@ -50,6 +52,16 @@ def plan_dataset(data_dir: str | Path, budget: str | None = None, out: str | Pat
         "epoch_seconds": plan.epoch_seconds, "notes": plan.notes}}, indent=2, default=str))
     _write(target, text)
     return target, plan
+
+
+_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")  # as data._io.IMAGE_EXTS
+
+
+def _precheck(folder: Path) -> None:
+    if not folder.is_dir():
+        raise ConfigError(f"{folder.resolve()}: no such folder")
+    if not any(p.suffix.lower() in _EXTS for p in folder.rglob("*")):
+        raise ConfigError(f"{folder.resolve()}: empty folder: no images ({', '.join(_EXTS)}) in it or below it")
 
 
 def _write(path: Path, text: str) -> None:

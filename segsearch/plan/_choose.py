@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..data import Fingerprint
+if TYPE_CHECKING:
+    from ..data import Fingerprint
 
 log = logging.getLogger(__name__)
 
