@@ -276,7 +276,7 @@ def test_launch_with_workers_forwards_ctrl_c_and_leaves_nothing_running(tmp_path
 
 def test_budget_covers_search_and_final_model(tmp_path, studies):
     cfg = tiny_config(tmp_path, final={"epochs": 2})
-    proc = subprocess.run([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--budget", "10m", "--no-wandb"],
+    proc = subprocess.run([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--budget", "2m", "--no-wandb"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     final = studies / "tiny" / "final"
