@@ -311,13 +311,14 @@ def clean(study_name: str, keep: str | None = None, storage: str | None = None, 
     """Apply a retention policy (``keep``, default the study's ``study.keep``) to the study's finished trials:
     ``best`` drops their resume checkpoints, ``none`` their weights too (the best trial keeps both).
     Returns the bytes freed and the policy applied."""
-    from .search import KEEP, load_study, retain, stored_config
-
     study = load_study(study_name, storage, studies_dir)
+    from .search import retain, stored_config
+
     used = keep or stored_config(study).study.keep
-    if used not in KEEP:
-        raise ConfigError(f"--keep {used!r}: valid choices are {', '.join(KEEP)}")
-    return retain(study, used), used
+    try:
+        return retain(study, used), used
+    except ValueError as exc:  # an unknown policy, with the valid choices
+        raise ConfigError(f"--{exc}") from None
 
 
 def list_studies(storage: str | None = None, studies_dir: str | Path = "studies") -> dict[str, str]:
@@ -339,7 +340,7 @@ def list_studies(storage: str | None = None, studies_dir: str | Path = "studies"
 def plan(data_dir: str | Path, budget: str | None = None, out: str | Path | None = None, force: bool = False
          ) -> Any:
     """Fingerprint a folder of images and masks and write a search-space YAML fitted to it (and the budget)
-    plus its ``.fingerprint.json``. Returns ``(yaml_path, plan)``; ``plan.table()`` lines describe it."""
+    plus its ``.fingerprint.json``. Returns ``(yaml_path, plan)``; ``segsearch.plan.table(plan)`` describes it."""
     from .plan import plan_dataset
 
     return plan_dataset(data_dir, budget, out, force)

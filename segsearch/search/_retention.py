@@ -31,11 +31,10 @@ def retain(study: optuna.Study, keep: str = "best") -> int:
     if keep == "all":
         return 0
     finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
-    complete = [t for t in finished if t.state == TrialState.COMPLETE and t.value is not None]
-    best = None
-    if complete:
-        pick = max if study.direction == optuna.study.StudyDirection.MAXIMIZE else min
-        best = pick(complete, key=lambda t: float(t.value or 0.0)).number
+    try:
+        best = study.best_trial.number
+    except ValueError:  # no complete trial yet
+        best = None
     names = (rundir.LAST,) if keep == "best" else (rundir.LAST, rundir.BEST)
     freed = 0
     for t in finished:
