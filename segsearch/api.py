@@ -133,17 +133,16 @@ def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) ->
     if plan is None or not per_epoch:
         return True
     affordable = (plan.end - time.time()) / per_epoch
-    need = _MIN_SEARCH_TRIALS * cfg.train.epochs
+    from .search import MIN_SEARCH_TRIALS
+
+    need = MIN_SEARCH_TRIALS * cfg.train.epochs
     if affordable * (1 - cfg.final.budget_share) >= need:
         return True
     log.warning("budget: about %d baseline epochs fit, %d of them for the search: fewer than %d full trials "
                 "(%d x train.epochs = %d epochs): no search; the baseline trains as seed 001's recipe with the "
                 "final augmentation until the budget ends", affordable, affordable * (1 - cfg.final.budget_share),
-                _MIN_SEARCH_TRIALS, _MIN_SEARCH_TRIALS, need)
+                MIN_SEARCH_TRIALS, MIN_SEARCH_TRIALS, need)
     return False
-
-
-_MIN_SEARCH_TRIALS = 3  # the baseline and two alternatives, each on its full schedule
 
 
 def _trial_epochs(plan: Any, deadline: float | None, per_epoch: float | None, cfg: SearchSpaceFile, solo: bool
@@ -151,10 +150,13 @@ def _trial_epochs(plan: Any, deadline: float | None, per_epoch: float | None, cf
     """Under a budget, how long a trial trains: a third of the search's epochs (the baseline and two alternatives
     on full schedules), never fewer than ``train.epochs``. Measured on real data, 12-epoch trials ranked slow
     starters (seed 001's recipe among them) as failures that a longer schedule made the best model
-    (bench/LATEST.md); the pruner still stops weak trials at its first rungs."""
+    (bench/LATEST.md); the pruner still stops weak trials at its first rungs. The study's first trial re-plans
+    this from its first real epoch (the estimate comes from two timed steps)."""
     if plan is None or solo or not per_epoch or deadline is None:
         return None
-    epochs = max(cfg.train.epochs, int((deadline - time.time()) / per_epoch / _MIN_SEARCH_TRIALS))
+    from .search import trial_epochs_for
+
+    epochs = trial_epochs_for(deadline - time.time(), per_epoch, cfg.train.epochs)
     if epochs > cfg.train.epochs:
         log.info("budget: trials train for up to %d epochs (a third of the search's time; train.epochs: %d)",
                  epochs, cfg.train.epochs)
@@ -187,6 +189,9 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     studies_dir = Path(studies_dir)
     cfg = _config(config, studies_dir)  # a bad YAML is refused before torch and Optuna are imported
     cfg = _apply_overrides(cfg, device, n_trials, timeout)
+    # the first line comes before the imports and the data scan, which take seconds to a minute on a busy machine
+    log.info("study %s: loading torch, smp and Optuna, then checking the space and the data in %s", cfg.study.name,
+             cfg.data.root if cfg.data.root is not None else "the generated demo scenes")
     from .search import (
         Budget,
         check_budget,
@@ -255,7 +260,7 @@ def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path
 
     if timeout is not None:
         deadline = min(d for d in (deadline, time.time() + timeout) if d is not None)
-    with Progress(cfg.study.n_trials, worker=name, live=live) as progress:
+    with Progress(cfg.study.n_trials, worker=name, live=live, deadline=deadline) as progress:
         env = make_env(cfg, splits, studies_dir, use_wandb, deadline, epoch_estimate, solo, trial_epochs, progress)
         summary = Worker(study, env, progress, max_trials=max_trials, timeout=timeout).run()
     if summary.fatal:  # a full disk: every next trial would fail the same way; the message says what to do
@@ -492,13 +497,13 @@ def demo_data(out: str | Path, n_images: int = 120, size: int = 64, seed: int = 
 
 
 def summarize(study: Any, storage: str, seconds: float, interrupted: bool = False) -> LaunchResult:
-    from .search import best_value, is_budget_placeholder
+    from .search import best_value, budget_left, is_budget_placeholder
 
     res = LaunchResult(study.study_name, storage, seconds, interrupted=interrupted)
-    for t in study.get_trials(deepcopy=False):
-        if is_budget_placeholder(t):
-            res.budget_left += 1
-        else:
+    trials = study.get_trials(deepcopy=False)
+    res.budget_left = budget_left(study, trials)
+    for t in trials:
+        if not is_budget_placeholder(t):
             res.states[t.state.name] = res.states.get(t.state.name, 0) + 1
     if best_value(study) is not None:
         b = study.best_trial

@@ -20,6 +20,7 @@ METRICS = "metrics.jsonl"
 LAST = "last.pt"
 BEST = "best.pt"
 PREVIEW = "predictions.png"
+CONFUSION = "confusion.png"  # a trial's validation confusion matrix at its best epoch
 WEIGHTS = "model.pt"
 MODEL = "model.json"
 ENSEMBLE = "ensemble.json"

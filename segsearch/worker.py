@@ -23,16 +23,19 @@ from .search import (
     Outcome,
     TrialEnv,
     best_value,
+    counts_toward_budget,
     describe,
     heartbeat,
     heartbeat_timing,
     is_finished,
     next_trial,
+    planned_epochs,
     requeue,
     retain,
     run_trial,
     sweep_stale,
     system_attrs,
+    typical_epoch,
 )
 from .tracking import Progress
 
@@ -114,23 +117,22 @@ class Worker:
         env = self.env
         if env.deadline is None or not env.epoch_estimate or env.solo:
             return False
-        need = (self._typical_epoch() or env.epoch_estimate) * env.epochs
+        epochs = planned_epochs(self.study, env)
+        need = (self._typical_epoch() or env.epoch_estimate) * epochs
         left = env.deadline - time.time()
         if left >= need:
             return False
         log.info("search: %.0f s left, a full trial needs about %.0f s (%d epochs): no new trial; the time goes "
-                 "to the final model", left, need, env.epochs)
+                 "to the final model", left, need, epochs)
         return True
 
     def _typical_epoch(self) -> float:
         """The median seconds per epoch of the study's trials so far (0 before any): a trial started
         with less time left than that could not finish one epoch."""
-        secs = sorted(t.user_attrs["seconds_per_epoch"] for t in self.study.get_trials(deepcopy=False)
-                      if t.user_attrs.get("seconds_per_epoch"))
-        return secs[len(secs) // 2] if secs else 0.0
+        return typical_epoch(self.study)
 
     def _next_trial(self) -> optuna.Trial | None:
-        """A WAITING trial (atomically claimed), or a new one when the study has no trial budget."""
+        """A WAITING trial (atomically claimed), or a new one while the trial budget pays for it (or there is none)."""
         return next_trial(self.study, self._open_ended())
 
     def _open_ended(self) -> bool:
@@ -150,7 +152,7 @@ class Worker:
                 else:
                     fixed = attrs.get("fixed_params", {})
                     summary = "enqueued " + ", ".join(f"{k}={_fmt(v)}" for k, v in fixed.items()) if fixed else ""
-                self.progress.trial_start(trial.number, summary, self.env.epochs)
+                self.progress.trial_start(trial.number, summary, planned_epochs(self.study, self.env))
                 outcome = run_trial(trial, self.env)
         except optuna.exceptions.UpdateFinishedTrialError:
             # Its heartbeat was late (e.g. the database was away longer than the grace period): another
@@ -196,7 +198,8 @@ class Worker:
         if outcome.reason == REQUEUED:
             requeue(self.study, frozen)
         best = best_value(self.study)
-        self.progress.trial_end(trial.number, outcome.state.name, outcome.value, outcome.reason, best)
+        done = sum(counts_toward_budget(t) for t in self.study.get_trials(deepcopy=False))  # every worker's
+        self.progress.trial_end(trial.number, outcome.state.name, outcome.value, outcome.reason, best, done)
 
     def _install_signal_handlers(self):
         if threading.current_thread() is not threading.main_thread():

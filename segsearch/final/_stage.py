@@ -230,7 +230,7 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
                      "augmentation at lr %.3g", t.number,
                      "last epoch's" if init is not None and init.name == rundir.LAST else "best",
                      tcfg.epochs, data.augmentation if isinstance(data.augmentation, str) else "custom", tcfg.lr)
-        with Progress(1, worker="final ", live=live) as progress:
+        with Progress(1, worker="final ", live=live, deadline=deadline) as progress:
             progress.trial_start(t.number, what, tcfg.epochs)
             result = train(spec, Fanout([MetricsFile(run_dir), progress, *reporters]))
         trial_best = _trial_checkpoint(t, rundir.BEST)

@@ -205,12 +205,16 @@ def confusion_table(confusion: list[list[int]], names: Sequence[str]) -> Table:
 
 def _confusion_names(cfg: Any, n: int) -> list[str]:
     if cfg is not None:
-        from ..tracking import mask_names
+        from ..tracking import confusion_names
 
-        names = mask_names(cfg.data)
-        if len(names) == n:
-            return names
+        return confusion_names(cfg.data, n)
     return [str(i) for i in range(n)]
+
+
+def confusion_of(t: Any) -> list[list[int]] | None:
+    """A trial's validation confusion matrix at its best epoch (a system attribute: the dashboard shows the figure
+    artifact, not the nested list; studies made before kept it among the user attributes)."""
+    return t.system_attrs.get("confusion") or t.user_attrs.get("confusion")
 
 
 def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
@@ -225,12 +229,12 @@ def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
 
 
 def _sections(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, report: Report) -> list[Section]:
-    from ..search import is_budget_placeholder
+    from ..search import budget_left
 
     states: dict[str, int] = {}
     for r in rows:
         states[_state(r["state"])] = states.get(_state(r["state"]), 0) + 1
-    left = sum(is_budget_placeholder(t) for t in study.get_trials(deepcopy=False))
+    left = budget_left(study)
     head = Section("Summary", [", ".join(f"{k} {v}" for k, v in sorted(states.items())) + " trials"
                                + (f" ({left} more in the budget)" if left else "") + "; objective "
                                + (f"{objective_label(cfg)} ({cfg.study.direction})" if cfg else study.direction.name)])
@@ -243,8 +247,8 @@ def _sections(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, repor
             + (" (COLLAPSED: one class everywhere)" if best.user_attrs.get("collapsed") else "")
             + f" at epoch {best.user_attrs.get('best_epoch')}; {settings}.",
             per_class_table(best)])
-        if best.user_attrs.get("confusion"):
-            cm = best.user_attrs["confusion"]
+        cm = confusion_of(best)
+        if cm:
             sec.parts += ["Confusion matrix (pixels; rows: ground truth, columns: prediction):",
                           confusion_table(cm, _confusion_names(cfg, len(cm)))]
         sec.parts += [report.files["confusion"], "Validation images: image, ground truth, prediction.",
@@ -403,27 +407,12 @@ def _learning_curves(rows: list[dict[str, Any]], dirs: dict[int, Path], path: Pa
 
 
 def _confusion_plot(best: Any, cfg: Any, path: Path) -> None:
-    import numpy as np
+    from ..tracking import confusion_figure
 
-    if best is None or not best.user_attrs.get("confusion"):
+    cm = confusion_of(best) if best is not None else None
+    if not cm:
         raise ValueError("no confusion matrix (no completed multiclass trial)")
-    cm = np.asarray(best.user_attrs["confusion"], np.float64)
-    names = _confusion_names(cfg, len(cm))
-    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    plt = _pyplot()
-    side = 1.2 + 0.7 * len(names)
-    fig, ax = plt.subplots(figsize=(side + 1.5, side))
-    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    for i in range(len(cm)):
-        for j in range(len(cm)):
-            ax.text(j, i, f"{share[i, j]:.2f}\n{int(cm[i, j])}", ha="center", va="center", fontsize=7,
-                    color="white" if share[i, j] > 0.6 else "black")
-    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
-    ax.set_yticks(range(len(names)), names)
-    ax.set(xlabel="predicted", ylabel="ground truth", title=f"trial {best.number}: share of each true class")
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    confusion_figure(cm, _confusion_names(cfg, len(cm)), path, f"trial {best.number}: share of each true class")
 
 
 def _predictions(best: Any, run_dir: Path | None, cfg: Any, studies_dir: Path, n: int, path: Path) -> None:

@@ -1,16 +1,18 @@
 """The only package that imports Optuna: storage, sampling, pruning, studies, trials."""
 
-from ._budget import Budget, check_budget
+from ._budget import MIN_SEARCH_TRIALS, TRIAL_EPOCHS_ATTR, Budget, check_budget, trial_epochs_for
 from ._factories import build_pruner, build_sampler
 from ._objective import (
     OptunaReporter,
     Outcome,
     TrialEnv,
+    planned_epochs,
     replay_settings,
     resolve_trial_config,
     run_trial,
     trial_root,
     trial_settings,
+    typical_epoch,
 )
 from ._requeue import (
     WORKER_DIED,
@@ -50,11 +52,22 @@ from ._study import (
     SpaceChanged,
     counts_toward_budget,
     enqueue_settings,
+    budget_left,
     is_budget_placeholder,
     open_study,
     stored_config,
     top_up_budget,
 )
+
+def _optuna_logs_like_ours() -> None:
+    """Optuna's log lines go through the root handler (``HH:MM:SS LEVEL message``), not Optuna's own format."""
+    import optuna
+
+    optuna.logging.disable_default_handler()
+    optuna.logging.enable_propagation()
+
+
+_optuna_logs_like_ours()
 
 __all__ = [
     "KEEP",
@@ -70,14 +83,20 @@ __all__ = [
     "SpaceChanged",
     "StorageError",
     "TrialEnv",
+    "planned_epochs",
+    "typical_epoch",
     "UID_ATTR",
     "Budget",
+    "MIN_SEARCH_TRIALS",
+    "TRIAL_EPOCHS_ATTR",
+    "trial_epochs_for",
     "best_value",
     "check_budget",
     "build_pruner",
     "build_sampler",
     "counts_toward_budget",
     "enqueue_settings",
+    "budget_left",
     "is_budget_placeholder",
     "grid_points",
     "is_embedded",

@@ -38,6 +38,16 @@ class Budget:
         return self.end - time.time()
 
 
+MIN_SEARCH_TRIALS = 3  # the baseline and two alternatives, each on its full schedule
+TRIAL_EPOCHS_ATTR = "trial_epochs"  # study attribute: the trial schedule re-planned from the first real epoch
+
+
+def trial_epochs_for(seconds_left: float, per_epoch: float, train_epochs: int) -> int:
+    """Under a budget a trial trains for a third of the search's epochs (the baseline and two alternatives on
+    full schedules), never fewer than ``train.epochs``."""
+    return max(train_epochs, int(seconds_left / per_epoch / MIN_SEARCH_TRIALS))
+
+
 def baseline_train_config(cfg: SearchSpaceFile) -> TrainConfig:
     from ._baseline import baseline_params
     from ._space import params_to_settings

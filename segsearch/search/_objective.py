@@ -23,6 +23,7 @@ from ..config import DataConfig, SearchSpaceFile, TrainConfig
 from ..data import DataError, Splits
 from ..errors import DiskFull, is_disk_full
 from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter, RunSpec, StopTraining, train
+from ._budget import TRIAL_EPOCHS_ATTR, trial_epochs_for
 from ._requeue import reported_steps, system_attrs
 from ._space import params_to_settings, sample
 from ._study import REQUEUED, UID_ATTR
@@ -120,8 +121,8 @@ class OptunaReporter(Reporter):
             t.set_user_attr("collapsed", r.collapsed)
             t.set_user_attr("per_class_iou", {n: _r(v) for n, v in zip(names, r.per_class_iou, strict=False)})
             t.set_user_attr("per_class_dice", {n: _r(v) for n, v in zip(names, r.per_class_dice, strict=False)})
-            if r.confusion is not None:
-                t.set_user_attr("confusion", r.confusion)
+            if r.confusion is not None:  # the dashboard shows it as the trial's confusion.png, not a nested list
+                t.storage.set_trial_system_attr(t._trial_id, "confusion", r.confusion)
         if r.epoch not in self.reported:
             t.report(r.objective, r.epoch)
             self.reported.add(r.epoch)
@@ -191,7 +192,8 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
         return _fail(trial, "error", f"cannot write the trial folder {run_dir}: {exc}")
     spec = RunSpec(train=tcfg, data=env.data or cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
                    maximize=cfg.study.direction == "maximize", class_weights=env.class_weights,
-                   keep_best=True, deadline=env.deadline, fit_to_deadline=env.solo)  # best.pt: prediction previews (W&B, dashboard, report)
+                   keep_best=True, deadline=env.deadline, fit_to_deadline=env.solo,
+                   replan=_replanner(trial, tcfg, env))  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
                  OptunaReporter(trial, cfg.data.classes, env.stop.is_set)]
     outcome = _decide(trial, spec, Fanout(reporters), tcfg)
@@ -213,11 +215,9 @@ def _fit_epochs(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> TrainC
         planned = trial.user_attrs.get("epochs_fitted")
         return tcfg.model_copy(update={"epochs": int(planned)}) if planned else tcfg
     # a trial's own epochs (an enqueued recipe's) stand; otherwise the planned ones (scaled to a budget)
-    epochs = tcfg.epochs if tcfg.epochs != env.cfg.train.epochs else env.epochs
+    epochs = tcfg.epochs if tcfg.epochs != env.cfg.train.epochs else planned_epochs(trial.study, env)
     if env.deadline is not None:
-        secs = sorted(t.user_attrs["seconds_per_epoch"] for t in trial.study.get_trials(deepcopy=False)
-                      if t.user_attrs.get("seconds_per_epoch"))
-        per_epoch = secs[len(secs) // 2] if secs else env.epoch_estimate
+        per_epoch = typical_epoch(trial.study) or env.epoch_estimate
         fit = max(1, int((env.deadline - time.time()) // per_epoch)) if per_epoch else epochs
         if fit < epochs or env.solo:
             log.info("trial %d: %d epochs fit in the time left (planned: %d); its schedule is planned for %d",
@@ -227,6 +227,44 @@ def _fit_epochs(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> TrainC
         return tcfg
     trial.set_user_attr("epochs_fitted", epochs)
     return tcfg.model_copy(update={"epochs": epochs})
+
+
+def planned_epochs(study: optuna.Study, env: TrialEnv) -> int:
+    """The epochs a trial is planned for: the study's re-planned schedule (set by its first trial's first
+    epoch under a budget), else ``env.epochs``."""
+    if env.trial_epochs is None:
+        return env.epochs
+    return int(study.user_attrs.get(TRIAL_EPOCHS_ATTR) or env.epochs)
+
+
+def typical_epoch(study: optuna.Study) -> float:
+    """The median seconds per epoch of the study's trials so far (0 before any)."""
+    secs = sorted(t.user_attrs["seconds_per_epoch"] for t in study.get_trials(deepcopy=False)
+                  if t.user_attrs.get("seconds_per_epoch"))
+    return secs[len(secs) // 2] if secs else 0.0
+
+
+def _replanner(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Callable[[float], int] | None:
+    """Under a budget the search's trial schedule comes from a start-up estimate of two timed steps, which a
+    busy core can make 2x too long (bench/LATEST.md, mri_struct run 4). The study's first trial (the baseline)
+    re-plans it from its own first epoch: its schedule and every later trial's (a study attribute)."""
+    import time
+
+    if (env.solo or env.trial_epochs is None or env.deadline is None or trial_root(trial) != trial.number
+            or typical_epoch(trial.study) or tcfg.epochs != env.epochs):
+        return None
+    deadline, floor = env.deadline, env.cfg.train.epochs
+
+    def replan(epoch_seconds: float) -> int:
+        epochs = trial_epochs_for(deadline - time.time() + epoch_seconds, epoch_seconds, floor)
+        if epochs != tcfg.epochs:
+            log.info("trial %d: the first epoch took %.1f s: trials now train for %d epochs (planned %d)",
+                     trial.number, epoch_seconds, epochs, tcfg.epochs)
+        trial.study.set_user_attr(TRIAL_EPOCHS_ATTR, epochs)
+        trial.set_user_attr("epochs_fitted", epochs)
+        return epochs
+
+    return replan
 
 
 def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainConfig) -> Outcome:

@@ -170,12 +170,32 @@ def is_finished(trial: optuna.Trial) -> bool:
 
 
 def next_trial(study: optuna.Study, open_ended: bool) -> optuna.Trial | None:
-    """A WAITING trial, atomically claimed, or a new one when ``open_ended`` (no trial budget)."""
+    """A WAITING trial, atomically claimed; else a new one when ``open_ended`` (no trial budget) or while the
+    study's trial budget pays for one (checked and spent under the study's lock, so workers on several
+    machines never overspend it)."""
     study._thread_local.cached_all_trials = None  # other processes may have added trials
     trial_id = pop_next(study)
     if trial_id is None and open_ended:
-        trial_id = study._storage.create_new_trial(study._study_id)
+        trial_id = _create(study)
+    elif trial_id is None:
+        from ._storage import study_lock
+        from ._study import trials_left
+
+        with study_lock(study._storage, study.study_name):
+            left = trials_left(study)  # None: no budget attribute (a grid's points are all queued)
+            if left is not None and left > 0:
+                trial_id = _create(study)
     return None if trial_id is None else optuna.Trial(study, trial_id)
+
+
+def _create(study: optuna.Study) -> int:
+    """A new RUNNING trial with a heartbeat recorded at once: a worker that dies right after creating it
+    still leaves a trial that goes stale and is re-queued."""
+    storage = study._storage
+    trial_id = storage.create_new_trial(study._study_id)
+    if is_heartbeat_enabled(storage):
+        cast(BaseHeartbeat, storage).record_heartbeat(trial_id)
+    return trial_id
 
 
 def heartbeat(trial: optuna.Trial) -> Any:

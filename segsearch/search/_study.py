@@ -1,7 +1,10 @@
-"""Create or resume a study: the space hash guards it, budget tokens make the trial count exact.
+"""Create or resume a study: the space hash guards it, the trial budget makes the trial count exact.
 
-The budget is held as WAITING trials ("tokens") that workers pop atomically, so any number of
-workers on one storage run exactly ``n_trials`` trials between them.
+The budget is a study attribute (``trial_budget``: ``n_trials``, plus one per ``segsearch enqueue``d trial). A
+worker creates a new trial only under the study's lock and only while done + running + queued trials are
+below it, so any number of workers on one storage run exactly ``n_trials`` trials between them, and the
+storage (and optuna-dashboard) holds real trials only. Studies made before this held the budget as WAITING
+"token" trials; workers still pop those, and views count them as budget.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ UID_ATTR = "segsearch_uid"  # unique per study, unlike its name: trial folders r
 HASH_ATTR = "space_hash"
 FINGERPRINT_ATTR = "space_fingerprint"
 REQUEUED = "requeued"  # fail reasons after which the trial is handed back, not counted
+BUDGET_ATTR = "trial_budget"  # the study's n_trials (the latest launch's); absent: open-ended
 
 
 
@@ -101,22 +105,39 @@ def is_budget_placeholder(t: optuna.trial.FrozenTrial) -> bool:
 
 
 def top_up_budget(study: optuna.Study, cfg: SearchSpaceFile) -> int:
-    """Enqueue waiting trials so that done + running + waiting reaches the budget. Returns how many.
-
-    The budget is ``study.n_trials`` plus one per ``segsearch enqueue``d trial.
-    """
+    """Record the trial budget (``study.n_trials``) and queue a new study's baseline (grid: the grid's points).
+    Returns how many trials the budget still pays for."""
     trials = study.get_trials(deepcopy=False)
     if cfg.study.sampler.name == "grid":
         return _enqueue_grid(study, cfg, trials)
     if cfg.study.n_trials is None:
+        if study.user_attrs.get(BUDGET_ATTR) is not None:
+            study.set_user_attr(BUDGET_ATTR, None)
         return int(not trials and _enqueue_baseline(study, cfg))
+    if study.user_attrs.get(BUDGET_ATTR) != cfg.study.n_trials:
+        study.set_user_attr(BUDGET_ATTR, cfg.study.n_trials)
+    left = trials_left(study, trials)
+    if not trials and left:
+        _enqueue_baseline(study, cfg)
+    return left or 0
+
+
+def budget_left(study: optuna.Study, trials: list[optuna.trial.FrozenTrial] | None = None) -> int:
+    """What views show as "N more in the budget": trials it still pays for that nobody has configured yet."""
+    trials = study.get_trials(deepcopy=False) if trials is None else trials
+    return sum(is_budget_placeholder(t) for t in trials) + (trials_left(study, trials) or 0)
+
+
+def trials_left(study: optuna.Study, trials: list[optuna.trial.FrozenTrial] | None = None) -> int | None:
+    """How many new trials the budget still pays for (None: open-ended). Done, running and queued trials count,
+    and each ``segsearch enqueue``d trial adds one to the budget."""
+    budget = study.user_attrs.get(BUDGET_ATTR)
+    if budget is None:
+        return None
+    trials = study.get_trials(deepcopy=False) if trials is None else trials
     pending = sum(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
     done = sum(counts_toward_budget(t) for t in trials)
-    missing = max(0, cfg.study.n_trials + enqueued_chains(trials) - done - pending)
-    baseline = int(bool(not trials and missing and _enqueue_baseline(study, cfg)))
-    for _ in range(missing - baseline):
-        study.enqueue_trial({}, user_attrs={"token": True})
-    return missing
+    return max(0, int(budget) + enqueued_chains(trials) - done - pending)
 
 
 def _enqueue_baseline(study: optuna.Study, cfg: SearchSpaceFile) -> bool:
@@ -144,10 +165,6 @@ def _enqueue_grid(study: optuna.Study, cfg: SearchSpaceFile, trials: list) -> in
             study.enqueue_trial(p, user_attrs={"grid": True})
             added += 1
     return added
-
-
-def budget_left(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
 
 
 def enqueue_settings(study: optuna.Study, cfg: SearchSpaceFile, settings: dict[str, Any],

@@ -4,6 +4,8 @@
 from ._previews import (
            Prediction,
            checkpoint_path,
+           confusion_figure,
+           confusion_names,
            mask_names,
            overlay,
            palette,
@@ -13,6 +15,7 @@ from ._previews import (
 from ._progress import Progress
 from ._wandb import Tracker, WandbRun, epoch_metrics, outcome_summary, resolve_mode, run_config
 
-__all__ = ["Prediction", "Progress", "Tracker", "WandbRun", "checkpoint_path", "epoch_metrics",
+__all__ = ["Prediction", "Progress", "Tracker", "WandbRun", "checkpoint_path", "confusion_figure",
+           "confusion_names", "epoch_metrics",
            "mask_names", "outcome_summary", "overlay", "palette", "predict_samples", "prediction_grid",
            "resolve_mode", "run_config"]

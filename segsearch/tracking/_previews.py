@@ -1,4 +1,5 @@
-"""A trained trial's validation predictions as pictures, shared by W&B, the dashboard artifact and the report.
+"""A trained trial's validation predictions and confusion matrix as pictures, shared by W&B, the dashboard
+artifacts and the report.
 
 ``predict_samples`` reads a trial folder (its ``config.yaml`` and ``best.pt``, else ``last.pt``) and predicts a
 few validation images on the CPU; ``overlay`` draws a class-index mask over an image; ``prediction_grid``
@@ -169,3 +170,37 @@ def prediction_grid(preds: Sequence[Prediction], data: DataConfig, path: Path, t
 
 __all__ = ["Prediction", "checkpoint_path", "mask_names", "overlay", "palette", "predict_samples",
            "prediction_grid", "run_configs"]
+
+
+def confusion_figure(cm: Sequence[Sequence[float]], names: Sequence[str], path: Path, title: str) -> Path:
+    """A PNG of a confusion matrix (rows: ground truth, columns: prediction): each cell's share of its true
+    class, coloured, with the pixel count under it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = np.asarray(cm, np.float64)
+    share = m / np.maximum(m.sum(1, keepdims=True), 1)
+    side = 1.2 + 0.7 * len(names)
+    fig, ax = plt.subplots(figsize=(side + 1.5, side))
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(m)):
+        for j in range(len(m)):
+            ax.text(j, i, f"{share[i, j]:.2f}\n{int(m[i, j])}", ha="center", va="center", fontsize=7,
+                    color="white" if share[i, j] > 0.6 else "black")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.set(xlabel="predicted", ylabel="ground truth", title=title)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def confusion_names(data: DataConfig, n: int) -> list[str]:
+    """Row and column names of an ``n`` x ``n`` confusion matrix of ``data``."""
+    names = mask_names(data)
+    return names if len(names) == n else [str(i) for i in range(n)]

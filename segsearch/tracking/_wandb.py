@@ -30,7 +30,7 @@ from .. import rundir
 from .._secrets import mask_url, masked_argv
 from ..config import SearchSpaceFile, TrainConfig, WandbConfig, objective_label
 from ..data import Splits
-from ..search import Outcome
+from ..search import Outcome, system_attrs
 from ..training import EpochResult, Reporter, RunSpec
 
 log = logging.getLogger(__name__)
@@ -111,21 +111,28 @@ class Tracker:
         run.finish(trial, outcome, preds)
 
     def preview(self, trial: optuna.Trial, run_dir: Path) -> list[Any]:
-        """Predict a few validation images, write ``predictions.png`` and attach it to the Optuna trial."""
+        """Predict a few validation images, write ``predictions.png`` and, for a multiclass trial, the validation
+        ``confusion.png`` of its best epoch; attach both to the Optuna trial (optuna-dashboard shows them)."""
         from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 
-        from ._previews import predict_samples, prediction_grid
+        from ._previews import confusion_figure, confusion_names, predict_samples, prediction_grid
 
+        store = FileSystemArtifactStore(str(self.artifacts))
+        epoch = trial.user_attrs.get("best_epoch")
+        cm = system_attrs(trial).get("confusion")
+        if cm:
+            png = confusion_figure(cm, confusion_names(self.cfg.data, len(cm)), run_dir / rundir.CONFUSION,
+                                   f"trial {trial.number}, epoch {epoch}: share of each true class")
+            self.artifacts.mkdir(parents=True, exist_ok=True)
+            upload_artifact(artifact_store=store, file_path=str(png), study_or_trial=trial, mimetype="image/png")
         n = self.cfg.wandb.log_images or PREVIEW_IMAGES
         preds = predict_samples(run_dir, self.splits.val, n)
         if not preds:
             return []
-        epoch = trial.user_attrs.get("best_epoch")
         png = prediction_grid(preds, self.cfg.data, run_dir / rundir.PREVIEW,
                               title=f"trial {trial.number}, epoch {epoch}")
         self.artifacts.mkdir(parents=True, exist_ok=True)
-        upload_artifact(artifact_store=FileSystemArtifactStore(str(self.artifacts)), file_path=str(png),
-                        study_or_trial=trial, mimetype="image/png")
+        upload_artifact(artifact_store=store, file_path=str(png), study_or_trial=trial, mimetype="image/png")
         return preds
 
     def fall_back_offline(self) -> None:

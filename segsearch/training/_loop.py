@@ -11,7 +11,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
@@ -81,6 +81,7 @@ class RunSpec:
     deadline: float | None = None  # time.time() by which training must end: stop at the epoch boundary before it
     init_weights: Path | None = None  # start from these model weights (the final stage continuing a trial)
     fit_to_deadline: bool = False  # after the first epoch, plan the schedule for the epochs that fit the deadline
+    replan: Callable[[float], int] | None = None  # after the first epoch: its seconds -> the epochs to plan for
 
 
 @dataclass
@@ -207,6 +208,7 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
     writer = _checkpoint.CheckpointWriter(background=rt.is_cuda)  # GPU: writes off the training path
     try:
         total, epoch = cfg.epochs, start
+        took: list[float] = []  # seconds of each epoch of this run (before its checkpoint)
         saved_at, saved_epoch = time.monotonic(), start
         while epoch < total:
             epoch += 1
@@ -217,6 +219,9 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
                 raise NonFiniteLoss(f"training loss is {loss} at epoch {epoch}")
             scores = evaluate(step_fn, val_dl, rt, MetricAccumulator(*acc_args))
             objective = scores.miou if spec.objective == "miou" else scores.mdice
+            took.append(time.perf_counter() - t0)
+            if spec.fit_to_deadline or (epoch == 1 and spec.replan is not None):  # before the step: its lr
+                total = _refit(total, epoch, took, spec, scheduler)
             scheduler.step_epoch(objective)
             lr = optimizer.param_groups[0]["lr"]
             is_best = _improves(objective, result.best_value, spec.maximize)
@@ -235,8 +240,6 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
                 saved_at, saved_epoch = time.monotonic(), epoch
                 er = dataclasses.replace(er, seconds=time.perf_counter() - t0)  # what the epoch cost, checkpoint included
                 result.history[-1] = er
-            if spec.fit_to_deadline and epoch == 1:
-                total = _refit(total, er.seconds, spec.deadline, scheduler)
             reporter.epoch_end(er, is_best)  # may raise StopTraining (pruned)
             if spec.patience is not None and since_best >= spec.patience:
                 result.stopped = "early_stop"
@@ -255,15 +258,27 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
     return result
 
 
-def _refit(planned: int, epoch_seconds: float, deadline: float | None, scheduler: Scheduler) -> int:
-    """The epochs that fit the deadline, timed by the first one (an estimate made before training can be off
-    by 20%), with a cosine schedule stretched or shrunk to end there; other schedules keep their plan."""
-    if deadline is None or epoch_seconds <= 0 or scheduler.name not in ("cosine", "none"):
+def _refit(planned: int, epoch: int, took: list[float], spec: RunSpec, scheduler: Scheduler) -> int:
+    """The epochs to plan for, timed by this run's epochs (an estimate made before training can be off by 2x on a
+    shared core). ``spec.replan`` answers once, after the first epoch. ``fit_to_deadline`` re-plans after every
+    epoch for the epochs that fit the deadline at the mean epoch time so far (the first, slower one left out once
+    there are others), when that moves the end by 2 epochs or more. A cosine schedule is stretched or shrunk
+    to end there; other schedules keep their plan."""
+    if scheduler.name not in ("cosine", "none") or not took or took[-1] <= 0:
         return planned
-    fit = 1 + max(0, int((deadline - time.time()) // epoch_seconds))
+    if spec.replan is not None:
+        fit = max(1, spec.replan(took[0]))
+    elif spec.deadline is not None:
+        per_epoch = sum(took[1:]) / len(took[1:]) if len(took) > 1 else took[0]
+        fit = epoch + max(0, int((spec.deadline - time.time()) // per_epoch))
+        if epoch > 1 and abs(fit - planned) < 2:
+            return planned
+    else:
+        return planned
     if fit != planned:
-        log.info("%d epochs fit the time left at %.1f s each (planned %d); the schedule now ends at epoch %d",
-                 fit, epoch_seconds, planned, fit)
+        if spec.replan is None:
+            log.info("%d epochs fit the time left at %.1f s each (planned %d); the schedule now ends at epoch %d",
+                     fit, took[-1], planned, fit)
         if scheduler.impl is not None:
             scheduler.impl.T_max = fit
     return fit

@@ -69,11 +69,13 @@ def test_dashboard_serves_the_study_its_attributes_and_previews(made, server):
         attrs = {a["key"]: a["value"] for a in t["user_attrs"]}
         assert {"seconds_per_epoch", "n_params", "per_class_iou", "epochs_run"} <= set(attrs)
         assert float(attrs["seconds_per_epoch"]) == pytest.approx(stored[t["number"]].user_attrs["seconds_per_epoch"])
+        assert "confusion" not in attrs  # a figure artifact, not a nested list among the attributes
         if stored[t["number"]].state in (TrialState.COMPLETE, TrialState.PRUNED):
-            (art,) = t["artifacts"]
-            assert art["mimetype"] == "image/png"
-            png = _get(f"{base}/artifacts/{summary['study_id']}/{t['trial_id']}/{art['artifact_id']}")
-            assert png[:8] == b"\x89PNG\r\n\x1a\n"
+            assert sorted(a["filename"] for a in t["artifacts"]) == ["confusion.png", "predictions.png"]
+            for art in t["artifacts"]:
+                assert art["mimetype"] == "image/png"
+                png = _get(f"{base}/artifacts/{summary['study_id']}/{t['trial_id']}/{art['artifact_id']}")
+                assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert _get(f"{base}/dashboard").startswith(b"<!")
 
 

@@ -78,7 +78,7 @@ def test_best_trial_per_class_scores_and_confusion(made, report):
         assert per_class[name]["IoU"] == fmt_float(iou)
         assert per_class[name]["Dice"] == fmt_float(best.user_attrs["per_class_dice"][name])
     cm = _md_table(md, "| true \\ predicted |")
-    assert [[int(v) for k, v in r.items() if k != "true \\ predicted"] for r in cm] == best.user_attrs["confusion"]
+    assert [[int(v) for k, v in r.items() if k != "true \\ predicted"] for r in cm] == best.system_attrs["confusion"]
 
 
 def test_a_collapsed_trial_is_flagged_in_status_rows_and_the_report_table(capsys):
@@ -113,9 +113,11 @@ def test_views_show_real_trials_and_the_budget_as_a_count():
         value=0.4, params={"architecture": "unet"},
         distributions={"architecture": optuna.distributions.CategoricalDistribution(["unet", "fpn"])}))
     study.enqueue_trial({"architecture": "fpn"}, user_attrs={"enqueued": True})  # a user's own, queued
-    for _ in range(5):  # what top_up_budget holds the budget with
+    study.set_user_attr("trial_budget", 5)  # n_trials: 5, plus one for the enqueued trial
+    for _ in range(2):  # how studies made by earlier versions held the budget: WAITING placeholder trials
         study.enqueue_trial({}, user_attrs={"token": True})
     rows = trial_rows(study)
     assert [(r["state"], r["architecture"]) for r in rows] == [("COMPLETE", "unet"), ("WAITING", "fpn")]
     res = api.summarize(study, "memory", 0.0)
-    assert res.states == {"COMPLETE": 1, "WAITING": 1} and res.budget_left == 5
+    # 6 in the budget - 1 done - 1 queued - 2 placeholders = 2 new ones, plus the 2 placeholders
+    assert res.states == {"COMPLETE": 1, "WAITING": 1} and res.budget_left == 4

@@ -50,9 +50,11 @@ def test_new_study_queues_the_baseline_first_and_the_budget_stays_exact():
     study = optuna.create_study(direction="maximize")
     assert top_up_budget(study, cfg) == 4
     waiting = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
-    assert len(waiting) == 4
+    assert len(waiting) == 1  # the baseline; the rest of the budget is a count, not placeholder trials
     assert waiting[0].user_attrs.get("baseline") and waiting[0].system_attrs["fixed_params"]["architecture"] == "unet"
-    assert top_up_budget(study, cfg) == 0  # resumed: no second baseline, nothing more queued
+    assert study.user_attrs["trial_budget"] == 4
+    assert top_up_budget(study, cfg) == 3  # resumed: no second baseline; the queued one counts
+    assert len(study.get_trials()) == 1
 
 
 def test_studies_with_the_same_seed_do_not_draw_the_same_points():
@@ -63,3 +65,24 @@ def test_studies_with_the_same_seed_do_not_draw_the_same_points():
 
     assert first_draws("a") == first_draws("a")  # reproducible for one study
     assert first_draws("a") != first_draws("b")
+
+
+def test_the_budget_is_a_count_workers_spend_under_the_lock_not_placeholder_trials(tmp_path):
+    from segsearch.search import budget_left, open_storage, open_study
+    from segsearch.search._requeue import next_trial
+
+    cfg = cfg_of(study={"n_trials": 3})
+    opened = open_storage(cfg.study.name, None, tmp_path, cfg.study)  # the embedded SQLite file, as launch uses
+    study = open_study(opened.storage, cfg)
+    top_up_budget(study, cfg)
+    assert [t.state.name for t in study.get_trials()] == ["WAITING"]  # only the baseline: the dashboard lists it
+    assert budget_left(study) == 2
+    claimed = []
+    while (trial := next_trial(study, open_ended=False)) is not None:
+        claimed.append(trial.number)
+        assert not study.get_trials(states=(optuna.trial.TrialState.WAITING,))  # nothing but real trials
+        study.tell(trial, 0.5)
+    assert claimed == [0, 1, 2] and budget_left(study) == 0
+    assert study.trials[0].user_attrs.get("baseline")
+    cfg5 = cfg_of(study={"n_trials": 5})  # a resumed launch with a larger budget pays for two more
+    assert top_up_budget(study, cfg5) == 2 and budget_left(study) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -165,3 +166,37 @@ def test_under_a_budget_trials_are_planned_for_a_third_of_the_search(search_seco
     got = _trial_epochs(plan, time.time() + search_seconds, per_epoch, cfg, solo=False)
     assert got == epochs or (epochs == 40 and got in (39, 40))  # a few ms pass between the two clocks
     assert _trial_epochs(None, None, per_epoch, cfg, solo=False) is None  # no budget: train.epochs
+
+
+def test_a_replan_sets_the_schedule_after_the_first_epoch(tmp_path: Path, studies: Path):
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 1, "scheduler": "cosine"})))
+    seen: list[float] = []
+    spec = RunSpec(train=cfg.train, data=cfg.data, splits=load_splits(cfg.data, studies), run_dir=tmp_path / "run",
+                   replan=lambda secs: seen.append(secs) or 3)
+    result = train(spec)
+    assert [h.epoch for h in result.history] == [1, 2, 3]  # planned for 1, re-planned to 3 after the first epoch
+    assert len(seen) == 1 and 0 < seen[0] <= result.history[0].seconds  # the first epoch's time (before its checkpoint)
+    assert result.history[-1].lr < result.history[0].lr  # the cosine schedule now ends at epoch 3
+
+
+def test_the_first_trial_under_a_budget_replans_every_trials_epochs_from_its_first_epoch(studies: Path):
+    from segsearch.search import TrialEnv, planned_epochs
+    from segsearch.search._objective import _replanner
+
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 2})))
+    study = optuna.create_study(direction="maximize")
+    # the start-up estimate planned 30-epoch trials; 100 s are left and the first real epoch takes 10 s
+    env = TrialEnv(cfg=cfg, splits=load_splits(cfg.data, studies), studies_dir=studies,
+                   deadline=time.time() + 100, epoch_estimate=1.0, trial_epochs=30)
+    first = study.ask()
+    replan = _replanner(first, cfg.train.model_copy(update={"epochs": 30}), env)
+    assert replan is not None and planned_epochs(study, env) == 30
+    assert replan(10.0) == 3  # a third of the ~110 s the search had when the trial started, at 10 s per epoch
+    assert planned_epochs(study, env) == 3 and first.user_attrs["epochs_fitted"] == 3
+    study.tell(first, 0.5)
+    # once a trial has recorded its epoch time, later trials are planned from the attribute and do not re-plan
+    study.add_trial(optuna.trial.create_trial(value=0.4, user_attrs={"seconds_per_epoch": 10.0}))
+    assert _replanner(study.ask(), cfg.train.model_copy(update={"epochs": 3}), env) is None
+    # without a budget there is nothing to re-plan
+    fresh = optuna.create_study(direction="maximize")
+    assert _replanner(fresh.ask(), cfg.train, dataclasses.replace(env, trial_epochs=None)) is None
