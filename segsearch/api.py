@@ -221,7 +221,7 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     with study_lock(opened.storage, cfg.study.name):  # two launches at once: one tops up, the other sees it done
         study = open_study(opened.storage, cfg)
         added = top_up_budget(study, cfg)
-    log.info("study %s on %s: %d trial(s) queued", cfg.study.name, opened.shown, added)
+    log.info("study %s on %s: the budget pays for %d more trial(s)", cfg.study.name, opened.shown, added)
     if (gpus or workers > 1) and not solo:
         from .pool import run_pool
 
@@ -502,9 +502,11 @@ def summarize(study: Any, storage: str, seconds: float, interrupted: bool = Fals
     res = LaunchResult(study.study_name, storage, seconds, interrupted=interrupted)
     trials = study.get_trials(deepcopy=False)
     res.budget_left = budget_left(study, trials)
+    from .results import state_name
+
     for t in trials:
         if not is_budget_placeholder(t):
-            res.states[t.state.name] = res.states.get(t.state.name, 0) + 1
+            res.states[state_name(t)] = res.states.get(state_name(t), 0) + 1
     if best_value(study) is not None:
         b = study.best_trial
         res.best = {"number": b.number, "value": b.value, "params": b.params,

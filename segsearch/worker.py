@@ -19,6 +19,7 @@ from optuna.trial import TrialState
 
 from .errors import DiskFull, is_disk_full
 from .search import (
+    PAUSED_ATTR,
     REQUEUED,
     Outcome,
     TrialEnv,
@@ -29,8 +30,8 @@ from .search import (
     heartbeat_timing,
     is_finished,
     next_trial,
+    pause,
     planned_epochs,
-    requeue,
     retain,
     run_trial,
     sweep_stale,
@@ -149,6 +150,8 @@ class Worker:
                 attrs = system_attrs(trial)
                 if "failed_trial" in attrs:
                     summary = f"retry of trial {attrs['failed_trial']}, resuming from its checkpoint"
+                elif PAUSED_ATTR in trial.user_attrs:
+                    summary = f"resuming after its pause at epoch {trial.user_attrs[PAUSED_ATTR]}"
                 else:
                     fixed = attrs.get("fixed_params", {})
                     summary = "enqueued " + ", ".join(f"{k}={_fmt(v)}" for k, v in fixed.items()) if fixed else ""
@@ -179,24 +182,21 @@ class Worker:
             log.debug("study.keep %s: %.0f MB of checkpoints freed", self.env.cfg.study.keep, freed / 2**20)
 
     def _hand_back(self, trial: optuna.Trial, message: str) -> None:
-        outcome = Outcome(TrialState.FAIL, reason=REQUEUED, message=message)
-        try:
-            trial.set_user_attr("fail_reason", REQUEUED)
-            trial.set_user_attr("error", message)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            return
-        self._tell(trial, outcome)
+        self._tell(trial, Outcome(TrialState.FAIL, reason=REQUEUED, message=message))
 
     def _tell(self, trial: optuna.Trial, outcome: Outcome) -> None:
         if is_finished(trial):
             log.warning("trial %d was finished elsewhere (declared dead); its result is not recorded", trial.number)
             return
+        if outcome.reason == REQUEUED:  # handed back: paused in place, the next worker resumes the same trial
+            if pause(trial):
+                log.info("trial %d paused at epoch %s; the next worker resumes it from its checkpoint", trial.number,
+                         trial.user_attrs.get("epochs_run") or 0)
+            return
         if outcome.state == TrialState.COMPLETE:
-            frozen = self.study.tell(trial, outcome.value, skip_if_finished=True)
+            self.study.tell(trial, outcome.value, skip_if_finished=True)
         else:
-            frozen = self.study.tell(trial, state=outcome.state, skip_if_finished=True)
-        if outcome.reason == REQUEUED:
-            requeue(self.study, frozen)
+            self.study.tell(trial, state=outcome.state, skip_if_finished=True)
         best = best_value(self.study)
         done = sum(counts_toward_budget(t) for t in self.study.get_trials(deepcopy=False))  # every worker's
         self.progress.trial_end(trial.number, outcome.state.name, outcome.value, outcome.reason, best, done)

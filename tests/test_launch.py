@@ -177,10 +177,13 @@ def test_two_launches_of_one_yaml_at_once_run_exactly_the_budget(tmp_path, studi
     assert sum(bool(t.user_attrs.get("baseline")) for t in trials) == 1
 
 
-def test_interrupted_launch_hands_back_its_trial_and_resumes_from_checkpoint(tmp_path, studies):
+def test_interrupted_launch_pauses_its_trial_and_resumes_it_as_the_same_trial_and_wandb_run(tmp_path, studies):
+    from tracking.test_tracking import read_run
+
     cfg = tiny_config(tmp_path, study={"n_trials": 2}, train={"epochs": 4},
-                      data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
-    proc = subprocess.Popen([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--no-wandb"],
+                      data={"demo": {"n_images": 48, "size": 32, "seed": 0}},
+                      wandb={"enabled": True, "mode": "offline", "project": "segsearch-test"})
+    proc = subprocess.Popen([*CLI, "launch", str(cfg), "--studies-dir", str(studies)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     metrics = studies / "tiny" / "trials" / "00000" / "metrics.jsonl"
     deadline = time.time() + 300
@@ -190,21 +193,35 @@ def test_interrupted_launch_hands_back_its_trial_and_resumes_from_checkpoint(tmp
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err[-2000:]
     study = study_of("tiny", studies)
-    first = study.trials[0]
-    assert first.state == TrialState.FAIL and first.user_attrs["fail_reason"] == "requeued"
-    assert not [t for t in study.trials if t.state == TrialState.RUNNING]
+    (first,) = study.trials  # paused in place: no failed attempt, no copy
+    assert first.state == TrialState.WAITING and "fail_reason" not in first.user_attrs
+    paused_at = first.user_attrs["paused_at_epoch"]
+    assert 1 <= paused_at < 4 and sorted(first.intermediate_values) == list(range(1, paused_at + 1))
+    res = api.summarize(study, "x", 0.0)
+    assert res.states == {"PAUSED": 1}
 
-    api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    api.launch(cfg, studies_dir=studies, use_wandb=True, live=False)
     trials = study_of("tiny", studies).trials
-    retry = next(t for t in trials if t.system_attrs.get("failed_trial") == 0)
-    assert retry.state == TrialState.COMPLETE and retry.params == first.params
-    assert retry.user_attrs["resumed_from_epoch"] >= 1
-    assert sorted(retry.intermediate_values) == [1, 2, 3, 4]
+    assert len(trials) == 2 and all(t.state == TrialState.COMPLETE for t in trials)
+    resumed = trials[0]
+    assert resumed.params == first.params and resumed.user_attrs["resumed_from_epoch"] == paused_at
+    assert sorted(resumed.intermediate_values) == [1, 2, 3, 4]  # one continuous curve
     assert sum(counts_toward_budget(t) for t in trials) == 2
-    # study.keep best: the chain's folder keeps its weights, and its resume checkpoint only as the study's best
+    # W&B: trial 0 is one run id; its first part ended cleanly as paused, the resumed part continues its epochs
+    parts = []
+    for f in sorted((studies / "tiny" / "wandb").glob("offline-run-*/run-*.wandb")):
+        run = read_run(f)
+        if run.get("name") == "trial-0":
+            parts.append(run)
+    assert len(parts) == 2 and parts[0]["id"] == parts[1]["id"]
+    assert parts[0]["exit"] == 0 and parts[0]["summary"]["state"] == "paused"
+    assert parts[1]["exit"] == 0 and parts[1]["summary"]["state"] == "complete"
+    epochs = [h["epoch"] for p in parts for h in p["history"] if "train/loss" in h]
+    assert epochs == [1, 2, 3, 4]
+    # study.keep best: the trial keeps its weights, and its resume checkpoint only as the study's best
     folder = studies / "tiny" / "trials" / "00000"
     assert (folder / "best.pt").is_file()
-    assert (folder / "last.pt").exists() == (study_of("tiny", studies).best_trial.number == retry.number)
+    assert (folder / "last.pt").exists() == (study_of("tiny", studies).best_trial.number == 0)
 
 
 def test_embedded_study_recovers_a_sigkilled_worker_from_its_checkpoint(tmp_path, studies):
@@ -254,11 +271,9 @@ def test_second_ctrl_c_stops_at_once_and_hands_the_trial_back(tmp_path, studies)
     proc.send_signal(signal.SIGINT)  # cold stop: do not finish the epoch
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
-    trials = study_of("tiny", studies).trials
-    assert trials[0].state == TrialState.FAIL and trials[0].user_attrs["fail_reason"] == "requeued"
-    assert len(trials[0].intermediate_values) < 50
-    assert [t.state for t in trials[1:]] == [TrialState.WAITING]  # the retry, queued to resume
-    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    (trial,) = study_of("tiny", studies).trials
+    assert trial.state == TrialState.WAITING and "paused_at_epoch" in trial.user_attrs  # paused, to resume in place
+    assert len(trial.intermediate_values) < 50
 
 
 def test_launch_with_workers_forwards_ctrl_c_and_leaves_nothing_running(tmp_path, studies):
@@ -270,8 +285,9 @@ def test_launch_with_workers_forwards_ctrl_c_and_leaves_nothing_running(tmp_path
     assert proc.returncode == 130, err[-2000:]
     trials = study_of("tiny", studies).trials
     assert not [t for t in trials if t.state == TrialState.RUNNING]
-    handed_back = [t for t in trials if t.user_attrs.get("fail_reason") == "requeued"]
-    assert handed_back and all(len(t.intermediate_values) < 50 for t in handed_back)
+    paused = [t for t in trials if "paused_at_epoch" in t.user_attrs]
+    assert paused and all(t.state == TrialState.WAITING and len(t.intermediate_values) < 50 for t in paused)
+    assert not [t for t in trials if t.state == TrialState.FAIL]
 
 
 def test_budget_covers_search_and_final_model(tmp_path, studies):

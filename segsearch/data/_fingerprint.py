@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._io import IMAGE_EXTS, DataError, image_header, read_mask
-from ._layouts import Sample, find_pairs
+from ._layouts import Sample, class_mask_dirs, find_pairs, per_class_pairs
 
 IMAGE_DIRS = ("images", "image", "imgs", "img", "jpegimages", "inputs", "input", "x")
 MASK_DIRS = ("masks", "mask", "labels", "label", "annotations", "gt", "segmentationclass", "targets", "y")
@@ -58,6 +58,7 @@ class Fingerprint:
     class_map: dict[int, int] | None = None
     ignore_index: int | None = None
     colors: dict[str, list[int]] | None = None
+    mask_per_class: bool = False  # one binary mask file per class: masks/<class>/<stem>.* (multilabel)
     masks_sampled: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -97,6 +98,9 @@ def _pairing(root: Path) -> tuple[Fingerprint, list[Sample]]:
         raise DataError(f"{base}: images in {images_dir}/ but no masks folder beside it (names accepted: "
                         f"{', '.join(MASK_DIRS)}); segsearch needs a mask per image")
     fp = Fingerprint(str(root), "presplit" if presplit else "folders", images_dir, masks_dir)
+    class_dirs = class_mask_dirs(base / masks_dir)
+    if class_dirs:
+        return fp, _per_class_pairing(fp, base, class_dirs)
     samples, orphans, lonely = find_pairs(base, images_dir, masks_dir)
     if orphans and lonely:
         samples, orphans, lonely = _fix_naming(fp, base, samples, orphans, lonely)
@@ -108,6 +112,20 @@ def _pairing(root: Path) -> tuple[Fingerprint, list[Sample]]:
                         "but no image has a mask of the same name (or a common suffix, prefix or pattern)")
     fp.images_per_mask = round(len(samples) / max(1, len({s.mask for s in samples})), 2)
     return fp, samples
+
+
+def _per_class_pairing(fp: Fingerprint, base: Path, class_dirs: list[str]) -> list[Sample]:
+    """masks/<class>/<stem>.*: one binary mask per class and image, classes named by their folders."""
+    found = per_class_pairs(base, fp.images_dir, fp.masks_dir, class_dirs)
+    fp.mask_per_class, fp.mode, fp.encoding = True, "multilabel", "per_class_files"
+    fp.classes = [ClassStats(name, name, 0.0, 0.0, 0.0) for name in class_dirs]
+    fp.n_images = len(found.samples) + len(found.orphans)
+    fp.n_masks = sum(len(s.class_masks) for s in found.samples)
+    fp.n_pairs, fp.unpaired_images = len(found.samples), len(found.orphans)
+    if not found.samples:
+        raise DataError(f"{base / fp.masks_dir}: one folder per class ({', '.join(class_dirs)}), but no image in "
+                        f"{fp.images_dir}/ has a mask of the same name in every class folder")
+    return found.samples
 
 
 def _subdir(base: Path, names: tuple[str, ...]) -> str | None:
@@ -162,6 +180,8 @@ def _spread(items: list[Any], n: int) -> list[Any]:
 
 
 def _masks(fp: Fingerprint, samples: list[Sample]) -> None:
+    if fp.mask_per_class:
+        return _class_files(fp, samples)
     masks = sorted({s.mask for s in samples})
     chosen = _spread(masks, MAX_MASKS)
     fp.masks_sampled = len(chosen)
@@ -181,6 +201,23 @@ def _masks(fp: Fingerprint, samples: list[Sample]) -> None:
             present[key] += 1
             areas.setdefault(key, []).append(n / max(1, size))
     _decide(fp, chosen[0], pixels, present, areas, len(planes))
+
+
+def _class_files(fp: Fingerprint, samples: list[Sample]) -> None:
+    """Per class folder: the share of pixels set (any value above 0), of masks holding the class, and its
+    median area where present."""
+    chosen = _spread(samples, max(1, MAX_MASKS // max(1, len(fp.classes))))
+    fp.masks_sampled = len(chosen) * len(fp.classes)
+    for i, c in enumerate(fp.classes):
+        shares = []
+        for s in chosen:
+            rgb, plane = _plane(s.class_masks[i])
+            on = (plane != 0).any(axis=-1) if rgb else plane != 0
+            shares.append(float(on.mean()))
+        present = [a for a in shares if a > 0]
+        c.pixel_share = round(float(np.mean(shares)), 5) if shares else 0.0
+        c.image_share = round(len(present) / max(1, len(shares)), 4)
+        c.median_area = round(float(np.median(present)), 5) if present else 0.0
 
 
 def _plane(path: Path) -> tuple[bool, np.ndarray]:

@@ -87,13 +87,27 @@ def _need_dir(root: Path, sub: str) -> Path:
 
 def find_per_class(root: Path, cfg: DataConfig) -> Found:
     """Multilabel masks as one file per class: ``masks_dir/<class>/<stem>.*``."""
-    img_dir, mask_dir = _need_dir(root, cfg.images_dir), _need_dir(root, cfg.masks_dir)
-    per_class = [_mask_stems(_need_dir(mask_dir, name), cfg.mask_suffix) for name in cfg.classes]
-    rx = re.compile(cfg.group_pattern) if cfg.group_pattern else None
+    return per_class_pairs(root, cfg.images_dir, cfg.masks_dir, list(cfg.classes), cfg.mask_suffix,
+                           cfg.group_pattern, cfg.mask_pattern)
+
+
+def class_mask_dirs(mask_dir: Path) -> list[str]:
+    """The class folders of a one-file-per-class layout (``masks/<class>/<stem>.*``): the subfolders of
+    ``mask_dir`` that hold images, when ``mask_dir`` itself holds none; else []."""
+    if not mask_dir.is_dir() or _files(mask_dir):
+        return []
+    return sorted(d.name for d in mask_dir.iterdir() if d.is_dir() and not d.name.startswith(".") and _files(d))
+
+
+def per_class_pairs(root: Path, images_dir: str, masks_dir: str, classes: list[str], mask_suffix: str = "",
+                    group_pattern: str | None = None, mask_pattern: str | None = None) -> Found:
+    img_dir, mask_dir = _need_dir(root, images_dir), _need_dir(root, masks_dir)
+    per_class = [_mask_stems(_need_dir(mask_dir, name), mask_suffix) for name in classes]
+    rx = re.compile(group_pattern) if group_pattern else None
     samples, orphans = [], []
     for img in _files(img_dir):
         key = _group_key(img.stem, rx)
-        mask_key = cfg.mask_pattern.format(stem=key) if cfg.mask_pattern else key
+        mask_key = mask_pattern.format(stem=key) if mask_pattern else key
         files = tuple(m.get(mask_key) for m in per_class)
         if any(f is None for f in files):
             orphans.append(img)

@@ -153,14 +153,14 @@ def _share(deadline: float | None, members_left: int) -> float | None:
 
 # seconds kept back for writing and evaluating the model folder; full augmentation costs a bit more per epoch
 _EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 10.0, 1.05, 0.3
-_MAX_STRETCH = 2  # under a budget the final stage trains at most 2 x max(final.epochs, the trial's epochs)
 
 
 def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[TrainConfig, Path | None, str]:
     """Without a budget, retrain from scratch for ``final.epochs``. Under a budget, continue the trial's most
     trained weights (its last epoch's checkpoint: a trial still learning when its schedule ended has learned
-    most there) for every epoch that fits, up to ``_MAX_STRETCH`` x the longer of ``final.epochs`` and the
-    trial's own epochs (beyond that a small dataset would only repeat itself): the same time buys the trial's epochs plus these, where a retrain
+    most there) for every epoch that fits (re-planned after each epoch from their real time; a budget left
+    unspent is a worse model, and the best epoch by validation is what is kept): the same time buys the
+    trial's epochs plus these, where a retrain
     would start from nothing (measured on real data: a 51-epoch retrain ended below the 20-epoch trial it
     copied, bench/LATEST.md). A trial without a checkpoint is retrained for the epochs that fit; 0 epochs:
     use the trial's best weights as they are. Returns the train settings, the weights to start from, and how."""
@@ -173,7 +173,7 @@ def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[Train
     if per_epoch <= 0:
         return tcfg, None, "retrain"
     trial_epochs = int(t.user_attrs.get("epochs_run") or 0)
-    fit = min(int(left // per_epoch), _MAX_STRETCH * max(tcfg.epochs, trial_epochs))
+    fit = int(left // per_epoch)
     best, last = _trial_checkpoint(t, rundir.BEST), _trial_checkpoint(t, rundir.LAST)
     if best is None:
         return tcfg.model_copy(update={"epochs": max(1, fit)}), None, "retrain"

@@ -119,6 +119,8 @@ def settings(plan: Plan) -> dict[str, Any]:
             data[key] = getattr(fp, key)
     data["classes"] = plan.classes
     data["mode"] = plan.mode
+    if fp.mask_per_class:
+        data["mask_per_class"] = True
     for key in ("class_map", "ignore_index", "colors"):
         if getattr(fp, key) is not None:
             data[key] = getattr(fp, key)

@@ -16,8 +16,9 @@ from ._report import (
     trial_rows,
     trials_table,
     write_report,
+    state_name,
 )
 
-__all__ = ["PLOTS", "TABLE_COLUMNS", "Report", "fmt_float", "fmt_params", "Target", "add_missing_previews", "dashboard_url", "metrics_history",
+__all__ = ["state_name", "PLOTS", "TABLE_COLUMNS", "Report", "fmt_float", "fmt_params", "Target", "add_missing_previews", "dashboard_url", "metrics_history",
            "print_launch_summary", "print_status", "render_html", "render_markdown", "resolve", "run_dirs", "serve",
            "trial_rows", "trials_table", "write_report"]

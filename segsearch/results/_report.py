@@ -132,7 +132,7 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
         fixed = t.system_attrs.get("fixed_params", {})  # a queued trial's own settings (enqueue, baseline, grid)
         setting = {**fixed, **ua.get("settings", {}), **t.params}.get  # searched values win over fixed ones
         rows.append({
-            "number": t.number, "state": t.state.name, "value": t.value,
+            "number": t.number, "state": state_name(t), "value": t.value,
             "architecture": setting("architecture"), "encoder": setting("encoder"), "loss": setting("loss"),
             "lr": setting("lr"), "epochs": ua.get("epochs_run", len(t.intermediate_values)),
             "best_epoch": ua.get("best_epoch"), "val_miou": ua.get("val_miou"), "val_mdice": ua.get("val_mdice"), "collapsed": bool(ua.get("collapsed")),
@@ -140,6 +140,13 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
             "image_size": ua.get("image_size"), "fail_reason": ua.get("fail_reason"), "params": dict(t.params),
         })
     return rows
+
+
+def state_name(t: Any) -> str:
+    """Optuna's state, except PAUSED for a trial its worker handed back (WAITING to resume in place)."""
+    from ..search import PAUSED_ATTR
+
+    return "PAUSED" if t.state.name == "WAITING" and PAUSED_ATTR in t.user_attrs else t.state.name
 
 
 def metrics_history(run_dir: str | Path | None) -> list[dict[str, Any]]:

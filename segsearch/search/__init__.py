@@ -24,6 +24,7 @@ from ._requeue import (
     next_trial,
     pop_next,
     reported_steps,
+    pause,
     requeue,
     sweep_stale,
     system_attrs,
@@ -47,6 +48,7 @@ from ._storage import (
     study_lock,
 )
 from ._study import (
+    PAUSED_ATTR,
     REQUEUED,
     UID_ATTR,
     SpaceChanged,
@@ -74,6 +76,7 @@ __all__ = [
     "retain",
     "describe",
     "ENV_VAR",
+    "PAUSED_ATTR",
     "REQUEUED",
     "WORKER_DIED",
     "RequeueStaleTrial",
@@ -111,6 +114,7 @@ __all__ = [
     "open_study",
     "params_to_settings",
     "pop_next",
+    "pause",
     "requeue",
     "resolve_storage_url",
     "replay_settings",

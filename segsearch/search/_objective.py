@@ -26,7 +26,7 @@ from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter
 from ._budget import TRIAL_EPOCHS_ATTR, trial_epochs_for
 from ._requeue import reported_steps, system_attrs
 from ._space import params_to_settings, sample
-from ._study import REQUEUED, UID_ATTR
+from ._study import PAUSED_ATTR, REQUEUED, UID_ATTR
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ def _fit_epochs(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> TrainC
     resumed retry keeps the schedule its first attempt planned."""
     import time
 
-    if trial_root(trial) != trial.number:
+    if trial_root(trial) != trial.number or PAUSED_ATTR in trial.user_attrs:
         planned = trial.user_attrs.get("epochs_fitted")
         return tcfg.model_copy(update={"epochs": int(planned)}) if planned else tcfg
     # a trial's own epochs (an enqueued recipe's) stand; otherwise the planned ones (scaled to a budget)
@@ -282,7 +282,7 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
     except StopTraining as stop:
         if stop.reason == "pruned":
             return Outcome(TrialState.PRUNED, reason="pruned")
-        return _fail(trial, REQUEUED, "worker stopped; trial handed back")
+        return Outcome(TrialState.FAIL, reason=REQUEUED, message="worker stopped; trial paused")  # not a failure
     except NonFiniteLoss as exc:
         return _fail(trial, "nan_loss", str(exc))
     except DataError as exc:

@@ -27,6 +27,19 @@ WORKER_DIED = "worker_died"
 _DROP = {"fail_reason", "error", "token", "resumed_from_epoch", "retried", "crash"}  # the attempt's, not the retry's
 
 
+def pause(trial: optuna.Trial) -> bool:
+    """Hand a running trial back in place: it goes back to WAITING with its number, parameters, reported epochs,
+    folder and checkpoint, and the next worker resumes it as the same trial (one row in every view, one
+    continuous curve in the dashboard). False when it had already been finished elsewhere (declared dead)."""
+    from ._study import PAUSED_ATTR
+
+    try:
+        trial.set_user_attr(PAUSED_ATTR, int(trial.user_attrs.get("epochs_run") or 0))
+        return bool(trial.storage.set_trial_state_values(trial._trial_id, state=TrialState.WAITING))
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+
+
 def requeue(study: optuna.Study, trial: FrozenTrial, crashed: bool = False) -> None:
     """Queue a WAITING copy of ``trial`` (same parameters, same trial folder, reported epochs kept)."""
     root = trial.system_attrs.get("failed_trial", trial.number)
@@ -74,8 +87,8 @@ class RequeueStaleTrial:
 
 
 def _priority(t: FrozenTrial) -> tuple[int, int]:
-    if "failed_trial" in t.system_attrs:
-        rank = 0  # a handed-back or crashed trial: resume it first
+    if "failed_trial" in t.system_attrs or "paused_at_epoch" in t.user_attrs:
+        rank = 0  # a paused or crashed trial: resume it first
     elif t.user_attrs.get("enqueued"):
         rank = 1  # a user's own configuration (segsearch enqueue)
     elif t.user_attrs.get("token"):

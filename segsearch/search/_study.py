@@ -32,6 +32,7 @@ UID_ATTR = "segsearch_uid"  # unique per study, unlike its name: trial folders r
 HASH_ATTR = "space_hash"
 FINGERPRINT_ATTR = "space_fingerprint"
 REQUEUED = "requeued"  # fail reasons after which the trial is handed back, not counted
+PAUSED_ATTR = "paused_at_epoch"  # a trial handed back by its worker (Ctrl-C, SIGTERM): WAITING to resume in place
 BUDGET_ATTR = "trial_budget"  # the study's n_trials (the latest launch's); absent: open-ended
 
 

@@ -106,6 +106,7 @@ class Progress(Reporter):
 
     def epoch_end(self, r: EpochResult, is_best: bool) -> None:
         self._epoch_secs.append(r.seconds)
+        self.epochs = r.planned_epochs or self.epochs  # a budget may have re-planned the schedule
         if self._bar is not None:
             self._bar.update(self._epoch, description=self._epoch_desc(r.epoch) + f" obj {r.objective:.3f}")
         self._say(self.epoch_line(r, is_best))

@@ -30,7 +30,7 @@ from .. import rundir
 from .._secrets import mask_url, masked_argv
 from ..config import SearchSpaceFile, TrainConfig, WandbConfig, objective_label
 from ..data import Splits
-from ..search import Outcome, system_attrs
+from ..search import REQUEUED, UID_ATTR, Outcome, system_attrs
 from ..training import EpochResult, Reporter, RunSpec
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,9 @@ class Tracker:
     def on_outcome(self, trial: optuna.Trial, outcome: Outcome) -> None:
         run = self.runs.pop(trial.number, None)
         run_dir = Path(trial.user_attrs.get("run_dir", self.study_dir / "trials" / f"{trial.number:05d}"))
-        preds = _guarded(f"trial {trial.number}: prediction preview", lambda: self.preview(trial, run_dir)) or []
+        paused = outcome.reason == REQUEUED  # handed back: the same run resumes with the trial
+        preds = [] if paused else _guarded(f"trial {trial.number}: prediction preview",
+                                           lambda: self.preview(trial, run_dir)) or []
         if self.mode == "disabled":
             return
         if run is None:  # the trial failed before training started: still give it a run with its state
@@ -168,8 +170,8 @@ class WandbRun(Reporter):
         if outcome.state == TrialState.PRUNED:
             self._call("tags", lambda run: setattr(run, "tags", (*run.tags, "pruned")))
         run, self.run = self.run, None
-        if run is not None:
-            _finish_with_timeout(run, 1 if outcome.state == TrialState.FAIL else 0)
+        if run is not None:  # a paused trial is no failure: its run ends cleanly and resumes under the same id
+            _finish_with_timeout(run, 1 if outcome.state == TrialState.FAIL and outcome.reason != REQUEUED else 0)
 
     def _start(self) -> None:
         if self.run is not None or self.dead:
@@ -205,6 +207,8 @@ def _init(tracker: Tracker, trial: optuna.Trial, tcfg: TrainConfig | None, mode:
     tracker.wandb_dir.mkdir(parents=True, exist_ok=True)
     with masked_argv():  # W&B records the command line in the run's metadata
         run = wandb.init(
+            # one run per trial: a paused trial that resumes (in this process or another) continues the same run
+            id=run_id(trial), resume="allow",
             project=w.project, entity=w.entity, group=w.group or cfg.study.name, name=f"trial-{trial.number}",
             job_type="trial", tags=list(w.tags), config=run_config(trial, tcfg, cfg), dir=str(tracker.wandb_dir),
             mode=cast(Literal["online", "offline", "disabled"], mode), reinit="create_new",
@@ -214,6 +218,12 @@ def _init(tracker: Tracker, trial: optuna.Trial, tcfg: TrainConfig | None, mode:
     for pattern in ("train/*", "val/*", "lr", "epoch_seconds", "predictions"):
         run.define_metric(pattern, step_metric="epoch")
     return run
+
+
+def run_id(trial: optuna.Trial) -> str:
+    """The trial's W&B run id: the study's unique id and the trial number (a new study of an old name gets new runs)."""
+    uid = str(trial.study.user_attrs.get(UID_ATTR) or trial.study.study_name)
+    return f"{uid[:12]}-trial-{trial.number}"
 
 
 def run_config(trial: optuna.Trial, tcfg: TrainConfig | None, cfg: SearchSpaceFile) -> dict[str, Any]:
@@ -261,7 +271,9 @@ def outcome_summary(trial: optuna.Trial, outcome: Outcome) -> dict[str, Any]:
     """The trial's final state for the run summary: complete, pruned or failed with its reason."""
     ua = trial.user_attrs
     doc: dict[str, Any] = {"state": outcome.state.name.lower(), "objective": outcome.value}
-    if outcome.state == TrialState.FAIL:
+    if outcome.reason == REQUEUED:
+        doc = {"state": "paused", "paused_at_epoch": ua.get("epochs_run") or 0}
+    elif outcome.state == TrialState.FAIL:
         doc["fail_reason"] = outcome.reason
         doc["error"] = mask_url(outcome.message or "")[-1000:]
     for key in ("best_epoch", "epochs_run", "val_miou", "val_mdice", "collapsed", "seconds_per_epoch", "n_params",

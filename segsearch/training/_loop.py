@@ -61,6 +61,7 @@ class EpochResult:
     seconds: float
     confusion: list[list[int]] | None = None
     collapsed: bool = False  # one class predicted (nearly) everywhere
+    planned_epochs: int = 0  # the run's schedule at this epoch (a budget may re-plan it)
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,8 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
                 since_best += 1
             result.peak_memory_mb = max(result.peak_memory_mb, peak_memory_mb(rt))
             er = EpochResult(epoch, loss, objective, scores.miou, scores.mdice, scores.per_class_iou,
-                             scores.per_class_dice, lr, time.perf_counter() - t0, scores.confusion, scores.collapsed)
+                             scores.per_class_dice, lr, time.perf_counter() - t0, scores.confusion, scores.collapsed,
+                             total)
             result.history.append(er)
             if spec.checkpoint and _checkpoint_due(cfg.checkpoint_interval, saved_at, er.seconds, epoch >= total):
                 _save(writer, spec, model, optimizer, scheduler, scaler, result, epoch)
@@ -277,7 +279,7 @@ def _refit(planned: int, epoch: int, took: list[float], spec: RunSpec, scheduler
         return planned
     if fit != planned:
         if spec.replan is None:
-            log.info("%d epochs fit the time left at %.1f s each (planned %d); the schedule now ends at epoch %d",
+            (log.info if epoch == 1 else log.debug)("%d epochs fit the time left at %.1f s each (planned %d); the schedule now ends at epoch %d",
                      fit, took[-1], planned, fit)
         if scheduler.impl is not None:
             scheduler.impl.T_max = fit

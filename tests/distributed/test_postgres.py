@@ -173,10 +173,9 @@ def test_graceful_stop_hands_the_trial_back_and_enqueue_runs_a_recipe(tmp_path: 
     assert rc == 130, tail(logs / "launch.err")
     study = load(pg_db.url)
     trials = study.get_trials(deepcopy=False)
-    assert [t.state.name for t in trials] == ["FAIL", "WAITING"]  # nothing left RUNNING
-    assert trials[0].user_attrs["fail_reason"] == "requeued" and trials[1].system_attrs["failed_trial"] == 0
-    stopped_at = trials[0].user_attrs["epochs_run"]
-    assert 1 <= stopped_at < epochs
+    assert [t.state.name for t in trials] == ["WAITING"]  # paused in place; nothing left RUNNING
+    stopped_at = trials[0].user_attrs["paused_at_epoch"]
+    assert 1 <= stopped_at < epochs and "fail_reason" not in trials[0].user_attrs
 
     # enqueue: validated against TrainConfig and the study's space; errors name the value
     args = ["enqueue", "--study", "tiny", "--studies-dir", str(studies)]
@@ -186,20 +185,20 @@ def test_graceful_stop_hands_the_trial_back_and_enqueue_runs_a_recipe(tmp_path: 
     recipe.write_text("train:\n  architecture: unet\n  lr: 5.0e-3\n  batch_size: 4\n")
     assert run([*args, "--from-yaml", str(recipe), "--set", "weight_decay=0", "--set", "epochs=2"], logs, "enq", pg_db.url) == 0, \
         tail(logs / "enq.err")
-    assert "queued trial 2" in (logs / "enq.out").read_text()
+    assert "queued trial 1" in (logs / "enq.out").read_text()
 
     rc = run(["worker", "--study", "tiny", "--studies-dir", str(studies), "--no-wandb"], logs, "worker",
              storage=pg_db.url, timeout=150)
     assert rc == 0, tail(logs / "worker.err")
     study = load(pg_db.url)
     by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
-    retry, mine = by_number[1], by_number[2]
+    retry, mine = by_number[0], by_number[1]
     assert retry.state.name == mine.state.name == "COMPLETE"
     assert retry.datetime_start < mine.datetime_start  # the handed-back trial resumes first
     assert retry.user_attrs["resumed_from_epoch"] == stopped_at
     assert set(retry.intermediate_values) == set(range(1, epochs + 1))
     assert mine.params == {"architecture": "unet", "lr": 0.005} and mine.user_attrs["enqueued"] is True
-    run_cfg = (studies / "tiny" / "trials" / "00002" / "config.yaml").read_text()
+    run_cfg = (studies / "tiny" / "trials" / "00001" / "config.yaml").read_text()
     assert "batch_size: 4" in run_cfg and "weight_decay: 0.0" in run_cfg and "epochs: 2" in run_cfg
     assert len(_counted(study)) == 2  # budget 1 + 1 enqueued
     assert not study.get_trials(deepcopy=False, states=(optuna_state("WAITING"), optuna_state("RUNNING")))

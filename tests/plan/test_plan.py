@@ -50,6 +50,26 @@ def test_0_255_masks_with_a_suffix_are_binary_and_paired(tmp_path):
     assert cfg.data.mode == "binary" and cfg.data.mask_suffix == "_mask" and cfg.data.classes == ["foreground"]
 
 
+def test_one_mask_file_per_class_gives_a_multilabel_plan_whose_data_loads(tmp_path):
+    from segsearch.data import load_splits
+
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        index = random_mask(rng, 32, [1, 2])
+        write_png(tmp_path / "parts" / "images" / f"p{i}.png", image_from_mask(index))
+        for k, name in ((1, "torso"), (2, "head")):  # a body part may overlap others in multilabel data
+            write_png(tmp_path / "parts" / "masks" / name / f"p{i}.png", ((index == k) * 255).astype(np.uint8))
+    fp = fingerprint(tmp_path / "parts")
+    assert (fp.mask_per_class, fp.mode, fp.encoding, fp.n_pairs) == (True, "multilabel", "per_class_files", 8)
+    assert [c.name for c in fp.classes] == ["head", "torso"]
+    assert all(0 < c.pixel_share < 1 and c.image_share == 1.0 for c in fp.classes)
+    path, _ = api.plan(tmp_path / "parts", out=tmp_path / "parts.yaml")
+    cfg = load_config(path)
+    assert cfg.data.mode == "multilabel" and cfg.data.mask_per_class and cfg.data.classes == ["head", "torso"]
+    splits = load_splits(cfg.data, tmp_path / "studies")  # the planned YAML reads the folder as it is
+    assert len(splits.train) + len(splits.val) + len(splits.test) == 8
+
+
 def test_non_contiguous_values_get_a_class_map_and_thin_255_borders_the_ignore_index(tmp_path):
     rng = np.random.default_rng(1)
     for i in range(5):

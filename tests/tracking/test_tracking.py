@@ -52,7 +52,7 @@ def read_run(path: Path) -> dict[str, Any]:
     for rec in records(path):
         kind = rec.WhichOneof("record_type")
         if kind == "run":
-            run.update(name=rec.run.display_name, group=rec.run.run_group, tags=list(rec.run.tags))
+            run.update(name=rec.run.display_name, group=rec.run.run_group, tags=list(rec.run.tags), id=rec.run.run_id)
             run["config"].update(_items(rec.run.config.update))
         elif kind == "config":
             run["config"].update(_items(rec.config.update))

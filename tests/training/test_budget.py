@@ -51,8 +51,8 @@ def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = Tru
 
 @pytest.mark.parametrize(("left", "how", "epochs"), [
     (None, "retrain", 30),  # no budget
-    (1e6, "continue", 60),  # far more fits: up to 2 x max(final.epochs, the trial's epochs)
-    (400, "continue", 37),  # (400 - 10) // 10.5 epochs fit, more than final.epochs: the budget is spent
+    (1000, "continue", 94),  # (1000 - 10 reserve) // 10.5: every epoch that fits, far beyond final.epochs
+    (400, "continue", 37),  # (400 - 10) // 10.5 epochs fit
     (100, "continue", 8),  # (100 - 10 reserve) // 10.5
     (12, "trial_weights", 30),  # not one epoch: use the trial's weights
 ])
