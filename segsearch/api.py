@@ -126,8 +126,8 @@ def _solo_data(cfg: SearchSpaceFile) -> Any:
 
 
 def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> bool:
-    """Whether the search's share of the budget pays for the baseline's full schedule and two alternatives
-    (``_MIN_SEARCH_TRIALS`` x train.epochs). Below that a search only takes epochs away from the one model
+    """Whether the search's share of the budget pays for the baseline's full schedule, two alternatives and one
+    slower configuration (4 x train.epochs). Below that a search only takes epochs away from the one model
     it can train (measured: bench/LATEST.md, 'Search quality on real data'), so the baseline gets the whole
     budget instead, trained as seed 001's recipe (the final augmentation, no mosaic)."""
     if plan is None or not per_epoch:
@@ -135,13 +135,16 @@ def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) ->
     affordable = (plan.end - time.time()) / per_epoch
     from .search import MIN_SEARCH_TRIALS
 
-    need = MIN_SEARCH_TRIALS * cfg.train.epochs
+    # the baseline, two alternatives, and room for one configuration slower than the baseline (mri9 at 20 minutes:
+    # 40 search epochs for 36 needed, and one upernet trial at 2.4x the baseline's epoch time took 8 of them;
+    # that search lost to the recipe by 0.05 where the baseline alone had won, bench/LATEST.md)
+    need = (MIN_SEARCH_TRIALS + 1) * cfg.train.epochs
     if affordable * (1 - cfg.final.budget_share) >= need:
         return True
     log.warning("budget: about %d baseline epochs fit, %d of them for the search: fewer than %d full trials "
                 "(%d x train.epochs = %d epochs): no search; the baseline trains as seed 001's recipe with the "
                 "final augmentation until the budget ends", affordable, affordable * (1 - cfg.final.budget_share),
-                MIN_SEARCH_TRIALS, MIN_SEARCH_TRIALS, need)
+                MIN_SEARCH_TRIALS + 1, MIN_SEARCH_TRIALS + 1, need)
     return False
 
 
@@ -220,7 +223,7 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     cfg = cfg.model_copy(update={"study": cfg.study.model_copy(update={"storage": None})})  # no password downstream
     with study_lock(opened.storage, cfg.study.name):  # two launches at once: one tops up, the other sees it done
         study = open_study(opened.storage, cfg)
-        added = top_up_budget(study, cfg)
+        added = top_up_budget(study, cfg, portfolio=not solo)
     log.info("study %s on %s: the budget pays for %d more trial(s)", cfg.study.name, opened.shown, added)
     if (gpus or workers > 1) and not solo:
         from .pool import run_pool
@@ -419,6 +422,13 @@ def dashboard(study_name: str | None = None, storage: str | None = None, studies
     from .results import add_missing_previews, dashboard_url, resolve, serve
 
     target = resolve(study_name, storage, studies_dir, artifacts)
+    if target.study is not None:  # the labelled learning curves and per-class IoU, fresh
+        from .tracking import save_dashboard_plots
+
+        try:
+            save_dashboard_plots(target.study)
+        except Exception as exc:
+            announce(f"note: dashboard plots not written: {exc}")
     if previews and target.study is not None and target.artifacts is not None:
         try:
             add_missing_previews(target.study, studies_dir, target.artifacts)

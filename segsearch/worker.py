@@ -38,7 +38,7 @@ from .search import (
     system_attrs,
     typical_epoch,
 )
-from .tracking import Progress
+from .tracking import Progress, save_dashboard_plots
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,16 @@ class Worker:
         self._tell(trial, outcome)
         if outcome.state in (TrialState.COMPLETE, TrialState.PRUNED):
             self._retain()
+        if outcome.reason != REQUEUED:
+            self._dashboard_plots()
         return outcome
+
+    def _dashboard_plots(self) -> None:
+        """The study's labelled learning curves and best per-class IoU in optuna-dashboard, with this trial."""
+        try:
+            save_dashboard_plots(self.study)
+        except Exception:
+            log.warning("saving the dashboard plots failed", exc_info=True)
 
     def _retain(self) -> None:
         """``study.keep``: finished trials drop the checkpoints the study no longer needs (best: last.pt)."""

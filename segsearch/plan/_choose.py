@@ -70,8 +70,11 @@ def _architectures(size: int) -> list[str]:
     return [a for a in ARCHITECTURES if a != "pan" or size >= 128]
 
 
+_SEARCH_TRIALS = 4  # launch searches only when the search pays for 4 full trials (api._affords_search)
+
+
 def _fit_budget(plan: Plan) -> None:
-    """Halve the image size until the budget pays for a search of three full trials and the final model,
+    """Halve the image size until the budget pays for a search of ``_SEARCH_TRIALS`` full trials and the final model,
     then size the trial count to what the budget can start (the pruner stops most of them early)."""
     from ..config import parse_duration
 
@@ -79,7 +82,7 @@ def _fit_budget(plan: Plan) -> None:
     while True:
         per_epoch = _epoch_seconds(plan)
         search_epochs = max(0.0, seconds - STARTUP_SECONDS) * 0.75 / per_epoch
-        if search_epochs >= 3 * SEARCH_EPOCHS or plan.image_size <= MIN_SIZE:
+        if search_epochs >= _SEARCH_TRIALS * SEARCH_EPOCHS or plan.image_size <= MIN_SIZE:
             break
         smaller = _round_size(plan.image_size // 2)
         plan.notes.append(f"{plan.budget} pays for {search_epochs:.0f} search epochs at {plan.image_size} px "
@@ -89,7 +92,7 @@ def _fit_budget(plan: Plan) -> None:
     plan.epoch_seconds = round(per_epoch, 2)
     # trials planned at a third of the search each; a pruned trial costs about its first rung (6 epochs)
     plan.n_trials = int(min(60, max(8, search_epochs / 6)))
-    if search_epochs < 3 * SEARCH_EPOCHS:
+    if search_epochs < _SEARCH_TRIALS * SEARCH_EPOCHS:
         plan.notes.append(f"{plan.budget} pays for only {search_epochs:.0f} epochs of search at {MIN_SIZE} px: "
                           "launch will train the baseline alone (no room to search)")
 

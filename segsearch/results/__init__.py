@@ -13,10 +13,10 @@ from ._report import (
     render_html,
     render_markdown,
     run_dirs,
+    state_name,
     trial_rows,
     trials_table,
     write_report,
-    state_name,
 )
 
 __all__ = ["state_name", "PLOTS", "TABLE_COLUMNS", "Report", "fmt_float", "fmt_params", "Target", "add_missing_previews", "dashboard_url", "metrics_history",

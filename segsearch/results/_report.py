@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 PLOTS = ("optimization_history", "param_importances", "parallel_coordinate", "intermediate_values",
          "learning_curves", "confusion", "predictions")
-TABLE_COLUMNS = ("trial", "architecture", "encoder", "loss", "params", "s/epoch", "epochs", "image size",
+TABLE_COLUMNS = ("trial", "from", "architecture", "encoder", "loss", "params", "s/epoch", "epochs", "image size",
                  "val IoU", "val Dice", "state")
 
 
@@ -138,8 +138,18 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
             "best_epoch": ua.get("best_epoch"), "val_miou": ua.get("val_miou"), "val_mdice": ua.get("val_mdice"), "collapsed": bool(ua.get("collapsed")),
             "n_params": ua.get("n_params"), "seconds_per_epoch": ua.get("seconds_per_epoch"),
             "image_size": ua.get("image_size"), "fail_reason": ua.get("fail_reason"), "params": dict(t.params),
+            "source": trial_source(t),
         })
     return rows
+
+
+def trial_source(t: Any) -> str:
+    """Where a trial's settings came from: baseline, portfolio, yours (segsearch enqueue), grid or sampler."""
+    ua = t.user_attrs
+    for key, name in (("baseline", "baseline"), ("portfolio", "portfolio"), ("enqueued", "yours"), ("grid", "grid")):
+        if ua.get(key):
+            return name
+    return "sampler"
 
 
 def state_name(t: Any) -> str:
@@ -190,7 +200,7 @@ def trials_table(rows: list[dict[str, Any]]) -> Table:
     for r in rows:
         state = _state(r["state"]) + (f" ({r['fail_reason']})" if r.get("fail_reason") else "")
         state += " COLLAPSED (one class everywhere)" if r.get("collapsed") else ""
-        out.append([str(r["number"]), _s(r["architecture"]), _s(r["encoder"]), _s(r["loss"]),
+        out.append([str(r["number"]), r["source"], _s(r["architecture"]), _s(r["encoder"]), _s(r["loss"]),
                     fmt_params(r["n_params"]), fmt_float(r["seconds_per_epoch"], 2), _s(r["epochs"]),
                     _s(r["image_size"]), fmt_float(r["val_miou"]), fmt_float(r["val_mdice"]), state])
     return Table(TABLE_COLUMNS, out)
@@ -226,7 +236,7 @@ def confusion_of(t: Any) -> list[list[int]] | None:
 
 def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
     keys = ["number", "state", "value", "architecture", "encoder", "loss", "lr", "n_params", "seconds_per_epoch",
-            "epochs", "best_epoch", "image_size", "val_miou", "val_mdice", "collapsed", "fail_reason", "params"]
+            "epochs", "best_epoch", "image_size", "val_miou", "val_mdice", "collapsed", "fail_reason", "source", "params"]
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(keys)

@@ -22,9 +22,9 @@ from ._requeue import (
     heartbeat_timing,
     is_finished,
     next_trial,
+    pause,
     pop_next,
     reported_steps,
-    pause,
     requeue,
     sweep_stale,
     system_attrs,
@@ -52,14 +52,15 @@ from ._study import (
     REQUEUED,
     UID_ATTR,
     SpaceChanged,
+    budget_left,
     counts_toward_budget,
     enqueue_settings,
-    budget_left,
     is_budget_placeholder,
     open_study,
     stored_config,
     top_up_budget,
 )
+
 
 def _optuna_logs_like_ours() -> None:
     """Optuna's log lines go through the root handler (``HH:MM:SS LEVEL message``), not Optuna's own format."""

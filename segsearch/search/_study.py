@@ -105,22 +105,37 @@ def is_budget_placeholder(t: optuna.trial.FrozenTrial) -> bool:
     return t.state == TrialState.WAITING and bool(t.user_attrs.get("token")) and "failed_trial" not in t.system_attrs
 
 
-def top_up_budget(study: optuna.Study, cfg: SearchSpaceFile) -> int:
-    """Record the trial budget (``study.n_trials``) and queue a new study's baseline (grid: the grid's points).
-    Returns how many trials the budget still pays for."""
+def top_up_budget(study: optuna.Study, cfg: SearchSpaceFile, portfolio: bool = True) -> int:
+    """Record the trial budget (``study.n_trials``) and queue a new study's baseline and portfolio (grid: the
+    grid's points; ``portfolio`` False: the baseline alone, for a launch with no room to search). Returns how
+    many trials the budget still pays for (open-ended: how many were queued)."""
     trials = study.get_trials(deepcopy=False)
     if cfg.study.sampler.name == "grid":
         return _enqueue_grid(study, cfg, trials)
     if cfg.study.n_trials is None:
         if study.user_attrs.get(BUDGET_ATTR) is not None:
             study.set_user_attr(BUDGET_ATTR, None)
-        return int(not trials and _enqueue_baseline(study, cfg))
+        return _enqueue_start(study, cfg, None, portfolio) if not trials else 0
     if study.user_attrs.get(BUDGET_ATTR) != cfg.study.n_trials:
         study.set_user_attr(BUDGET_ATTR, cfg.study.n_trials)
     left = trials_left(study, trials)
     if not trials and left:
-        _enqueue_baseline(study, cfg)
+        _enqueue_start(study, cfg, left, portfolio)
     return left or 0
+
+
+def _enqueue_start(study: optuna.Study, cfg: SearchSpaceFile, left: int | None, portfolio: bool) -> int:
+    """A new study's first trials: the baseline, then (``portfolio``) the shipped portfolio's entries that fit the
+    space and the budget. Returns how many were queued."""
+    from ._portfolio import portfolio_params
+
+    n = int(_enqueue_baseline(study, cfg))
+    for params in portfolio_params(cfg) if portfolio else []:
+        if left is not None and n >= left:
+            break
+        study.enqueue_trial(params, user_attrs={"portfolio": True}, skip_if_exists=False)
+        n += 1
+    return n
 
 
 def budget_left(study: optuna.Study, trials: list[optuna.trial.FrozenTrial] | None = None) -> int:

@@ -76,6 +76,17 @@ def test_dashboard_serves_the_study_its_attributes_and_previews(made, server):
                 assert art["mimetype"] == "image/png"
                 png = _get(f"{base}/artifacts/{summary['study_id']}/{t['trial_id']}/{art['artifact_id']}")
                 assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # the study's own plots, labelled: every trial's objective per whole epoch, the best trial's per-class IoU
+    plots = {p["id"]: json.loads(p["graph_object"]) for p in detail["plotly_graph_objects"]}
+    curves = plots["segsearch-learning-curves"]
+    assert curves["layout"]["xaxis"]["title"]["text"] == "epoch" and curves["layout"]["xaxis"]["dtick"] == 1
+    assert curves["layout"]["yaxis"]["title"]["text"] == made.study().metric_names[0]
+    drawn = {int(d["name"].split()[1]): dict(zip(d["x"], d["y"], strict=True)) for d in curves["data"]}
+    assert drawn == {n: pytest.approx(t.intermediate_values) for n, t in stored.items() if t.intermediate_values}
+    best = made.study().best_trial
+    classes = plots["segsearch-best-per-class-iou"]
+    assert classes["data"][0]["x"] == list(best.user_attrs["per_class_iou"])
+    assert f"best trial {best.number}" in classes["layout"]["title"]["text"]
     assert _get(f"{base}/dashboard").startswith(b"<!")
 
 

@@ -86,3 +86,44 @@ def test_the_budget_is_a_count_workers_spend_under_the_lock_not_placeholder_tria
     assert study.trials[0].user_attrs.get("baseline")
     cfg5 = cfg_of(study={"n_trials": 5})  # a resumed launch with a larger budget pays for two more
     assert top_up_budget(study, cfg5) == 2 and budget_left(study) == 2
+
+
+def test_a_new_tpe_study_tries_the_shipped_portfolio_after_its_baseline_expressed_in_its_space():
+    import json
+
+    from segsearch.search._portfolio import PORTFOLIO
+
+    shipped = json.loads(PORTFOLIO.read_text())["configs"]
+    cfg = load_config("search_spaces/arch_loss.yaml")
+    study = optuna.create_study(direction="maximize")
+    top_up_budget(study, cfg)
+    queued = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
+    assert queued[0].user_attrs.get("baseline") and len(queued) == 1 + len(shipped)
+    for t, entry in zip(queued[1:], shipped, strict=True):
+        fixed = t.system_attrs["fixed_params"]
+        assert t.user_attrs["portfolio"] is True
+        assert (fixed["architecture"], fixed["encoder"], fixed["loss"]) == (
+            entry["architecture"], entry["encoder"], entry["loss"])
+        assert fixed["lr"] == pytest.approx(entry["lr"])
+        for child, v in entry["loss_params"].items():  # its loss's own parameters, where the space searches them
+            key = f"loss.{entry['loss']}.{child}"
+            assert key not in fixed or fixed[key] == v or fixed[key] == pytest.approx(v)
+
+
+def test_the_portfolio_drops_what_the_space_does_not_offer_and_clips_numbers_and_is_tpe_only():
+    from segsearch.search._portfolio import portfolio_params
+
+    narrow = cfg_of(study={"sampler": {"name": "tpe"}}, search={
+        "architecture": ["unet", "fpn"], "encoder": ["resnet18", "resnet34"],
+        "loss": {"choices": {"ce": None, "wce": {"class_weights": ["auto"]}}},
+        "lr": {"low": 5.0e-4, "high": 1.0e-2, "log": True}})
+    got = portfolio_params(narrow)
+    # manet is not offered (two entries dropped); fpn/resnet18/wce stays with its lr clipped up into the range
+    assert got == [{"architecture": "fpn", "encoder": "resnet18", "loss": "wce", "loss.wce.class_weights": "auto",
+                    "lr": 5.0e-4}]
+    assert portfolio_params(cfg_of(search=narrow.model_dump()["search"])) == []  # the random sampler: none
+    none = cfg_of(study={"sampler": {"name": "tpe"}, "portfolio": "none"}, search=narrow.model_dump()["search"])
+    assert portfolio_params(none) == []
+    small = optuna.create_study(direction="maximize")
+    top_up_budget(small, cfg_of(study={"sampler": {"name": "tpe"}, "n_trials": 1}))
+    assert len(small.trials) == 1  # a budget of one trial: the baseline alone
