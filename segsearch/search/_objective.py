@@ -234,7 +234,8 @@ def planned_epochs(study: optuna.Study, env: TrialEnv) -> int:
     epoch under a budget), else ``env.epochs``."""
     if env.trial_epochs is None:
         return env.epochs
-    return int(study.user_attrs.get(TRIAL_EPOCHS_ATTR) or env.epochs)
+    plan = study.user_attrs.get(TRIAL_EPOCHS_ATTR)  # this launch's (a resumed launch has its own deadline)
+    return int(plan["epochs"]) if isinstance(plan, dict) and plan.get("deadline") == env.deadline else env.epochs
 
 
 def typical_epoch(study: optuna.Study) -> float:
@@ -260,7 +261,7 @@ def _replanner(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Callabl
         if epochs != tcfg.epochs:
             log.info("trial %d: the first epoch took %.1f s: trials now train for %d epochs (planned %d)",
                      trial.number, epoch_seconds, epochs, tcfg.epochs)
-        trial.study.set_user_attr(TRIAL_EPOCHS_ATTR, epochs)
+        trial.study.set_user_attr(TRIAL_EPOCHS_ATTR, {"epochs": epochs, "deadline": deadline})
         trial.set_user_attr("epochs_fitted", epochs)
         return epochs
 

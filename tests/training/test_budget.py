@@ -193,6 +193,8 @@ def test_the_first_trial_under_a_budget_replans_every_trials_epochs_from_its_fir
     assert replan is not None and planned_epochs(study, env) == 30
     assert replan(10.0) == 3  # a third of the ~110 s the search had when the trial started, at 10 s per epoch
     assert planned_epochs(study, env) == 3 and first.user_attrs["epochs_fitted"] == 3
+    # a later launch of the same study (its own deadline) plans from its own estimate, not this launch's attribute
+    assert planned_epochs(study, dataclasses.replace(env, deadline=env.deadline + 3600, trial_epochs=40)) == 40
     study.tell(first, 0.5)
     # once a trial has recorded its epoch time, later trials are planned from the attribute and do not re-plan
     study.add_trial(optuna.trial.create_trial(value=0.4, user_attrs={"seconds_per_epoch": 10.0}))
