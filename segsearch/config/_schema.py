@@ -68,9 +68,10 @@ class StudyConfig(_Strict):
         default="best", description="checkpoints a finished trial keeps: best (best.pt; last.pt only for the study's "
                                     "best trial), none (only the best trial's), all")
     portfolio: Literal["auto", "none"] = Field(
-        default="auto", description="auto: with the tpe sampler a new study tries segsearch's shipped portfolio "
+        default="none", description="auto: with the tpe sampler a new study tries segsearch's shipped portfolio "
                                     "(configurations that did well on the development datasets) right after its "
-                                    "baseline; none: the sampler from the start")
+                                    "baseline; none (default until it is shown to help: bench/LATEST.md): the "
+                                    "sampler from the start")
     baseline: Literal["recipe", "none"] | dict[str, Any] = Field(
         default="recipe", description="the first trial of a new study: seed 001's recipe expressed in the space, "
                                       "your own settings (a dict of train keys), or none")

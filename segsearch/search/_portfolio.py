@@ -1,5 +1,6 @@
 """segsearch's shipped portfolio: configurations a new study tries right after its baseline, before the sampler
-takes over (``study.portfolio: auto``, with the TPE sampler). ``portfolio.json`` is written by
+takes over (``study.portfolio: auto``, with the TPE sampler; off by default: on mri_struct at 20 minutes it
+lost to the sampler's own draws, bench/LATEST.md). ``portfolio.json`` is written by
 ``bench/portfolio.py`` from the recorded learning curves of the development datasets and says which data chose
 each entry. Each entry is expressed in the study's space: its searched values where the space has them, numbers
 clipped into their range, keys it does not name as the baseline picks them; an entry whose architecture,

@@ -94,7 +94,11 @@ def test_a_new_tpe_study_tries_the_shipped_portfolio_after_its_baseline_expresse
     from segsearch.search._portfolio import PORTFOLIO
 
     shipped = json.loads(PORTFOLIO.read_text())["configs"]
-    cfg = load_config("search_spaces/arch_loss.yaml")
+    shipped_space = load_config("search_spaces/arch_loss.yaml")
+    off = optuna.create_study(direction="maximize")
+    top_up_budget(off, shipped_space)
+    assert len(off.trials) == 1  # off by default: the baseline, then the sampler
+    cfg = shipped_space.model_copy(update={"study": shipped_space.study.model_copy(update={"portfolio": "auto"})})
     study = optuna.create_study(direction="maximize")
     top_up_budget(study, cfg)
     queued = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
@@ -113,7 +117,7 @@ def test_a_new_tpe_study_tries_the_shipped_portfolio_after_its_baseline_expresse
 def test_the_portfolio_drops_what_the_space_does_not_offer_and_clips_numbers_and_is_tpe_only():
     from segsearch.search._portfolio import portfolio_params
 
-    narrow = cfg_of(study={"sampler": {"name": "tpe"}}, search={
+    narrow = cfg_of(study={"sampler": {"name": "tpe"}, "portfolio": "auto"}, search={
         "architecture": ["unet", "fpn"], "encoder": ["resnet18", "resnet34"],
         "loss": {"choices": {"ce": None, "wce": {"class_weights": ["auto"]}}},
         "lr": {"low": 5.0e-4, "high": 1.0e-2, "log": True}})
@@ -125,5 +129,5 @@ def test_the_portfolio_drops_what_the_space_does_not_offer_and_clips_numbers_and
     none = cfg_of(study={"sampler": {"name": "tpe"}, "portfolio": "none"}, search=narrow.model_dump()["search"])
     assert portfolio_params(none) == []
     small = optuna.create_study(direction="maximize")
-    top_up_budget(small, cfg_of(study={"sampler": {"name": "tpe"}, "n_trials": 1}))
+    top_up_budget(small, cfg_of(study={"sampler": {"name": "tpe"}, "n_trials": 1, "portfolio": "auto"}))
     assert len(small.trials) == 1  # a budget of one trial: the baseline alone
