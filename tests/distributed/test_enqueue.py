@@ -24,8 +24,10 @@ def test_enqueued_recipe_runs_next_and_extends_the_budget(tmp_path: Path) -> Non
     study, cfg = _study(tmp_path)
     trial = enqueue_settings(study, cfg, {"architecture": "unet", "lr": "5e-3", "batch_size": 4})
     assert trial.system_attrs["fixed_params"] == {"architecture": "unet", "lr": 0.005, "batch_size": 4}
-    assert pop_next(study) == trial._trial_id  # ahead of the budget tokens
-    assert top_up_budget(study, cfg) == 0  # 3 tokens + 1 enqueued: nothing missing
+    assert pop_next(study) == trial._trial_id  # ahead of the baseline
+    # the budget: n_trials 3 + 1 enqueued, minus the queued baseline and the running recipe: 2 more to sample
+    assert top_up_budget(study, cfg) == 2
+    assert len(study.get_trials()) == 2  # no placeholder trials
 
 
 @pytest.mark.parametrize(("settings", "message"), [
@@ -40,4 +42,4 @@ def test_bad_settings_are_refused_with_the_value(tmp_path: Path, settings: dict,
     study, cfg = _study(tmp_path)
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
         enqueue_settings(study, cfg, settings)
-    assert len(study.get_trials()) == 3
+    assert len(study.get_trials()) == 1  # the baseline only: nothing was added
