@@ -60,6 +60,12 @@ def _pick(name: str, spec: ParamSpec, fixed: Any) -> Any:
     want = _VALUES.get(name, fixed if isinstance(fixed, int | float) and not isinstance(fixed, bool) else None)
     if want is None:
         want = math.sqrt(low * high) if spec.log else (low + high) / 2
+    return clip(spec, want)
+
+
+def clip(spec: ParamSpec, want: float) -> float | int:
+    """``want`` clipped into a numeric parameter's range, on its step, as its type."""
+    low, high = float(cast(float, spec.low)), float(cast(float, spec.high))
     v = min(max(float(want), low), high)
     if spec.step:
         v = low + round((v - low) / spec.step) * spec.step

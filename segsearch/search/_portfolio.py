@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from ..config import ParamSpec, SearchSpaceFile
-from ._baseline import _pick, baseline_params
+from ._baseline import _pick, baseline_params, clip
 
 PORTFOLIO = Path(__file__).with_name("portfolio.json")
 
@@ -59,8 +59,4 @@ def _value(name: str, spec: ParamSpec, want: Any, fixed: Any) -> Any:
         return _pick(name, spec, fixed)
     if spec.type == "categorical":
         return want if want in list(spec.choices or []) else _MISSING
-    low, high = float(cast(float, spec.low)), float(cast(float, spec.high))
-    v = min(max(float(want), low), high)
-    if spec.step:
-        v = low + round((v - low) / spec.step) * spec.step
-    return int(round(v)) if spec.type == "int" else v
+    return clip(spec, want)
