@@ -48,13 +48,17 @@ def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
     _console.print(f"[bold]study {res.study}[/bold]: " + _states(res))
     _best_block(res)
     table = Table(title=f"trials (best first, {min(limit, len(rows))} of {len(rows)})")
-    for col in ("#", "state", "value", "architecture", "encoder", "loss", "lr", "epochs", "s/epoch", "params", "reason"):
+    from ._report import worst_class
+
+    for col in ("#", "state", "value", "worst class", "architecture", "encoder", "loss", "lr", "epochs", "s/epoch",
+                "params", "reason"):
         table.add_column(col, overflow="fold")
     done = [r for r in rows if r["value"] is not None]
     rest = [r for r in rows if r["value"] is None]
     done.sort(key=lambda r: r["value"], reverse=True)
     for r in (done + rest)[:limit]:
-        table.add_row(str(r["number"]), {"waiting": "queued"}.get(r["state"].lower(), r["state"].lower()), _f(r["value"]), _f(r["architecture"]), _f(r["encoder"]),
+        table.add_row(str(r["number"]), {"waiting": "queued"}.get(r["state"].lower(), r["state"].lower()), _f(r["value"]),
+                      worst_class(r.get("per_class_iou") or {}), _f(r["architecture"]), _f(r["encoder"]),
                       _f(r["loss"]), _f(r["lr"], 3), _f(r["epochs"]), _f(r["seconds_per_epoch"], 3),
                       f"{r['n_params'] / 1e6:.1f}M" if r["n_params"] else "-",
                       _f(r["fail_reason"] or ("collapsed" if r.get("collapsed") else None)))

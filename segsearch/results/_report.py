@@ -138,7 +138,7 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
             "best_epoch": ua.get("best_epoch"), "val_miou": ua.get("val_miou"), "val_mdice": ua.get("val_mdice"), "collapsed": bool(ua.get("collapsed")),
             "n_params": ua.get("n_params"), "seconds_per_epoch": ua.get("seconds_per_epoch"),
             "image_size": ua.get("image_size"), "fail_reason": ua.get("fail_reason"), "params": dict(t.params),
-            "source": trial_source(t),
+            "source": trial_source(t), "per_class_iou": ua.get("per_class_iou") or {},
         })
     return rows
 
@@ -194,16 +194,35 @@ def _state(state: str) -> str:
     return "queued" if state == "WAITING" else state.lower()
 
 
+# up to this many classes the table has a column per class; beyond, the worst class and its IoU
+_CLASS_COLUMNS = 8
+
+
 def trials_table(rows: list[dict[str, Any]]) -> Table:
-    """The seed-000 results table: one row per trial."""
+    """The seed-000 results table: one row per trial, with each class's IoU next to the objective (or the
+    worst class's, with many classes)."""
+    classes = list(dict.fromkeys(c for r in rows for c in r.get("per_class_iou") or {}))
+    many = len(classes) > _CLASS_COLUMNS
+    extra = ["worst class"] if many else [f"IoU {c}" for c in classes]
     out = []
     for r in rows:
+        per_class = r.get("per_class_iou") or {}
         state = _state(r["state"]) + (f" ({r['fail_reason']})" if r.get("fail_reason") else "")
         state += " COLLAPSED (one class everywhere)" if r.get("collapsed") else ""
         out.append([str(r["number"]), r["source"], _s(r["architecture"]), _s(r["encoder"]), _s(r["loss"]),
                     fmt_params(r["n_params"]), fmt_float(r["seconds_per_epoch"], 2), _s(r["epochs"]),
-                    _s(r["image_size"]), fmt_float(r["val_miou"]), fmt_float(r["val_mdice"]), state])
-    return Table(TABLE_COLUMNS, out)
+                    _s(r["image_size"]), fmt_float(r["val_miou"]), fmt_float(r["val_mdice"]),
+                    *([worst_class(per_class)] if many else [fmt_float(per_class.get(c), 3) for c in classes]), state])
+    return Table((*TABLE_COLUMNS[:-1], *extra, TABLE_COLUMNS[-1]), out)
+
+
+def worst_class(per_class: dict[str, float | None]) -> str:
+    """``name IoU`` of the class with the lowest IoU, '-' without per-class scores."""
+    scored = {k: v for k, v in per_class.items() if v is not None}
+    if not scored:
+        return "-"
+    name = min(scored, key=lambda k: scored[k])
+    return f"{name} {fmt_float(scored[name], 3)}"
 
 
 def _s(v: Any) -> str:
@@ -236,12 +255,13 @@ def confusion_of(t: Any) -> list[list[int]] | None:
 
 def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
     keys = ["number", "state", "value", "architecture", "encoder", "loss", "lr", "n_params", "seconds_per_epoch",
-            "epochs", "best_epoch", "image_size", "val_miou", "val_mdice", "collapsed", "fail_reason", "source", "params"]
+            "epochs", "best_epoch", "image_size", "val_miou", "val_mdice", "collapsed", "fail_reason", "source", "params",
+            "per_class_iou"]
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(keys)
         for r in rows:
-            w.writerow([json.dumps(r[k]) if k == "params" else ("" if r[k] is None else r[k]) for k in keys])
+            w.writerow([json.dumps(r[k]) if k in ("params", "per_class_iou") else ("" if r[k] is None else r[k]) for k in keys])
     return path
 
 
@@ -357,9 +377,9 @@ def _plot(path: Path, draw: Callable[[Path], None], notes: list[str]) -> Path:
 
 
 def _save_axes(ax: Any, path: Path, xlabel: str | None = None, ylabel: str | None = None,
-               epochs: bool = False, title: str | None = None) -> None:
+               integer_x: bool = False, title: str | None = None) -> None:
     """Save an Optuna matplotlib plot, with axis labels that say what they mean (``val mIoU (class mean)``,
-    ``epoch`` with whole-number ticks, not "Intermediate Value" and "Step")."""
+    ``epoch`` and ``trial`` with whole-number ticks, not "Intermediate Value" and "Step")."""
     ax = ax.ravel()[0] if hasattr(ax, "ravel") else ax
     if title:
         ax.set_title(title)
@@ -367,7 +387,7 @@ def _save_axes(ax: Any, path: Path, xlabel: str | None = None, ylabel: str | Non
         ax.set_xlabel(xlabel)
     if ylabel:
         ax.set_ylabel(ylabel)
-    if epochs:
+    if integer_x:
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -387,36 +407,43 @@ def _plot_makers(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, st
     def importances(path: Path) -> None:
         if len([r for r in rows if r["state"] == "COMPLETE"]) < 2:
             raise ValueError("needs at least two completed trials")
-        _save_axes(ovm.plot_param_importances(study), path)
+        _save_axes(ovm.plot_param_importances(study, target_name=label), path)
 
     return {
         "optimization_history": lambda p: _save_axes(ovm.plot_optimization_history(study, target_name=label), p,
-                                                     xlabel="trial", ylabel=label),
+                                                     xlabel="trial", ylabel=label, integer_x=True),
         "param_importances": importances,
-        "parallel_coordinate": lambda p: _save_axes(ovm.plot_parallel_coordinate(study), p),
+        "parallel_coordinate": lambda p: _save_axes(ovm.plot_parallel_coordinate(study, target_name=label), p),
         "intermediate_values": lambda p: _save_axes(ovm.plot_intermediate_values(study), p, xlabel="epoch",
-                                                    ylabel=label, epochs=True,
+                                                    ylabel=label, integer_x=True,
                                                     title="Validation objective per epoch (pruned trials stop early)"),
-        "learning_curves": lambda p: _learning_curves(rows, dirs, p),
+        "learning_curves": lambda p: _learning_curves(rows, dirs, p, label),
         "confusion": lambda p: _confusion_plot(best, cfg, p),
         "predictions": lambda p: _predictions(best, dirs.get(best.number) if best else None, cfg, studies_dir,
                                               n_images, p),
     }
 
 
-def _learning_curves(rows: list[dict[str, Any]], dirs: dict[int, Path], path: Path) -> None:
+def _learning_curves(rows: list[dict[str, Any]], dirs: dict[int, Path], path: Path, label: str = "objective"
+                     ) -> None:
     hist = {r["number"]: metrics_history(dirs.get(r["number"])) for r in rows}
     hist = {k: v for k, v in hist.items() if v}
     if not hist:
         raise ValueError("no trial folder has metrics.jsonl")
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    for number, h in sorted(hist.items()):
+    colors = plt.get_cmap("tab20" if len(hist) > 10 else "tab10")
+    for i, (number, h) in enumerate(sorted(hist.items())):
         epochs = [m["epoch"] for m in h]
-        a.plot(epochs, [m["train_loss"] for m in h], marker=".", label=f"#{number}")
-        b.plot(epochs, [m["objective"] for m in h], marker=".", label=f"#{number}")
-    a.set(title="training loss", xlabel="epoch")
-    b.set(title="validation objective", xlabel="epoch")
+        style = {"marker": ".", "color": colors(i % colors.N), "label": f"trial {number}"}  # one colour per trial
+        a.plot(epochs, [m["train_loss"] for m in h], **style)
+        b.plot(epochs, [m["objective"] for m in h], **style)
+    a.set(title="training loss", xlabel="epoch", ylabel="loss")
+    b.set(title="validation objective", xlabel="epoch", ylabel=label)
+    for ax in (a, b):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if len(hist) <= 20:
         b.legend(fontsize=7, ncol=2)
     fig.tight_layout()

@@ -3,66 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
+from helpers_web import get, wait
 from optuna.trial import TrialState
 from typer.testing import CliRunner
 
 from segsearch.cli import app
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return r.read()
-
-
-def _wait(url: str, proc: subprocess.Popen, seconds: float = 90) -> bytes:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise AssertionError(f"dashboard exited: {proc.communicate()}")
-        try:
-            return _get(url)
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer in {seconds} s")
-
-
-@pytest.fixture
-def server(made):
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "segsearch", "dashboard", made.name, "--studies-dir",
-                             str(made.studies), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={k: v for k, v in os.environ.items() if k != "SEGSEARCH_STORAGE"})
-    try:
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def test_dashboard_serves_the_study_its_attributes_and_previews(made, server):
     base, proc = server
-    studies = json.loads(_wait(f"{base}/api/studies", proc))["study_summaries"]
+    studies = json.loads(wait(f"{base}/api/studies", proc))["study_summaries"]
     (summary,) = [s for s in studies if s["study_name"] == made.name]
-    detail = json.loads(_get(f"{base}/api/studies/{summary['study_id']}"))
+    detail = json.loads(get(f"{base}/api/studies/{summary['study_id']}"))
     stored = {t.number: t for t in made.study().get_trials()}
     assert sorted(t["number"] for t in detail["trials"]) == sorted(stored)
     for t in detail["trials"]:
@@ -74,7 +28,7 @@ def test_dashboard_serves_the_study_its_attributes_and_previews(made, server):
             assert sorted(a["filename"] for a in t["artifacts"]) == ["confusion.png", "predictions.png"]
             for art in t["artifacts"]:
                 assert art["mimetype"] == "image/png"
-                png = _get(f"{base}/artifacts/{summary['study_id']}/{t['trial_id']}/{art['artifact_id']}")
+                png = get(f"{base}/artifacts/{summary['study_id']}/{t['trial_id']}/{art['artifact_id']}")
                 assert png[:8] == b"\x89PNG\r\n\x1a\n"
     # the study's own plots, labelled: every trial's objective per whole epoch, the best trial's per-class IoU
     plots = {p["id"]: json.loads(p["graph_object"]) for p in detail["plotly_graph_objects"]}
@@ -87,7 +41,7 @@ def test_dashboard_serves_the_study_its_attributes_and_previews(made, server):
     classes = plots["segsearch-best-per-class-iou"]
     assert classes["data"][0]["x"] == list(best.user_attrs["per_class_iou"])
     assert f"best trial {best.number}" in classes["layout"]["title"]["text"]
-    assert _get(f"{base}/dashboard").startswith(b"<!")
+    assert get(f"{base}/dashboard").startswith(b"<!")
 
 
 def test_dashboard_needs_a_study_or_a_storage(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 from typer.testing import CliRunner
@@ -47,7 +48,8 @@ def test_table_numbers_match_the_stored_trials(made, report):
     trials = {t.number: t for t in made.study().get_trials()}
     md = (report / "report.md").read_text()
     rows = _md_table(md, "| trial |")
-    assert tuple(rows[0]) == TABLE_COLUMNS
+    classes = list(made.study().best_trial.user_attrs["per_class_iou"])
+    assert tuple(rows[0]) == (*TABLE_COLUMNS[:-1], *(f"IoU {c}" for c in classes), "state")  # IoU per class
     assert sorted(int(r["trial"]) for r in rows) == sorted(trials)
     best = made.study().best_trial
     assert int(rows[0]["trial"]) == best.number  # best first
@@ -59,6 +61,7 @@ def test_table_numbers_match_the_stored_trials(made, report):
         assert r["s/epoch"] == fmt_float(ua["seconds_per_epoch"], 2)
         assert r["epochs"] == str(ua["epochs_run"]) and r["image size"] == "32x32"
         assert r["val IoU"] == fmt_float(ua["val_miou"]) and r["val Dice"] == fmt_float(ua["val_mdice"])
+        assert [r[f"IoU {c}"] for c in classes] == [fmt_float(ua["per_class_iou"][c], 3) for c in classes]
         assert r["state"] == t.state.name.lower() + (" COLLAPSED (one class everywhere)" if ua.get("collapsed") else "")
     with (report / "trials.csv").open() as f:
         for row in csv.DictReader(f):
@@ -66,6 +69,7 @@ def test_table_numbers_match_the_stored_trials(made, report):
             assert float(row["val_miou"]) == pytest.approx(t.user_attrs["val_miou"])
             assert float(row["seconds_per_epoch"]) == pytest.approx(t.user_attrs["seconds_per_epoch"])
             assert row["state"] == t.state.name
+            assert json.loads(row["per_class_iou"]) == pytest.approx(t.user_attrs["per_class_iou"])
 
 
 def test_best_trial_per_class_scores_and_confusion(made, report):
