@@ -18,6 +18,7 @@ import numpy as np
 
 from ._io import IMAGE_EXTS, DataError, image_header, read_mask
 from ._layouts import Sample, class_mask_dirs, find_pairs, per_class_pairs
+from ._names import ClassNames, find_class_names
 
 IMAGE_DIRS = ("images", "image", "imgs", "img", "jpegimages", "inputs", "input", "x")
 MASK_DIRS = ("masks", "mask", "labels", "label", "annotations", "gt", "segmentationclass", "targets", "y")
@@ -59,6 +60,7 @@ class Fingerprint:
     ignore_index: int | None = None
     colors: dict[str, list[int]] | None = None
     mask_per_class: bool = False  # one binary mask file per class: masks/<class>/<stem>.* (multilabel)
+    class_names_from: str | None = None  # the file (or palette) the class names came from; None: class_<value>
     masks_sampled: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -241,7 +243,7 @@ def _decide(fp: Fingerprint, first: Path, pixels: Counter, present: Counter, are
         _colours(fp, keys, first)
     else:
         _values(fp, [int(k) for k in keys], pixels, total, first)
-    raw_of = _raw_values(fp, keys)
+    raw_of = _named(fp, _raw_values(fp, keys), first)
     stats = []
     for name, raw in raw_of:
         group = [k for k in keys if k in raw]
@@ -293,6 +295,42 @@ def _is_palette(path: Path) -> bool:
             return im.mode == "P"
     except Exception:
         return False
+
+
+def _named(fp: Fingerprint, raw_of: list[tuple[str, set[Any]]], first: Path) -> list[tuple[str, set[Any]]]:
+    """The classes under the names the dataset gives them (``_names``), where it gives any; binary masks keep
+    ``background`` for 0 and take the name of the one class."""
+    root = Path(fp.root)
+    base = root / "train" if fp.layout == "presplit" else root
+    names = find_class_names(list(dict.fromkeys([root, base, base / fp.masks_dir])), first)
+    if names is None:
+        return raw_of
+    if names.by_colour and fp.colors is not None:  # colour masks: the classes in the name file's order
+        order = {c: i for i, c in enumerate(names.by_colour)}
+        raw_of = sorted(raw_of, key=lambda nr: min(order.get(tuple(v)[:3], len(order)) for v in nr[1]))
+        fp.colors = {n: fp.colors[n] for n, _ in raw_of}
+    out: list[tuple[str, set[Any]]] = []
+    renamed: dict[str, str] = {}
+    for name, raw in raw_of:
+        new = None if fp.mode == "binary" and name == "background" else _name_of(raw, names, fp.mode)
+        new = name if not new else new if new not in renamed.values() else f"{new}_{min(raw)}"
+        renamed[name] = new
+        out.append((new, raw))
+    if fp.colors is not None:
+        fp.colors = {renamed.get(n, n): c for n, c in fp.colors.items()}
+    if renamed and any(k != v for k, v in renamed.items()):
+        fp.class_names_from = names.source
+    return out
+
+
+def _name_of(raw: set[Any], names: ClassNames, mode: str) -> str | None:
+    for v in sorted(raw):
+        found = names.by_colour.get(tuple(v)[:3]) if isinstance(v, tuple) else names.by_value.get(int(v))
+        if found:
+            return found
+    if mode == "binary" and len(names.by_value) == 2:  # 0/255 masks named by a two-line classes.txt
+        return names.by_value.get(max(names.by_value))
+    return None
 
 
 def _raw_values(fp: Fingerprint, keys: list[Any]) -> list[tuple[str, set[Any]]]:

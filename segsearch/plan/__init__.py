@@ -84,6 +84,8 @@ def table(plan: Plan) -> list[str]:
         ("channels / depth", f"{', '.join(fp.channels)} / {', '.join(fp.bit_depth)}"),
         ("masks", f"{fp.encoding} -> mode {fp.mode}" + (f", class_map {fp.class_map}" if fp.class_map else "")
          + (f", ignore_index {fp.ignore_index}" if fp.ignore_index is not None else "")),
+        ("class names", f"from {fp.class_names_from}" if fp.class_names_from else
+         "none found beside the masks (labelmap.txt, _classes.csv, classes.txt): class_<value>"),
     ]
     out = [f"{k:<17} {v}" for k, v in rows]
     out.append(f"{'class':<17} {'pixels':>8} {'images':>8} {'median area':>12}")

@@ -24,6 +24,7 @@ def plan_yaml(plan: Plan) -> str:
         "# to this dataset (its fingerprint: the .fingerprint.json beside this file). Edit freely; the README's",
         "# 'The search-space YAML' explains every key.",
         f"# data: {fp.n_pairs} image/mask pairs ({fp.layout} layout), masks: {fp.encoding}; pixels: {shares}",
+        *([f"# class names from {fp.class_names_from}"] if fp.class_names_from else []),
         *[f"# note: {n}" for n in plan.notes],
     ]
     study: dict[str, Any] = {"name": plan.name, "objective": "miou", "direction": "maximize",

@@ -169,3 +169,67 @@ def test_a_folder_is_planned_then_used_by_inspect(tmp_path):
     report = api.inspect(tmp_path / "f", studies_dir=tmp_path / "studies")
     assert (tmp_path / "studies" / "_plans" / "f.yaml").is_file()
     assert report["out"].endswith("_inspect/f") and not report.get("problems")
+
+
+def _pairs(root, masks, image_of=lambda m: m):
+    for i, mask in enumerate(masks):
+        write_png(root / "images" / f"s{i}.png", image_from_mask(image_of(mask)))
+        yield root / "masks" / f"s{i}.png", mask
+
+
+def test_class_names_come_from_the_files_datasets_ship_with_their_masks(tmp_path):
+    from segsearch.data._names import voc_colormap
+
+    rng = np.random.default_rng(3)
+    index = [random_mask(rng, 32, [1, 2]) for _ in range(4)]
+    # CVAT "Segmentation mask 1.1": RGB masks and labelmap.txt (name:r,g,b:parts:actions)
+    colours = np.array([[0, 0, 0], [250, 50, 83], [51, 221, 255]], np.uint8)
+    for path, m in _pairs(tmp_path / "cvat", index):
+        write_png(path, colours[m])
+    (tmp_path / "cvat" / "labelmap.txt").write_text("# label:color_rgb:parts:actions\nbackground:0,0,0::\n"
+                                                    "car:250,50,83::\nroad:51,221,255::\n")
+    fp = fingerprint(tmp_path / "cvat")
+    assert [c.name for c in fp.classes] == ["background", "car", "road"]
+    assert fp.colors == {"background": [0, 0, 0], "car": [250, 50, 83], "road": [51, 221, 255]}
+    assert fp.class_names_from == str(tmp_path / "cvat" / "labelmap.txt")
+    cfg = load_config(api.plan(tmp_path / "cvat", out=tmp_path / "cvat.yaml")[0])
+    assert cfg.data.classes == ["background", "car", "road"] and tuple(cfg.data.colors["road"]) == (51, 221, 255)
+    assert f"# class names from {tmp_path / 'cvat' / 'labelmap.txt'}" in (tmp_path / "cvat.yaml").read_text()
+
+    # Roboflow: index masks and _classes.csv in the masks folder
+    for path, m in _pairs(tmp_path / "rf", index):
+        write_png(path, m)
+    (tmp_path / "rf" / "masks" / "_classes.csv").write_text("Pixel Value, Class\n0, background\n1, crack\n2, rust\n")
+    assert [c.name for c in fingerprint(tmp_path / "rf").classes] == ["background", "crack", "rust"]
+
+    # 0/255 binary masks (seed 002's sewer pipes) named by a two-line classes.txt; the background stays
+    for path, m in _pairs(tmp_path / "pipes", [(m > 0).astype(np.uint8) for m in index]):
+        write_png(path, m * 255)
+    (tmp_path / "pipes" / "classes.txt").write_text("background\npipe\n")
+    cfg = load_config(api.plan(tmp_path / "pipes", out=tmp_path / "pipes.yaml")[0])
+    assert cfg.data.mode == "binary" and cfg.data.classes == ["pipe"]
+
+    # Pascal VOC palette PNGs name themselves; another palette does not
+    from PIL import Image
+
+    for path, m in _pairs(tmp_path / "voc", [m * 7 for m in index], lambda m: m // 7):  # values 0, 7 (car), 14 (motorbike)
+        im = Image.fromarray(m.astype(np.uint8), mode="P")
+        im.putpalette([v for rgb in voc_colormap() for v in rgb])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        im.save(path)
+    fp = fingerprint(tmp_path / "voc")
+    assert [c.name for c in fp.classes] == ["background", "car", "motorbike"] and fp.class_map == {0: 0, 7: 1, 14: 2}
+    assert fp.class_names_from == "the Pascal VOC palette"
+    for path, m in _pairs(tmp_path / "pal", index):
+        write_palette_png(path, m)
+    fp = fingerprint(tmp_path / "pal")
+    assert [c.name for c in fp.classes] == ["background", "class_1", "class_2"] and fp.class_names_from is None
+
+
+def test_a_file_that_is_not_a_list_of_names_is_not_read_as_one(tmp_path):
+    rng = np.random.default_rng(4)
+    for path, m in _pairs(tmp_path / "d", [random_mask(rng, 32, [1, 2]) for _ in range(3)]):
+        write_png(path, m)
+    (tmp_path / "d" / "labels.txt").write_text("These masks were drawn by hand in 2021.\nAsk Ivan about class 2.\n")
+    fp = fingerprint(tmp_path / "d")
+    assert [c.name for c in fp.classes] == ["background", "class_1", "class_2"] and fp.class_names_from is None
