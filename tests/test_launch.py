@@ -14,8 +14,10 @@ from pathlib import Path
 import optuna
 import pytest
 from optuna.trial import TrialState
+from typer.testing import CliRunner
 
 from segsearch import api
+from segsearch.cli import app
 from segsearch.config import ConfigError
 from segsearch.search import SpaceChanged, counts_toward_budget
 
@@ -352,14 +354,14 @@ cfg = tiny_config(d, study={{"n_trials": 1}}, data={{"image_size": 256, "demo": 
                   train={{"epochs": 1, "batch_size": 16}}, search={{"architecture": ["unet"], "lr": [0.001]}})
 import torch, segmentation_models_pytorch, albumentations, optuna  # mapped before the limit is set
 size = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmSize")) * 1024
-limit = size + int(1.2 * 2**30)  # batch 16 at 256 px needs ~1.7 GiB more here, batch 4 ~0.8 GiB
+limit = size + int({extra_gib} * 2**30)  # batch 16 at 256 px needs ~1.7 GiB more here, batch 4 ~0.8 GiB
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 api.launch(cfg, studies_dir=d / "studies", use_wandb=False, live=False)
 """
 
 
 def test_out_of_memory_retries_at_half_the_batch_with_the_same_effective_batch(tmp_path, studies):
-    code = OOM_SCRIPT.format(tests=str(Path(__file__).parent), tmp=str(tmp_path))
+    code = OOM_SCRIPT.format(tests=str(Path(__file__).parent), tmp=str(tmp_path), extra_gib=1.2)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
                           env={**os.environ, "SEGSEARCH_THREADS": "1", "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -370,3 +372,39 @@ def test_out_of_memory_retries_at_half_the_batch_with_the_same_effective_batch(t
     ua = t.user_attrs
     assert ua["batch_size"] < 16 and ua["batch_size"] * ua["accumulation"] == 16
     assert ua["oom_retries"] == int(math.log2(16 // ua["batch_size"]))
+
+
+def test_a_configuration_out_of_memory_at_the_smallest_batch_is_infeasible_and_shown_so(tmp_path, studies):
+    code = OOM_SCRIPT.format(tests=str(Path(__file__).parent), tmp=str(tmp_path), extra_gib=0.05)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "SEGSEARCH_THREADS": "1", "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]  # a configuration that cannot run stops no search
+    (t,) = study_of("tiny", tmp_path / "studies").get_trials()
+    ua = t.user_attrs
+    assert t.state == TrialState.PRUNED and ua["infeasible"] and ua["fail_reason"] == "oom", (t.state, ua)
+    assert t.constraints == {"memory": 1.0}  # what TPE reads to rank it below every feasible trial
+    assert ua["oom_retries"] == 3 and ua["batch_size"] == 2 and ua["accumulation"] == 8  # 16 -> 8 -> 4 -> 2
+    assert "is infeasible here (oom)" in proc.stderr
+    res = CliRunner().invoke(app, ["status", "tiny", "--studies-dir", str(tmp_path / "studies")])
+    assert res.exit_code == 0 and "infeasible" in res.output, res.output
+
+
+def test_a_deployment_bound_makes_a_model_infeasible_before_it_trains(tmp_path, studies):
+    # unet/resnet18 has 14.3M parameters here, fpn/resnet18 13.0M
+    cfg = tiny_config(tmp_path, study={"n_trials": 2, "sampler": {"name": "grid"}, "baseline": "none",
+                                       "constraints": {"params_m": {"max": 13.5}, "latency_ms": {"max": 60000}}},
+                      search={"architecture": ["fpn", "unet"], "lr": [1e-3]}, train={"epochs": 1},
+                      deploy={"device": "cpu", "repeats": 3})
+    api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    trials = {t.params["architecture"]: t for t in study_of("tiny", studies).get_trials()}
+    fpn, unet = trials["fpn"], trials["unet"]
+    ua = fpn.user_attrs
+    assert fpn.state == TrialState.COMPLETE and ua["params_m"] < 13.5 and ua["latency_ms"] > 0 and ua["flops_g"] > 0
+    assert ua["deploy"] == {"device": "cpu", "batch_size": 1, "image_size": [32, 32]}
+    assert fpn.constraints == pytest.approx({"params_m": ua["params_m"] - 13.5, "latency_ms": ua["latency_ms"] - 60000})
+    ua = unet.user_attrs
+    assert unet.state == TrialState.PRUNED and ua["infeasible"] and ua["fail_reason"] == "constraint"
+    assert f"params_m {ua['params_m']:g} > max 13.5" in ua["error"] and unet.constraints["params_m"] > 0
+    assert not unet.intermediate_values and "epochs_run" not in ua  # stopped before its first epoch
+    res = CliRunner().invoke(app, ["status", "tiny", "--studies-dir", str(studies)])
+    assert res.exit_code == 0 and "infeasible" in res.output and "constraint" in res.output, res.output

@@ -1,5 +1,6 @@
 """Models, losses, optimizers and schedulers built by name."""
 
+from ._cost import COST_METRICS, Cost, constraint_values, measure_cost
 from ._losses import build_loss
 from ._models import (
     WeightsUnavailable,
@@ -12,6 +13,10 @@ from ._models import (
 from ._optim import Scheduler, build_optimizer
 
 __all__ = [
+    "COST_METRICS",
+    "Cost",
+    "constraint_values",
+    "measure_cost",
     "Scheduler",
     "WeightsUnavailable",
     "build_loss",

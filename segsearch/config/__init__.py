@@ -5,6 +5,7 @@ from ._load import ConfigError, describe_changes, load_config, load_config_text,
 from ._registry import REDUCTIONS, metric_label, objective_label
 from ._schema import (
     DataConfig,
+    DeployConfig,
     FinalConfig,
     ParamSpec,
     SearchSpaceFile,
@@ -21,6 +22,7 @@ __all__ = [
     "describe_changes",
     "space_fingerprint",
     "DataConfig",
+    "DeployConfig",
     "FinalConfig",
     "ParamSpec",
     "SearchSpaceFile",

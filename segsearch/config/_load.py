@@ -177,7 +177,7 @@ def _allowed_keys(loc: list[str]) -> list[str]:
 
 
 # Keys whose change does not change what a trial means: they may differ on resume.
-_VOLATILE = {("study", "n_trials"), ("study", "portfolio"), ("study", "timeout"), ("study", "budget"), ("study", "keep"), ("study", "storage"), ("study", "sampler"),
+_VOLATILE = {("study", "n_trials"), ("study", "portfolio"), ("study", "constraints"), ("deploy",), ("study", "timeout"), ("study", "budget"), ("study", "keep"), ("study", "storage"), ("study", "sampler"),
              ("study", "pruner"), ("study", "heartbeat_interval"), ("study", "grace_period"),
              ("study", "max_retry"), ("train", "device"), ("train", "num_workers"), ("data", "cache"),
              ("data", "skip_bad"), ("train", "checkpoint_interval"), ("wandb",), ("final",)}

@@ -50,6 +50,26 @@ class PrunerConfig(_Strict):
         return check_name(v, PRUNERS, "pruner")
 
 
+CostMetric = Literal["latency_ms", "params_m", "flops_g"]  # measured per trial before it trains (deploy)
+
+
+class ConstraintSpec(_Strict):
+    max: float = Field(gt=0, description="the largest value a deployable model may have")
+
+
+class DeployConfig(_Strict):
+    """Where the model will run: each trial's latency, parameters and FLOPs are measured for this before it
+    trains (study.constraints bound them)."""
+
+    device: Literal["cpu", "cuda"] | None = Field(
+        default=None, description="device the latency is measured on; null: the trial's own (cpu measures CPU "
+                                  "latency on a GPU worker)")
+    batch_size: int = Field(default=1, ge=1)
+    image_size: int | list[int] | None = Field(default=None, description="null: data.image_size")
+    warmup: int = Field(default=3, ge=0)
+    repeats: int = Field(default=10, ge=1, description="timed forward passes; the latency is their median")
+
+
 class StudyConfig(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
     objective: Literal["miou", "mdice"] = "miou"
@@ -72,6 +92,10 @@ class StudyConfig(_Strict):
                                     "(configurations that did well on the development datasets) right after its "
                                     "baseline; none (default until it is shown to help: bench/LATEST.md): the "
                                     "sampler from the start")
+    constraints: dict[CostMetric, ConstraintSpec] = Field(
+        default_factory=dict, description="hard limits for deployment, e.g. {latency_ms: {max: 20}}: a trial that "
+                                          "breaks one is infeasible before it trains an epoch, and TPE learns to avoid "
+                                          "its neighbours")
     baseline: Literal["recipe", "none"] | dict[str, Any] = Field(
         default="recipe", description="the first trial of a new study: seed 001's recipe expressed in the space, "
                                       "your own settings (a dict of train keys), or none")
@@ -324,6 +348,7 @@ class SearchSpaceFile(_Strict):
     search: dict[str, ParamSpec] = Field(default_factory=dict)
     wandb: WandbConfig = WandbConfig()
     final: FinalConfig = FinalConfig()
+    deploy: DeployConfig = DeployConfig()
 
     @model_validator(mode="after")
     def _search_keys(self) -> SearchSpaceFile:

@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 PLOTS = ("optimization_history", "param_importances", "parallel_coordinate", "intermediate_values",
          "learning_curves", "confusion", "predictions")
-TABLE_COLUMNS = ("trial", "from", "architecture", "encoder", "loss", "params", "s/epoch", "epochs", "image size",
+TABLE_COLUMNS = ("trial", "from", "architecture", "encoder", "loss", "params", "latency ms", "s/epoch", "epochs",
+                 "image size",
                  "val IoU", "val Dice", "state")
 
 
@@ -139,6 +140,7 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
             "n_params": ua.get("n_params"), "seconds_per_epoch": ua.get("seconds_per_epoch"),
             "image_size": ua.get("image_size"), "fail_reason": ua.get("fail_reason"), "params": dict(t.params),
             "source": trial_source(t), "per_class_iou": ua.get("per_class_iou") or {},
+            "latency_ms": ua.get("latency_ms"), "flops_g": ua.get("flops_g"),
         })
     return rows
 
@@ -153,10 +155,13 @@ def trial_source(t: Any) -> str:
 
 
 def state_name(t: Any) -> str:
-    """Optuna's state, except PAUSED for a trial its worker handed back (WAITING to resume in place)."""
-    from ..search import PAUSED_ATTR
+    """Optuna's state, except PAUSED for a trial its worker handed back (WAITING to resume in place) and
+    INFEASIBLE for one that cannot run here (pruned with a violated constraint: out of memory)."""
+    from ..search import INFEASIBLE_ATTR, PAUSED_ATTR
 
-    return "PAUSED" if t.state.name == "WAITING" and PAUSED_ATTR in t.user_attrs else t.state.name
+    if t.state.name == "WAITING" and PAUSED_ATTR in t.user_attrs:
+        return "PAUSED"
+    return "INFEASIBLE" if t.state.name == "PRUNED" and t.user_attrs.get(INFEASIBLE_ATTR) else t.state.name
 
 
 def metrics_history(run_dir: str | Path | None) -> list[dict[str, Any]]:
@@ -210,7 +215,8 @@ def trials_table(rows: list[dict[str, Any]]) -> Table:
         state = _state(r["state"]) + (f" ({r['fail_reason']})" if r.get("fail_reason") else "")
         state += " COLLAPSED (one class everywhere)" if r.get("collapsed") else ""
         out.append([str(r["number"]), r["source"], _s(r["architecture"]), _s(r["encoder"]), _s(r["loss"]),
-                    fmt_params(r["n_params"]), fmt_float(r["seconds_per_epoch"], 2), _s(r["epochs"]),
+                    fmt_params(r["n_params"]), fmt_float(r["latency_ms"], 1), fmt_float(r["seconds_per_epoch"], 2),
+                    _s(r["epochs"]),
                     _s(r["image_size"]), fmt_float(r["val_miou"]), fmt_float(r["val_mdice"]),
                     *([worst_class(per_class)] if many else [fmt_float(per_class.get(c), 3) for c in classes]), state])
     return Table((*TABLE_COLUMNS[:-1], *extra, TABLE_COLUMNS[-1]), out)
@@ -254,7 +260,8 @@ def confusion_of(t: Any) -> list[list[int]] | None:
 
 
 def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
-    keys = ["number", "state", "value", "architecture", "encoder", "loss", "lr", "n_params", "seconds_per_epoch",
+    keys = ["number", "state", "value", "architecture", "encoder", "loss", "lr", "n_params", "latency_ms", "flops_g",
+            "seconds_per_epoch",
             "epochs", "best_epoch", "image_size", "val_miou", "val_mdice", "collapsed", "fail_reason", "source", "params",
             "per_class_iou"]
     with path.open("w", newline="") as f:

@@ -48,6 +48,7 @@ from ._storage import (
     study_lock,
 )
 from ._study import (
+    INFEASIBLE_ATTR,
     PAUSED_ATTR,
     REQUEUED,
     UID_ATTR,
@@ -77,6 +78,7 @@ __all__ = [
     "retain",
     "describe",
     "ENV_VAR",
+    "INFEASIBLE_ATTR",
     "PAUSED_ATTR",
     "REQUEUED",
     "WORKER_DIED",

@@ -1,5 +1,6 @@
 """One trial, start to finish. ``run_trial`` is the one place that decides a trial's fate:
-complete, pruned, or failed with a reason (nan_loss, oom, data_error, incompatible, weights, error),
+complete, pruned, infeasible (out of memory even at the smallest batch: pruned with a violated constraint,
+which TPE and GP learn from), or failed with a reason (nan_loss, data_error, incompatible, weights, error),
 or handed back (``requeued``) when its worker is asked to stop."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter
 from ._budget import TRIAL_EPOCHS_ATTR, trial_epochs_for
 from ._requeue import reported_steps, system_attrs
 from ._space import params_to_settings, sample
-from ._study import PAUSED_ATTR, REQUEUED, UID_ATTR
+from ._study import INFEASIBLE_ATTR, PAUSED_ATTR, REQUEUED, UID_ATTR
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
                    replan=_replanner(trial, tcfg, env))  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
                  OptunaReporter(trial, cfg.data.classes, env.stop.is_set)]
-    outcome = _decide(trial, spec, Fanout(reporters), tcfg)
+    outcome = _decide(trial, spec, Fanout(reporters), tcfg, env.cfg)
     for hook in env.on_outcome:
         try:
             hook(trial, outcome)
@@ -268,7 +269,8 @@ def _replanner(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Callabl
     return replan
 
 
-def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainConfig) -> Outcome:
+def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainConfig,
+            cfg: SearchSpaceFile) -> Outcome:
     from ..components import WeightsUnavailable, check_architecture
     from ..training import release_memory
 
@@ -277,6 +279,9 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
                            spec.data.num_classes, spec.data.in_channels, dict(tcfg.architecture_params))
     except ValueError as exc:
         return _fail(trial, "incompatible", str(exc))
+    breaks = _deployment_cost(trial, spec, tcfg, cfg)
+    if breaks is not None:
+        return breaks
 
     try:
         result = _train_halving_on_oom(trial, spec, reporter)
@@ -301,7 +306,8 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
             return _fail(trial, "disk_full", str(DiskFull(spec.run_dir, str(exc).splitlines()[0][:300])))
         if _is_oom(exc):
             release_memory()
-            return _fail(trial, "oom", "out of memory: " + str(exc).splitlines()[0][:300])
+            return _infeasible(trial, "oom", f"out of memory at batch {_MIN_BATCH}x{spec.train.batch_size // _MIN_BATCH}"
+                               " accumulated steps and above: " + str(exc).splitlines()[0][:300], {"memory": 1.0})
         log.debug("trial %d failed", trial.number, exc_info=True)
         return _fail(trial, "error", _last(exc))
     finally:
@@ -314,7 +320,52 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
     return Outcome(TrialState.COMPLETE, value=result.best_value)
 
 
-_MIN_BATCH = 2  # batch norm needs two samples; below this an out-of-memory trial fails as oom
+def _deployment_cost(trial: optuna.Trial, spec: RunSpec, tcfg: TrainConfig, cfg: SearchSpaceFile) -> Outcome | None:
+    """Measure the model where it will be deployed (``deploy``: latency, parameters, FLOPs) before it trains,
+    record it, and give every bound of ``study.constraints`` to Optuna as a constraint. A model that breaks a
+    bound is infeasible at once: no epoch is spent on it. A resumed trial keeps its first measurement."""
+    from ..components import build_model, constraint_values, measure_cost
+    from ..training import release_memory, resolve_device
+
+    bounds: dict[str, Any] = {str(k): v for k, v in cfg.study.constraints.items()}
+    known: dict[str, float] = {k: trial.user_attrs[k] for k in ("latency_ms", "params_m", "flops_g") if k in trial.user_attrs}
+    if not known:
+        d = cfg.deploy
+        size = spec.data.size_hw if d.image_size is None else (
+            (d.image_size, d.image_size) if isinstance(d.image_size, int) else tuple(d.image_size))
+        try:
+            net = build_model(tcfg.architecture, tcfg.encoder, None, tcfg.encoder_depth, spec.data.in_channels,
+                              spec.data.num_classes, dict(tcfg.architecture_params))
+            cost = measure_cost(net, spec.data.in_channels, (int(size[0]), int(size[1])),
+                                resolve_device(d.device or tcfg.device), d.batch_size, d.warmup, d.repeats)
+        except Exception as exc:
+            if _is_oom(exc):
+                return _infeasible(trial, "oom", f"out of memory running one deployment batch: {exc}"[:400],
+                                   {"memory": 1.0})
+            if bounds:
+                raise
+            log.warning("trial %d: measuring its deployment cost failed: %s", trial.number, exc)
+            return None
+        finally:
+            release_memory()
+        known = cost.metrics()
+        for key, value in known.items():
+            trial.set_user_attr(key, value)
+        trial.set_user_attr("deploy", {"device": cost.device, "batch_size": cost.batch_size,
+                                       "image_size": list(cost.image_size)})
+    if not bounds:
+        return None
+    values = constraint_values(known, bounds)
+    broken = {k: v for k, v in values.items() if v > 0}
+    if broken:
+        why = "; ".join(f"{k} {known[k]:g} > max {bounds[k].max:g}" for k in broken)
+        return _infeasible(trial, "constraint", why, values)
+    for name, margin in values.items():
+        trial.set_constraint(name, margin)
+    return None
+
+
+_MIN_BATCH = 2  # batch norm needs two samples; below this an out-of-memory trial is infeasible
 
 
 def _train_halving_on_oom(trial: optuna.Trial, spec: RunSpec, reporter: Reporter) -> Any:
@@ -352,6 +403,20 @@ def _is_oom(exc: BaseException) -> bool:
 def _last(exc: BaseException) -> str:
     tb = traceback.format_exception_only(type(exc), exc)
     return "".join(tb).strip()[-1000:]
+
+
+def _infeasible(trial: optuna.Trial, reason: str, message: str, constraints: dict[str, float]) -> Outcome:
+    """A configuration that cannot run on this machine: recorded as pruned with a violated constraint
+    (Optuna's ``set_constraint``), so that TPE and GP count it among the worst and stop proposing its
+    neighbours; a failed trial would be invisible to them and drawn again (optuna#2864)."""
+    trial.set_user_attr("fail_reason", reason)
+    trial.set_user_attr("error", message[-1000:])
+    trial.set_user_attr(INFEASIBLE_ATTR, True)
+    for key, value in constraints.items():  # > 0: violated
+        trial.set_constraint(key, value)
+    log.warning("trial %d is infeasible here (%s): %s; the sampler learns to avoid it", trial.number, reason,
+                message.splitlines()[0] if message else "")
+    return Outcome(TrialState.PRUNED, reason=reason, message=message)
 
 
 def _fail(trial: optuna.Trial, reason: str, message: str) -> Outcome:

@@ -33,6 +33,7 @@ HASH_ATTR = "space_hash"
 FINGERPRINT_ATTR = "space_fingerprint"
 REQUEUED = "requeued"  # fail reasons after which the trial is handed back, not counted
 PAUSED_ATTR = "paused_at_epoch"  # a trial handed back by its worker (Ctrl-C, SIGTERM): WAITING to resume in place
+INFEASIBLE_ATTR = "infeasible"  # user attr: the configuration cannot run here (out of memory at the smallest batch)
 BUDGET_ATTR = "trial_budget"  # the study's n_trials (the latest launch's); absent: open-ended
 
 

@@ -168,7 +168,8 @@ class WandbRun(Reporter):
                  "predictions": wandb_images(preds, self.tracker.cfg)}))
         self._call("summary", lambda run: run.summary.update(outcome_summary(trial, outcome)))
         if outcome.state == TrialState.PRUNED:
-            self._call("tags", lambda run: setattr(run, "tags", (*run.tags, "pruned")))
+            tag = "infeasible" if trial.user_attrs.get("infeasible") else "pruned"
+            self._call("tags", lambda run: setattr(run, "tags", (*run.tags, tag)))
         run, self.run = self.run, None
         if run is not None:  # a paused trial is no failure: its run ends cleanly and resumes under the same id
             _finish_with_timeout(run, 1 if outcome.state == TrialState.FAIL and outcome.reason != REQUEUED else 0)
@@ -273,11 +274,12 @@ def outcome_summary(trial: optuna.Trial, outcome: Outcome) -> dict[str, Any]:
     doc: dict[str, Any] = {"state": outcome.state.name.lower(), "objective": outcome.value}
     if outcome.reason == REQUEUED:
         doc = {"state": "paused", "paused_at_epoch": ua.get("epochs_run") or 0}
-    elif outcome.state == TrialState.FAIL:
+    elif outcome.state == TrialState.FAIL or ua.get("infeasible"):  # infeasible: pruned, can't run here
+        doc["state"] = "infeasible" if ua.get("infeasible") else doc["state"]
         doc["fail_reason"] = outcome.reason
         doc["error"] = mask_url(outcome.message or "")[-1000:]
     for key in ("best_epoch", "epochs_run", "val_miou", "val_mdice", "collapsed", "seconds_per_epoch", "n_params",
-                "peak_memory_mb", "seed", "image_size"):
+                "peak_memory_mb", "seed", "image_size", "latency_ms", "params_m", "flops_g"):
         if ua.get(key) is not None:
             doc[key] = ua[key]
     if ua.get("per_class_iou"):

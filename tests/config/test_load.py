@@ -59,6 +59,9 @@ def test_yaml_syntax_error_has_line_and_column(tmp_path):
         ({"data": {"mode": "binary"}}, ["data", "binary", "one foreground class"]),
         ({"study": {"objective": "acc"}}, ["study.objective", "miou", "mdice"]),
         ({"train": {"device": "tpu"}}, ["train.device", "'tpu'", "cuda"]),
+        ({"study": {"constraints": {"speed_ms": {"max": 20}}}}, ["study.constraints", "speed_ms", "latency_ms"]),
+        ({"study": {"constraints": {"latency_ms": {"max": -1}}}}, ["study.constraints.latency_ms.max", "greater than 0"]),
+        ({"deploy": {"device": "tpu"}}, ["deploy.device", "'tpu'", "cuda"]),
     ],
 )
 def test_bad_input_names_field_value_and_choices(tmp_path, section, expected):

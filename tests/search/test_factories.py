@@ -45,3 +45,35 @@ def test_wrong_pruner_argument_names_the_valid_ones():
     cfg = StudyConfig(name="t", pruner={"name": "median", "args": {"n_startup": 3}})
     with pytest.raises(ValueError, match="n_startup_trials"):
         build_pruner(cfg, epochs=4)
+
+
+def _draws_of_the_oversized(infeasible_as: str) -> int:
+    """40 trials of the shipped TPE over architecture x lr, where 'manet' runs out of memory at every batch.
+    How many times the sampler proposes 'manet' after its 10 random start-up trials."""
+    from segsearch.search._objective import _infeasible
+
+    space = {"architecture": ParamSpec(type="categorical", choices=["unet", "fpn", "manet", "linknet"]),
+             "lr": ParamSpec(type="float", low=1e-4, high=1e-1, log=True)}
+    study = optuna.create_study(direction="maximize", sampler=build_sampler(StudyConfig(name="oom")))
+    drawn = 0
+    for n in range(40):
+        trial = study.ask()
+        settings = sample(trial, space)
+        if settings["architecture"] != "manet":
+            study.tell(trial, curve(settings, 4) * (1.0 if settings["architecture"] == "unet" else 0.9))
+            continue
+        drawn += n >= 10
+        if infeasible_as == "infeasible":  # what run_trial records for out of memory at the smallest batch
+            study.tell(trial, state=_infeasible(trial, "oom", "out of memory at batch 2", {"memory": 1.0}).state)
+        else:  # what it recorded before: a failed trial, which samplers do not see
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    if infeasible_as == "infeasible":
+        oom = [t for t in study.trials if t.params.get("architecture") == "manet"]
+        assert oom and all(t.state == optuna.trial.TrialState.PRUNED and t.constraints == {"memory": 1.0}
+                           and t.user_attrs["infeasible"] for t in oom)
+    return drawn
+
+
+def test_a_configuration_that_cannot_run_teaches_tpe_to_avoid_it():
+    infeasible, failed = _draws_of_the_oversized("infeasible"), _draws_of_the_oversized("failed")
+    assert infeasible < failed / 2, (infeasible, failed)
