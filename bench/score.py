@@ -142,13 +142,22 @@ def _recipe_predictor(file: Path) -> tuple[Callable[[np.ndarray], np.ndarray], d
     mean = torch.tensor(ckpt["mean"], dtype=torch.float32).view(1, -1, 1, 1)
     std = torch.tensor(ckpt["std"], dtype=torch.float32).view(1, -1, 1, 1)
 
+    size = tuple(ckpt.get("image_size") or ())
+
     def predict(image: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(image.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
         h, w = x.shape[-2:]
-        ph, pw = -h % 32, -w % 32  # Unet needs sides divisible by 32
+        resize = len(size) == 2 and (h, w) != size  # the recipe trains on images resized to its size: predict so
+        if resize:
+            x = torch.nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+        sh, sw = x.shape[-2:]
+        ph, pw = -sh % 32, -sw % 32  # Unet needs sides divisible by 32
         x = torch.nn.functional.pad((x - mean) / std, (0, pw, 0, ph), mode="reflect")
         with torch.inference_mode():
-            logits = net(x)[0, :, :h, :w]
+            logits = net(x)[:, :, :sh, :sw]
+            if resize:
+                logits = torch.nn.functional.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False)
+        logits = logits[0]
         return (logits[0] > 0).long().numpy() if binary else logits.argmax(0).numpy()
 
     info = {k: ckpt[k] for k in ("architecture", "encoder", "classes", "mode", "best_epoch", "val_miou", "epochs")

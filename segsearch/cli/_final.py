@@ -84,7 +84,8 @@ def predict(
     model: ModelArg,
     inputs: Annotated[list[Path], typer.Argument(help="Images and/or folders of images.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for <stem>_mask.png and <stem>_overlay.png.")],
-    tile: Annotated[int | None, typer.Option(help="Window side in pixels (default: the training size).")] = None,
+    tile: Annotated[int | None, typer.Option(help="Slide windows of N px at native resolution (default: as the model "
+                                                  "was trained: the image resized, or windows for crop-trained models).")] = None,
     overlap: Annotated[float, typer.Option(help="Overlap of neighbouring windows, 0 to <1.")] = 0.5,
     tta: Annotated[bool | None, typer.Option(
         "--tta/--no-tta", help="Average over horizontal and vertical flips; default: as finalize chose on "

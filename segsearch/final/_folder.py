@@ -57,6 +57,8 @@ def _write_model_folder(run_dir: Path, cfg: SearchSpaceFile, t: Any, tcfg: Train
         "mode": data.mode,
         "threshold": tcfg.threshold,
         "image_size": list(data.size_hw),
+        # how predict sees an image: resized to image_size as in training, or windows at native scale (crops)
+        "inference": "sliding_window" if data.crop else "resize",
         "stride": 2 ** tcfg.encoder_depth,
         "preprocessing": {"mean": _fit(pre["mean"], data.in_channels), "std": _fit(pre["std"], data.in_channels),
                           "input": "float32 NCHW, RGB, scaled to [0, 1] (uint8 / 255, uint16 / 65535)"},

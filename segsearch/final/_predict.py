@@ -103,6 +103,16 @@ def sliding_window(prob_fn: ProbFn, x: torch.Tensor, tile: tuple[int, int], over
     return (acc / norm)[:, :h, :w]
 
 
+def resized(prob_fn: ProbFn, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Probabilities KxHxW of the image resized to ``size`` (as training and validation resize it), resized back."""
+    h, w = x.shape[-2:]
+    if (h, w) == tuple(size):
+        return prob_fn(x)[0]
+    small = torch.nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+    probs = prob_fn(small.clamp(0, 1))
+    return torch.nn.functional.interpolate(probs, size=(h, w), mode="bilinear", align_corners=False)[0]
+
+
 def whole_image(prob_fn: ProbFn, x: torch.Tensor, multiple: int = 32) -> torch.Tensor:
     """Probabilities KxHxW from one pass over the whole image (padded to a multiple of the stride)."""
     h, w = x.shape[-2:]
@@ -113,9 +123,12 @@ def whole_image(prob_fn: ProbFn, x: torch.Tensor, multiple: int = 32) -> torch.T
 def predict_probabilities(model: Any, image: np.ndarray, tile: int | tuple[int, int] | None = None,
                           overlap: float = 0.5, tta: bool | None = None, batch_size: int = 8,
                           whole: bool = False) -> np.ndarray:
-    """Class probabilities (KxHxW float32) of a loaded model or ensemble for one image.
-
-    ``tile`` defaults to the training size; ``whole`` runs the full image in one pass instead.
+    """Class probabilities (KxHxW float32) of a loaded model or ensemble for one image, at the scale it was
+    trained at. A model trained on whole images resized to its training size (``model.json: inference:
+    resize``, ``data.crop: false``) sees the image resized the same way, and its probabilities are resized
+    back; one trained on random crops at native resolution (``sliding_window``) slides windows of its
+    training size over the image. ``tile`` forces sliding windows of that size, ``whole`` one pass over the
+    image at native resolution.
     """
     x = to_unit_tensor(image).to(next(model.parameters()).device)
     use = model.tta if tta is None else tta  # None: as the model folder records
@@ -123,6 +136,8 @@ def predict_probabilities(model: Any, image: np.ndarray, tile: int | tuple[int, 
     with torch.inference_mode():
         if whole:
             probs = whole_image(fn, x, model.stride)
+        elif tile is None and model.meta.get("inference") == "resize":
+            probs = resized(fn, x, model.image_size)
         else:
             size = (model.image_size if tile is None else (tile, tile) if isinstance(tile, int)
                     else cast(tuple[int, int], tuple(tile)))

@@ -72,3 +72,26 @@ def test_predict_cli_writes_masks_and_overlays(finalized: Path, big_image: np.nd
     assert np.asarray(mask).max() < 5
     assert Image.open(out / "sub" / "scene_overlay.png").size == (125, 90)
     assert Image.open(out / "small_mask.png").size == (24, 20)
+
+
+def test_a_model_trained_on_resized_images_predicts_at_its_training_scale(finalized: Path) -> None:
+    """Training resized whole images to 32 px (``data.crop: false``), so predict resizes an image of any size
+    the same way and resizes the probabilities back: the same scene at 3x the resolution gets the same
+    segmentation. (Windows of the training size at native resolution, the default before, showed the model
+    objects 3x larger than any it was trained on.)"""
+    model = segsearch.load_model(finalized)
+    assert model.meta["inference"] == "resize"
+    val = json.loads((finalized / "splits.json").read_text())["val"]
+    agree = []
+    for d in val:
+        small = read_image(d["image"], 3)
+        big = np.kron(small, np.ones((3, 3, 1), np.uint8))  # the scene at 3x the resolution
+        x = to_unit_tensor(big)
+        with torch.inference_mode():  # what the model sees: the image as training resized it
+            seen = torch.nn.functional.interpolate(x, size=(32, 32), mode="bilinear", antialias=True)
+            expected = torch.nn.functional.interpolate(model.probabilities(seen), size=(96, 96), mode="bilinear")[0]
+        np.testing.assert_allclose(model.predict(big), expected.numpy(),
+                                   atol=1e-5)
+        assert model.predict_mask(big, tile=32).shape == (96, 96)  # sliding windows on request
+        agree.append(float((model.predict_mask(big)[1::3, 1::3] == model.predict_mask(small)).mean()))
+    assert float(np.mean(agree)) >= 0.9, agree

@@ -57,7 +57,8 @@ def test_table_numbers_match_the_stored_trials(made, report):
         t = trials[int(r["trial"])]
         ua = t.user_attrs
         assert (r["architecture"], r["encoder"], r["loss"]) == (t.params["architecture"], "resnet18", "ce")
-        assert r["params"] == fmt_params(ua["n_params"])
+        assert r["params"] == fmt_params(ua["n_params"]) and r["latency ms"] == fmt_float(ua["latency_ms"], 1)
+        assert ua["latency_ms"] > 0 and ua["params_m"] == pytest.approx(ua["n_params"] / 1e6, abs=1e-3)
         assert r["s/epoch"] == fmt_float(ua["seconds_per_epoch"], 2)
         assert r["epochs"] == str(ua["epochs_run"]) and r["image size"] == "32x32"
         assert r["val IoU"] == fmt_float(ua["val_miou"]) and r["val Dice"] == fmt_float(ua["val_mdice"])
