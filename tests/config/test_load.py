@@ -93,7 +93,7 @@ def test_space_hash_ignores_budget_but_not_space(tmp_path):
 def test_shipped_spaces_are_valid():
     root = Path(__file__).parents[2] / "search_spaces"
     files = sorted(root.glob("*.yaml"))
-    assert {"arch_loss.yaml", "quickstart.yaml"} <= {f.name for f in files}
+    assert {"arch_loss.yaml", "quickstart.yaml", "deploy.yaml"} <= {f.name for f in files}
     for f in files:
         cfg = load_config(f)
         assert cfg.train.encoder_weights is None  # runs offline as shipped
