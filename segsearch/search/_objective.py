@@ -197,7 +197,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
                    replan=_replanner(trial, tcfg, env))  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
                  OptunaReporter(trial, cfg.data.classes, env.stop.is_set)]
-    outcome = _decide(trial, spec, Fanout(reporters), tcfg, env.cfg)
+    outcome = _decide(trial, spec, Fanout(reporters), tcfg, env)
     for hook in env.on_outcome:
         try:
             hook(trial, outcome)
@@ -269,8 +269,7 @@ def _replanner(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Callabl
     return replan
 
 
-def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainConfig,
-            cfg: SearchSpaceFile) -> Outcome:
+def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainConfig, env: TrialEnv) -> Outcome:
     from ..components import WeightsUnavailable, check_architecture
     from ..training import release_memory
 
@@ -279,7 +278,7 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
                            spec.data.num_classes, spec.data.in_channels, dict(tcfg.architecture_params))
     except ValueError as exc:
         return _fail(trial, "incompatible", str(exc))
-    breaks = _deployment_cost(trial, spec, tcfg, cfg)
+    breaks = _deployment_cost(trial, spec, tcfg, env.cfg) or _too_slow_for_the_budget(trial, tcfg, env)
     if breaks is not None:
         return breaks
 
@@ -363,6 +362,39 @@ def _deployment_cost(trial: optuna.Trial, spec: RunSpec, tcfg: TrainConfig, cfg:
     for name, margin in values.items():
         trial.set_constraint(name, margin)
     return None
+
+
+def _too_slow_for_the_budget(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Outcome | None:
+    """Under a launch budget, a sampled configuration slower than the study's typical one starts only if its
+    full schedule leaves the search time for one more typical trial. Its epoch time is predicted from its
+    measured latency and the study's finished trials' seconds per epoch per ms of latency (on mri9 at 20
+    minutes one upernet trial at 2.4x the baseline's epoch time took the rest of the search, and the run lost
+    to the recipe trained alone: bench/LATEST.md). It ends ``infeasible`` (reason ``too_slow``) with a
+    violated ``budget_s`` constraint, so TPE learns which configurations this budget cannot pay for. The
+    baseline, enqueued and grid trials always run."""
+    import time
+
+    latency = trial.user_attrs.get("latency_ms")
+    ua = trial.user_attrs
+    if (env.deadline is None or env.solo or not latency or any(ua.get(k) for k in ("baseline", "enqueued", "grid"))
+            or trial_root(trial) != trial.number or PAUSED_ATTR in ua):
+        return None
+    ratios = sorted(t.user_attrs["seconds_per_epoch"] / t.user_attrs["latency_ms"]
+                    for t in trial.study.get_trials(deepcopy=False)
+                    if t.user_attrs.get("seconds_per_epoch") and t.user_attrs.get("latency_ms"))
+    typical = typical_epoch(trial.study)
+    if not ratios or not typical:
+        return None
+    per_epoch = ratios[len(ratios) // 2] * float(latency)
+    need, usual = per_epoch * tcfg.epochs, typical * tcfg.epochs
+    left = env.deadline - time.time()
+    trial.set_user_attr("predicted_seconds_per_epoch", round(per_epoch, 2))
+    if need <= usual or need <= left - usual:
+        return None
+    return _infeasible(trial, "too_slow", f"predicted {per_epoch:.1f} s per epoch ({float(latency):.1f} ms latency; "
+                       f"the study's typical epoch: {typical:.1f} s): its {tcfg.epochs} epochs need {need:.0f} s "
+                       f"and would leave the search {left - need:.0f} s of the {left:.0f} s left, less than one "
+                       f"typical trial ({usual:.0f} s)", {"budget_s": need - (left - usual)})
 
 
 _MIN_BATCH = 2  # batch norm needs two samples; below this an out-of-memory trial is infeasible

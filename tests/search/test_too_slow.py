@@ -1,0 +1,63 @@
+"""Under a budget, a sampled configuration slower than the study's typical one runs only if it leaves the
+search time for one more typical trial; its epoch time is predicted from its measured latency."""
+
+from __future__ import annotations
+
+import time
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from segsearch.config import load_config
+from segsearch.data import Splits
+from segsearch.search import TrialEnv, resolve_trial_config
+from segsearch.search._objective import _too_slow_for_the_budget
+
+from helpers import tiny_config
+
+
+def _study_with_a_finished_trial() -> optuna.Study:
+    """One finished trial: 10 s per epoch at 10 ms latency (1 s of epoch per ms of latency)."""
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(
+        value=0.5, params={}, distributions={}, user_attrs={"seconds_per_epoch": 10.0, "latency_ms": 10.0}))
+    return study
+
+
+@pytest.mark.parametrize(("latency", "left", "attrs", "refused"), [
+    (30.0, 100.0, {}, True),  # 4 epochs x 30 s = 120 s: leaves no room for a typical 40 s trial of the 100 s
+    (12.0, 100.0, {}, False),  # 48 s, and 52 s stay: one more typical trial fits
+    (30.0, 10_000.0, {}, False),  # slow, but the budget pays for it and more
+    (8.0, 30.0, {}, False),  # not slower than typical: it runs whenever the worker starts it
+    (30.0, 100.0, {"baseline": True}, False),  # the baseline and your own trials always run
+    (30.0, 100.0, {"enqueued": True}, False),
+])
+def test_a_configuration_too_slow_for_what_is_left_is_infeasible(tmp_path, latency, left, attrs, refused):
+    cfg = load_config(tiny_config(tmp_path, train={"epochs": 4}))
+    env = TrialEnv(cfg, Splits([], [], []), tmp_path, deadline=time.time() + left)
+    study = _study_with_a_finished_trial()
+    trial = study.ask()
+    for k, v in {"latency_ms": latency, **attrs}.items():
+        trial.set_user_attr(k, v)
+    outcome = _too_slow_for_the_budget(trial, resolve_trial_config(trial, cfg), env)
+    if not refused:
+        assert outcome is None
+        return
+    assert outcome is not None and outcome.state == TrialState.PRUNED and outcome.reason == "too_slow"
+    study.tell(trial, state=outcome.state)
+    frozen = study.trials[-1]
+    assert frozen.user_attrs["infeasible"] and frozen.user_attrs["predicted_seconds_per_epoch"] == 30.0
+    assert frozen.constraints["budget_s"] == pytest.approx(120 - (left - 40), abs=1.0)  # > 0: violated
+    assert "predicted 30.0 s per epoch" in frozen.user_attrs["error"]
+
+
+def test_without_a_budget_or_a_measured_trial_nothing_is_refused(tmp_path):
+    cfg = load_config(tiny_config(tmp_path, train={"epochs": 4}))
+    slow = {"latency_ms": 1000.0}
+    for env, study in ((TrialEnv(cfg, Splits([], [], []), tmp_path), _study_with_a_finished_trial()),
+                       (TrialEnv(cfg, Splits([], [], []), tmp_path, deadline=time.time() + 100),
+                        optuna.create_study(direction="maximize"))):
+        trial = study.ask()
+        trial.set_user_attr("latency_ms", slow["latency_ms"])
+        assert _too_slow_for_the_budget(trial, resolve_trial_config(trial, cfg), env) is None
