@@ -341,8 +341,8 @@ def _deployment_cost(trial: optuna.Trial, spec: RunSpec, tcfg: TrainConfig, cfg:
             if _is_oom(exc):
                 return _infeasible(trial, "oom", f"out of memory running one deployment batch: {exc}"[:400],
                                    {"memory": 1.0})
-            if bounds:
-                raise
+            if bounds:  # the bounds cannot be checked: the trial fails with the reason, the search goes on
+                return _fail(trial, "error", f"measuring the deployment cost failed: {_last(exc)}")
             log.warning("trial %d: measuring its deployment cost failed: %s", trial.number, exc)
             return None
         finally:
