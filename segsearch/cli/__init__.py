@@ -48,6 +48,8 @@ def launch(
     """Create or resume the study of CONFIG and run it until its trial budget is spent.
 
     With --budget it ends within that wall-clock time, final model included."""
+    if not config.exists():  # before any import: an error path costs about what --help does (bench_startup)
+        _fail(f"{config}: no such search-space file or dataset folder")
     from .. import api
     from ..config import process_started
     from ..pool import parse_gpus

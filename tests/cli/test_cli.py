@@ -38,7 +38,8 @@ def test_version_and_error_paths_import_no_heavy_library(tmp_path):
     (tmp_path / "empty").mkdir()
     for argv, needle in ((["plan", str(tmp_path / "nowhere")], "no such folder"),
                          (["plan", str(tmp_path / "empty")], "empty folder"),
-                         (["status", "nosuch", "--studies-dir", str(tmp_path)], "no study 'nosuch'")):
+                         (["status", "nosuch", "--studies-dir", str(tmp_path)], "no study 'nosuch'"),
+                         (["launch", str(tmp_path / "nowhere.yaml")], "no such search-space file or dataset folder")):
         code, text, heavy = _heavy_after(*argv)
         assert code == 2 and needle in text and heavy == [], (argv, text, heavy)
 
