@@ -164,7 +164,7 @@ def main() -> None:
     names = ["background", *d.classes] if binary else list(d.classes)
     h, w = d.size_hw
     train = SegSet(splits.train, d.mode, d.class_map, train_transform(h, w, args.seed))
-    val = SegSet(splits.val, d.mode, d.class_map, A.Compose([]))  # validated at native size
+    val = SegSet(splits.val, d.mode, d.class_map, A.Compose([A.Resize(h, w)]))  # validated as it trains: resized
     loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, drop_last=len(train) > args.batch_size,
                         generator=torch.Generator().manual_seed(args.seed))
     net = smp.Unet("resnet34", encoder_weights=None, in_channels=3, classes=1 if binary else len(names))

@@ -1,6 +1,7 @@
 """One trial, start to finish. ``run_trial`` is the one place that decides a trial's fate:
-complete, pruned, infeasible (out of memory even at the smallest batch: pruned with a violated constraint,
-which TPE and GP learn from), or failed with a reason (nan_loss, data_error, incompatible, weights, error),
+complete, pruned, infeasible (out of memory at the smallest batch, a broken deployment bound, too slow for
+the budget: pruned with a violated constraint, which TPE learns from),
+or failed with a reason (nan_loss, data_error, incompatible, weights, error),
 or handed back (``requeued``) when its worker is asked to stop."""
 
 from __future__ import annotations
@@ -439,7 +440,7 @@ def _last(exc: BaseException) -> str:
 
 def _infeasible(trial: optuna.Trial, reason: str, message: str, constraints: dict[str, float]) -> Outcome:
     """A configuration that cannot run on this machine: recorded as pruned with a violated constraint
-    (Optuna's ``set_constraint``), so that TPE and GP count it among the worst and stop proposing its
+    (Optuna's ``set_constraint``), so that TPE counts it among the worst and stops proposing its
     neighbours; a failed trial would be invisible to them and drawn again (optuna#2864)."""
     trial.set_user_attr("fail_reason", reason)
     trial.set_user_attr("error", message[-1000:])
