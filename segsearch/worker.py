@@ -57,6 +57,8 @@ class Worker:
         self.study, self.env, self.progress = study, env, progress
         self.max_trials, self.timeout, self.poll = max_trials, timeout, poll_seconds
         self._signals = 0
+        self._writing_state = 0  # > 0 while a trial's outcome is being written: a second Ctrl-C waits for it
+        self._deferred_interrupt = False
         self._running: frozenset[int] = frozenset()  # the trial this worker runs now
 
     def run(self) -> WorkerSummary:
@@ -194,6 +196,18 @@ class Worker:
         self._tell(trial, Outcome(TrialState.FAIL, reason=REQUEUED, message=message))
 
     def _tell(self, trial: optuna.Trial, outcome: Outcome) -> None:
+        """Write the trial's outcome; a second Ctrl-C arriving meanwhile takes effect once it is written (cut
+        short, a hand-back would leave the trial RUNNING until the heartbeat check failed it)."""
+        self._writing_state += 1
+        try:
+            self._write_outcome(trial, outcome)
+        finally:
+            self._writing_state -= 1
+        if not self._writing_state and self._deferred_interrupt:
+            self._deferred_interrupt = False
+            raise KeyboardInterrupt
+
+    def _write_outcome(self, trial: optuna.Trial, outcome: Outcome) -> None:
         if is_finished(trial):
             log.warning("trial %d was finished elsewhere (declared dead); its result is not recorded", trial.number)
             return
@@ -219,6 +233,8 @@ class Worker:
             if self._signals == 1:
                 log.warning("stopping after this epoch (the trial is handed back); press Ctrl-C again to stop now")
                 self._stop.set()
+            elif self._writing_state:
+                self._deferred_interrupt = True  # raised once the trial's state is written (_tell)
             else:
                 raise KeyboardInterrupt
 
