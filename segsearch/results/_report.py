@@ -156,7 +156,8 @@ def trial_source(t: Any) -> str:
 
 def state_name(t: Any) -> str:
     """Optuna's state, except PAUSED for a trial its worker handed back (WAITING to resume in place) and
-    INFEASIBLE for one that cannot run here (pruned with a violated constraint: out of memory)."""
+    INFEASIBLE for one that cannot run here (pruned with a violated constraint: out of memory at the smallest
+    batch, a broken ``study.constraints`` bound, or too slow for the launch's budget)."""
     from ..search import INFEASIBLE_ATTR, PAUSED_ATTR
 
     if t.state.name == "WAITING" and PAUSED_ATTR in t.user_attrs:
