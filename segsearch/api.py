@@ -30,6 +30,7 @@ class LaunchResult:
     interrupted: bool = False
     final: str | None = None  # the model folder when final.auto finalized the study
     budget_left: int = 0  # trials the budget still pays for that nobody has configured yet (not trials)
+    trade_off: list[str] = field(default_factory=list)  # the costs the Pareto front weighs accuracy against
 
 
 def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
@@ -310,8 +311,11 @@ def status(study_name: str, storage: str | None = None, studies_dir: str | Path 
     """The study's summary (trials by state, the best trial) and one row per trial."""
     study = load_study(study_name, storage, studies_dir)
     from .results import trial_rows
+    from .results._report import _stored_config, trade_off
 
-    return summarize(study, "", 0.0), trial_rows(study)
+    res = summarize(study, "", 0.0)
+    res.trade_off = trade_off(_stored_config(study))
+    return res, trial_rows(study)
 
 
 def clean(study_name: str, keep: str | None = None, storage: str | None = None, studies_dir: str | Path = "studies"
@@ -507,7 +511,7 @@ def demo_data(out: str | Path, n_images: int = 120, size: int = 64, seed: int = 
 
 
 def summarize(study: Any, storage: str, seconds: float, interrupted: bool = False) -> LaunchResult:
-    from .search import best_value, budget_left, is_budget_placeholder
+    from .search import budget_left, is_budget_placeholder
 
     res = LaunchResult(study.study_name, storage, seconds, interrupted=interrupted)
     trials = study.get_trials(deepcopy=False)
@@ -517,9 +521,11 @@ def summarize(study: Any, storage: str, seconds: float, interrupted: bool = Fals
     for t in trials:
         if not is_budget_placeholder(t):
             res.states[state_name(t)] = res.states.get(state_name(t), 0) + 1
-    if best_value(study) is not None:
-        b = study.best_trial
-        res.best = {"number": b.number, "value": b.value, "params": b.params,
+    from .search import accuracy, best_trial
+
+    b = best_trial(study)
+    if b is not None:
+        res.best = {"number": b.number, "value": accuracy(b), "params": b.params,
                     "metric": (study.metric_names or ["mIoU"])[0].removeprefix("val "),
                     **{k: b.user_attrs.get(k) for k in ("val_miou", "val_mdice", "collapsed", "best_epoch", "n_params",
                                                          "seconds_per_epoch", "per_class_iou")}}

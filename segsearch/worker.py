@@ -217,7 +217,7 @@ class Worker:
                          trial.user_attrs.get("epochs_run") or 0)
             return
         if outcome.state == TrialState.COMPLETE:
-            self.study.tell(trial, outcome.value, skip_if_finished=True)
+            self.study.tell(trial, outcome.values, skip_if_finished=True)
         else:
             self.study.tell(trial, state=outcome.state, skip_if_finished=True)
         best = best_value(self.study)

@@ -55,7 +55,7 @@ def test_launch_prunes_records_attributes_and_trial_folders(tmp_path, studies):
 
     assert rule_holds(steps[-1]) and not any(rule_holds(s) for s in steps[:-1]), (values, done.intermediate_values)
     best = study.best_trial
-    for key in ("n_params", "seconds_per_epoch", "best_epoch", "per_class_iou", "peak_memory_mb", "seed"):
+    for key in ("n_params", "seconds_per_epoch", "best_epoch", "per_class_iou", "peak_memory_mb", "train_memory_mb", "seed"):
         assert key in best.user_attrs, key
     assert set(best.user_attrs["per_class_iou"]) == {"background", "field", "forest", "water", "road"}
     run_dir = Path(best.user_attrs["run_dir"])
@@ -409,3 +409,43 @@ def test_a_deployment_bound_makes_a_model_infeasible_before_it_trains(tmp_path, 
     assert not unet.intermediate_values and "epochs_run" not in ua  # stopped before its first epoch
     res = CliRunner().invoke(app, ["status", "tiny", "--studies-dir", str(studies)])
     assert res.exit_code == 0 and "infeasible" in res.output and "constraint" in res.output, res.output
+
+
+def test_a_multi_objective_search_prunes_shows_its_front_and_finalizes_by_a_rule(tmp_path, studies):
+    cfg = tiny_config(tmp_path, study={"n_trials": 5, "objective": ["miou", "latency_ms", "peak_memory_mb"],
+                                       "direction": ["maximize", "minimize", "minimize"],
+                                       "sampler": {"name": "tpe", "args": {"n_startup_trials": 2}},
+                                       "pruner": {"name": "median", "args": {"n_startup_trials": 1, "n_warmup_steps": 0}}},
+                      search={"architecture": ["fpn", "unet", "linknet"], "lr": {"low": 1e-4, "high": 1e-2, "log": True}},
+                      train={"epochs": 2}, deploy={"device": "cpu", "repeats": 2})
+    api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    study = study_of("tiny", studies)
+    assert len(study.directions) == 3 and study.metric_names[1:] == ["latency_ms", "peak_memory_mb"]
+    trials = study.get_trials()
+    assert len(trials) == 5 and not [t for t in trials if t.state == TrialState.FAIL]  # TPE past its startup too
+    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert done and all(t.values == [max(t.intermediate_values.values()), t.user_attrs["latency_ms"],
+                                     t.user_attrs["peak_memory_mb"]] for t in done)
+    assert all(t.intermediate_values for t in trials)  # the accuracy is reported every epoch, pruned or not
+    res = CliRunner().invoke(app, ["status", "tiny", "--studies-dir", str(studies)])
+    front = {t.number for t in study.best_trials}  # Optuna's own Pareto front
+    assert res.exit_code == 0 and "Pareto front (accuracy vs latency_ms, peak_memory_mb" in res.output, res.output
+    for n in front:
+        assert f"trial {n} " in res.output.split("Pareto front")[1].splitlines()[0]
+    res = CliRunner().invoke(app, ["report", "tiny", "--studies-dir", str(studies)])
+    report = (studies / "tiny" / "report")
+    assert res.exit_code == 0 and (report / "pareto_front.png").stat().st_size > 10_000
+    md = (report / "report.md").read_text()
+    assert "## Pareto front" in md and "![pareto_front](pareto_front.png)" in md
+    rows = [line.split(" | ") for line in md.split("## Trials")[1].split("## Pareto front")[0].splitlines()
+            if line.startswith("| ") and line[2].isdigit()]
+    assert {int(r[0].strip("| ")) for r in rows if r[2] == "yes"} == front
+    # a rule picks from the front: the fastest model, retrained for one epoch
+    fastest = min(done, key=lambda t: (t.user_attrs["latency_ms"], t.number))
+    bad = CliRunner().invoke(app, ["finalize", "tiny", "--studies-dir", str(studies), "--pick", "min latency"])
+    assert bad.exit_code != 0 and "did you mean 'latency_ms'" in bad.output
+    assert not (studies / "tiny" / "final").exists()  # nothing written for a rule that cannot be read
+    res = CliRunner().invoke(app, ["finalize", "tiny", "--studies-dir", str(studies), "--epochs", "1",
+                                   "--pick", "min latency_ms"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((studies / "tiny" / "final" / "model.json").read_text())["trial"] == fastest.number

@@ -30,6 +30,9 @@ def finalize(
     export: Annotated[bool, typer.Option("--export", help="Also export TorchScript and ONNX.")] = False,
     budget: Annotated[str | None, typer.Option(
         help="Wall-clock limit, e.g. 10m: continues the trial's checkpoint when a full retrain does not fit.")] = None,
+    pick: Annotated[str | None, typer.Option(
+        help='Choose the trial by a rule instead of the best accuracy, e.g. "max miou where latency_ms <= 20" '
+             "(metrics: miou, mdice, latency_ms, peak_memory_mb, params_m, flops_g, seconds_per_epoch).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     """Retrain the best trial with the final schedule and augmentation, evaluate on test, write the model folder."""
@@ -39,7 +42,7 @@ def finalize(
     api.configure_logging(verbose)
     path = _guard(api.finalize, study, storage=storage, studies_dir=studies_dir, export=export, trial=trial,
                   top_k=top_k, resume=resume and not budget, epochs=epochs, out=out, device=device,
-                  augmentation=augmentation, budget=budget)
+                  augmentation=augmentation, budget=budget, pick=pick)
     _print_metrics(path)
 
 

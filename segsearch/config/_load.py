@@ -191,6 +191,8 @@ def space_fingerprint(cfg: SearchSpaceFile) -> dict[str, Any]:
     def walk(obj: Any, path: tuple[str, ...]) -> None:
         if any(path[: len(v)] == v for v in _VOLATILE):
             return
+        if path == ("study", "minimize") and not obj:  # single-objective: hashed as before the key existed
+            return
         if isinstance(obj, dict) and obj:
             for k, v in obj.items():
                 walk(v, (*path, str(k)))

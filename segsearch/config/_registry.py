@@ -21,7 +21,7 @@ LOSS_PARAMS = {
 }
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULERS = ("none", "cosine", "step", "plateau", "onecycle")
-SAMPLERS = ("tpe", "random", "gp", "cmaes", "qmc", "grid")
+SAMPLERS = ("tpe", "random", "gp", "cmaes", "qmc", "grid", "nsga2")
 PRUNERS = ("none", "median", "percentile", "asha", "successive_halving", "hyperband", "wilcoxon")
 AUGMENTATIONS = ("none", "light", "full")
 

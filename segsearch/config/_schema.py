@@ -50,7 +50,8 @@ class PrunerConfig(_Strict):
         return check_name(v, PRUNERS, "pruner")
 
 
-CostMetric = Literal["latency_ms", "params_m", "flops_g"]  # measured per trial before it trains (deploy)
+CostMetric = Literal["latency_ms", "peak_memory_mb", "params_m", "flops_g"]  # measured per trial before it trains (deploy)
+COST_METRICS: tuple[str, ...] = ("latency_ms", "peak_memory_mb", "params_m", "flops_g")
 
 
 class ConstraintSpec(_Strict):
@@ -72,8 +73,14 @@ class DeployConfig(_Strict):
 
 class StudyConfig(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-    objective: Literal["miou", "mdice"] = "miou"
+    objective: Literal["miou", "mdice"] = Field(
+        default="miou", description="the accuracy objective, reported every epoch and pruned on; a list "
+                                    "[miou, latency_ms, ...] makes a multi-objective study (see minimize)")
     direction: Literal["maximize", "minimize"] = "maximize"
+    minimize: list[CostMetric] = Field(
+        default_factory=list, description="deployment costs minimized alongside the accuracy objective (a "
+                                          "multi-objective study with a Pareto front); written either here or as "
+                                          "objective: [miou, latency_ms] with direction: [maximize, minimize]")
     n_trials: int | None = Field(default=20, ge=1)
     timeout: float | None = Field(default=None, gt=0, description="seconds of wall time for this launch")
     budget: str | float | None = Field(default=None, description="wall-clock budget of each launch, start-up to final "
@@ -99,6 +106,57 @@ class StudyConfig(_Strict):
     baseline: Literal["recipe", "none"] | dict[str, Any] = Field(
         default="recipe", description="the first trial of a new study: seed 001's recipe expressed in the space, "
                                       "your own settings (a dict of train keys), or none")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _objective_list(cls, raw: Any) -> Any:
+        """``objective: [miou, latency_ms]`` with ``direction: [maximize, minimize]``: the first is the
+        accuracy objective, the rest are costs to minimize."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("objective"), list):
+            return raw
+        names, dirs = list(raw["objective"]), raw.get("direction", "maximize")
+        dirs = list(dirs) if isinstance(dirs, list) else [dirs] + ["minimize"] * (len(names) - 1)
+        if not names or names[0] not in ("miou", "mdice"):
+            raise ValueError(f"study.objective: the first objective must be the accuracy one (miou or mdice), "
+                             f"got {names[:1]}; the others may be {', '.join(COST_METRICS)}")
+        if len(dirs) != len(names):
+            raise ValueError(f"study.direction: {len(dirs)} direction(s) for {len(names)} objectives {names}")
+        costs = names[1:]
+        unknown = [c for c in costs if c not in COST_METRICS]
+        if unknown:
+            raise ValueError(f"study.objective: unknown cost objective(s) {unknown}; valid: {', '.join(COST_METRICS)}")
+        if len(set(costs)) != len(costs):
+            raise ValueError(f"study.objective: an objective is named twice in {names}")
+        wrong = [f"{n}: {d}" for n, d in zip(costs, dirs[1:], strict=True) if d != "minimize"]
+        if wrong:
+            raise ValueError(f"study.direction: cost objectives are minimized, got {', '.join(wrong)}")
+        if raw.get("minimize"):
+            raise ValueError("study: give the cost objectives either in objective: [...] or in minimize, not both")
+        return {**raw, "objective": names[0], "direction": dirs[0], "minimize": costs}
+
+    @model_validator(mode="after")
+    def _multi_objective_support(self) -> StudyConfig:
+        if self.minimize:
+            if self.sampler.name == "cmaes":
+                raise ValueError("study.sampler: cmaes cannot search a multi-objective study (objective "
+                                 f"{self.objectives}); use tpe, nsga2, gp, random or qmc")
+            if self.pruner.name == "hyperband":
+                raise ValueError("study.pruner: hyperband cannot prune a multi-objective study (objective "
+                                 f"{self.objectives}); use median, percentile, asha or none")
+        return self
+
+    @property
+    def objectives(self) -> list[str]:
+        """Every objective of the study, the accuracy one first."""
+        return [self.objective, *self.minimize]
+
+    @property
+    def directions(self) -> list[str]:
+        return [self.direction, *["minimize"] * len(self.minimize)]
+
+    @property
+    def multi_objective(self) -> bool:
+        return bool(self.minimize)
 
     @field_validator("budget")
     @classmethod

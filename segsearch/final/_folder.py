@@ -43,7 +43,7 @@ def _write_model_folder(run_dir: Path, cfg: SearchSpaceFile, t: Any, tcfg: Train
         "kind": "model",
         "study": cfg.study.name,
         "trial": t.number,
-        "trial_value": t.value,
+        "trial_value": t.values[0] if t.values else None,
         "params": dict(t.params),
         "space_hash": space_hash(cfg),
         "architecture": tcfg.architecture,

@@ -39,12 +39,15 @@ def finalize(study_name: str, storage: str | None = None, studies_dir: str | Pat
              trial: int | None = None, top_k: int | None = None, resume: bool = True, epochs: int | None = None,
              out: str | Path | None = None, device: str | None = None, augmentation: str | None = None,
              reporters: Sequence[Reporter] = (), live: bool | None = None, deadline: float | None = None,
-             budget: str | float | None = None) -> Path:
+             budget: str | float | None = None, pick: str | None = None) -> Path:
     """Retrain the best trial (or ``trial``, or the ``top_k`` best distinct ones) and evaluate on test.
 
     ``epochs`` and ``augmentation`` override the YAML's ``final`` section. Interrupted runs resume
     from ``last.pt`` in their folder unless ``resume`` is False. Returns the model folder (or the
     ensemble folder) that ``load_model`` reads.
+
+    ``pick`` chooses by a rule over accuracy and deployment costs instead of the best accuracy, e.g. ``max miou
+    where latency_ms <= 20`` (``_pick``); with ``top_k`` the K first distinct configurations by the rule.
 
     ``budget`` (seconds or '20m', from now) or ``deadline`` (a ``time.time()``) bounds the stage. When
     the time left cannot pay for a full retrain, the model continues from the trial's last epoch's
@@ -54,7 +57,11 @@ def finalize(study_name: str, storage: str | None = None, studies_dir: str | Pat
     import time
 
     from ..config import parse_duration
+    from ._pick import parse_rule
 
+    rule = parse_rule(pick) if pick else None  # a rule that cannot be read fails before anything is opened
+    if rule is not None and trial is not None:
+        raise ConfigError("give --trial or --pick, not both")
     if budget is not None:
         try:
             deadline = time.time() + parse_duration(budget)
@@ -72,7 +79,9 @@ def finalize(study_name: str, storage: str | None = None, studies_dir: str | Pat
     k = top_k if top_k is not None else cfg.final.top_k
     if k < 1:
         raise ValueError(f"top_k must be at least 1, got {k}")
-    chosen = pick_trials(study, trial, k)
+    chosen = pick_trials(study, trial, k, rule)
+    if rule is not None:
+        log.info("final: --pick %r chose trial %s", str(rule), ", ".join(str(t.number) for t in chosen))
     out = Path(out) if out is not None else studies_dir / study_name / "final"
     _check_kind(out, ensemble=len(chosen) > 1)
     splits = load_splits(cfg.data, studies_dir)
@@ -90,13 +99,14 @@ def finalize(study_name: str, storage: str | None = None, studies_dir: str | Pat
     return out
 
 
-def pick_trials(study: Any, trial: int | None, k: int) -> list[Any]:
-    """The named trial, or the ``k`` best complete trials with distinct settings (best first)."""
+def pick_trials(study: Any, trial: int | None, k: int, rule: Any = None) -> list[Any]:
+    """The named trial, or the ``k`` best complete trials with distinct settings (best first; by ``rule``, a
+    ``_pick.Rule``, when given)."""
     from optuna.trial import TrialState
 
     from ..search import stored_config
 
-    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.value is not None]
+    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if _value(t) is not None]
     if trial is not None:
         found = [t for t in complete if t.number == trial]
         if not found:
@@ -106,9 +116,15 @@ def pick_trials(study: Any, trial: int | None, k: int) -> list[Any]:
         return found
     if not complete:
         raise ConfigError(f"study {study.study_name!r} has no complete trial to finalize")
-    maximize = study.direction.name == "MAXIMIZE"
-    ranked = sorted(complete, key=lambda t: -t.value if maximize else t.value)
-    picked, seen, cfg = [], set(), stored_config(study)
+    maximize = study.directions[0].name == "MAXIMIZE"
+    cfg = stored_config(study)
+    if rule is not None:
+        from ._pick import apply_rule
+
+        ranked = apply_rule(rule, complete, cfg.study.objective, maximize)
+    else:
+        ranked = sorted(complete, key=lambda t: -float(t.values[0]) if maximize else float(t.values[0]))
+    picked, seen = [], set()
     for t in ranked:
         key = json.dumps(_trial_settings(t, cfg), sort_keys=True, default=str)
         if key not in seen:
@@ -117,6 +133,11 @@ def pick_trials(study: Any, trial: int | None, k: int) -> list[Any]:
     if len(picked) < k:
         log.warning("top_k %d asked for, but the study has only %d distinct complete configurations", k, len(picked))
     return picked[:k]
+
+
+def _value(t: Any) -> float | None:
+    """The trial's accuracy objective (a multi-objective trial's first value)."""
+    return t.values[0] if t.values else None
 
 
 def _trial_settings(t: Any, cfg: SearchSpaceFile) -> dict[str, Any]:
@@ -217,7 +238,7 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
         log.info("final: no time left to train; the model is trial %d's best checkpoint", t.number)  # init: best.pt
         assert init is not None  # plan_final gives trial_weights only with the trial's best.pt
         shutil.copyfile(init, run_dir / rundir.BEST)
-        done.write_text(json.dumps({"how": how, "from_trial": t.number, "best_value": t.value}, indent=2))
+        done.write_text(json.dumps({"how": how, "from_trial": t.number, "best_value": _value(t)}, indent=2))
     else:
         spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=run_dir, objective=cfg.study.objective,
                        maximize=cfg.study.direction == "maximize", resume=resume and not fresh, keep_best=True,
@@ -234,11 +255,11 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
             progress.trial_start(t.number, what, tcfg.epochs)
             result = train(spec, Fanout([MetricsFile(run_dir), progress, *reporters]))
         trial_best = _trial_checkpoint(t, rundir.BEST)
-        kept = trial_best is not None and not _improves_on(result.best_value, t.value,
+        kept = trial_best is not None and not _improves_on(result.best_value, _value(t),
                                                            cfg.study.direction == "maximize")
         if kept:  # the final epochs did not beat the trial's own best weights on validation: never worse than it
             log.info("final: the %s reached %.4f on validation, trial %d's own weights %.4f: keeping the trial's",
-                     how, result.best_value, t.number, t.value)
+                     how, result.best_value, t.number, _value(t))
             assert trial_best is not None  # kept implies it
             shutil.copyfile(trial_best, run_dir / rundir.BEST)
         summary = {"how": how, "from_trial": t.number, "kept_trial_weights": kept,

@@ -47,22 +47,32 @@ def _best_block(res: Any) -> None:
 def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
     _console.print(f"[bold]study {res.study}[/bold]: " + _states(res))
     _best_block(res)
+    front = sorted((r for r in rows if r.get("pareto")), key=lambda r: r["value"], reverse=True)
+    costs = getattr(res, "trade_off", None) or ["latency_ms"]
+    if front:
+        _console.print(f"Pareto front ({'accuracy vs ' + ', '.join(costs)}; [bold]P[/bold] below): "
+                       + ", ".join(f"trial {r['number']} {_f(r['value'])} @ "
+                                   + " ".join(f"{_f(r.get(c), 3)} {_unit(c)}" for c in costs) for r in front))
     table = Table(title=f"trials (best first, {min(limit, len(rows))} of {len(rows)})")
     from ._report import worst_class
 
-    for col in ("#", "state", "value", "worst class", "architecture", "encoder", "loss", "lr", "epochs", "s/epoch",
-                "params", "reason"):
+    for col in ("#", "state", "value", "P", "worst class", "architecture", "encoder", "loss", "lr", "epochs", "s/epoch",
+                "params", "latency ms", "reason"):
         table.add_column(col, overflow="fold")
     done = [r for r in rows if r["value"] is not None]
     rest = [r for r in rows if r["value"] is None]
     done.sort(key=lambda r: r["value"], reverse=True)
     for r in (done + rest)[:limit]:
         table.add_row(str(r["number"]), {"waiting": "queued"}.get(r["state"].lower(), r["state"].lower()), _f(r["value"]),
-                      worst_class(r.get("per_class_iou") or {}), _f(r["architecture"]), _f(r["encoder"]),
+                      "P" if r.get("pareto") else "", worst_class(r.get("per_class_iou") or {}), _f(r["architecture"]), _f(r["encoder"]),
                       _f(r["loss"]), _f(r["lr"], 3), _f(r["epochs"]), _f(r["seconds_per_epoch"], 3),
-                      f"{r['n_params'] / 1e6:.1f}M" if r["n_params"] else "-",
+                      f"{r['n_params'] / 1e6:.1f}M" if r["n_params"] else "-", _f(r.get("latency_ms"), 3),
                       _f(r["fail_reason"] or ("collapsed" if r.get("collapsed") else None)))
     _console.print(table)
+
+
+def _unit(cost: str) -> str:
+    return {"latency_ms": "ms", "peak_memory_mb": "MiB", "params_m": "M params", "flops_g": "GFLOPs"}[cost]
 
 
 def print_launch_summary(res: Any, studies_dir: Path) -> None:

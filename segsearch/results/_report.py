@@ -31,8 +31,8 @@ from ..config import objective_label
 log = logging.getLogger(__name__)
 
 PLOTS = ("optimization_history", "param_importances", "parallel_coordinate", "intermediate_values",
-         "learning_curves", "confusion", "predictions")
-TABLE_COLUMNS = ("trial", "from", "architecture", "encoder", "loss", "params", "latency ms", "s/epoch", "epochs",
+         "learning_curves", "pareto_front", "confusion", "predictions")
+TABLE_COLUMNS = ("trial", "from", "Pareto", "architecture", "encoder", "loss", "params", "latency ms", "s/epoch", "epochs",
                  "image size",
                  "val IoU", "val Dice", "state")
 
@@ -89,16 +89,22 @@ def _stored_config(study: Any) -> Any:
 
 
 def _best_trial(study: Any) -> Any:
-    from ..search import best_value
+    from ..search import best_trial
 
-    return study.best_trial if best_value(study) is not None else None
+    return best_trial(study)
+
+
+def rows_value(t: Any) -> float | None:
+    from ..search import accuracy
+
+    return accuracy(t)
 
 
 def _ordered(rows: list[dict[str, Any]], study: Any) -> list[dict[str, Any]]:
     """Finished trials best first, then the rest by number."""
     import optuna
 
-    sign = -1 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1
+    sign = -1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1
     done = sorted((r for r in rows if r["state"] == "COMPLETE" and r["value"] is not None),
                   key=lambda r: sign * r["value"])
     return done + [r for r in rows if r not in done]
@@ -123,7 +129,7 @@ def _with_fixed_settings(rows: list[dict[str, Any]], dirs: dict[int, Path], cfg:
 
 def trial_rows(study: Any) -> list[dict[str, Any]]:
     """One row per trial: what ``status`` and the report tables show."""
-    from ..search import is_budget_placeholder
+    from ..search import accuracy, is_budget_placeholder
 
     rows = []
     for t in study.get_trials(deepcopy=False):
@@ -133,16 +139,36 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
         fixed = t.system_attrs.get("fixed_params", {})  # a queued trial's own settings (enqueue, baseline, grid)
         setting = {**fixed, **ua.get("settings", {}), **t.params}.get  # searched values win over fixed ones
         rows.append({
-            "number": t.number, "state": state_name(t), "value": t.value,
+            "number": t.number, "state": state_name(t), "value": accuracy(t),
             "architecture": setting("architecture"), "encoder": setting("encoder"), "loss": setting("loss"),
             "lr": setting("lr"), "epochs": ua.get("epochs_run", len(t.intermediate_values)),
             "best_epoch": ua.get("best_epoch"), "val_miou": ua.get("val_miou"), "val_mdice": ua.get("val_mdice"), "collapsed": bool(ua.get("collapsed")),
             "n_params": ua.get("n_params"), "seconds_per_epoch": ua.get("seconds_per_epoch"),
             "image_size": ua.get("image_size"), "fail_reason": ua.get("fail_reason"), "params": dict(t.params),
             "source": trial_source(t), "per_class_iou": ua.get("per_class_iou") or {},
-            "latency_ms": ua.get("latency_ms"), "flops_g": ua.get("flops_g"),
+            "latency_ms": ua.get("latency_ms"), "flops_g": ua.get("flops_g"), "params_m": ua.get("params_m"),
+            "peak_memory_mb": ua.get("peak_memory_mb"),
         })
+    cfg = _stored_config(study)
+    mark_pareto(rows, trade_off(cfg), study.directions[0].name == "MAXIMIZE")
     return rows
+
+
+def trade_off(cfg: Any) -> list[str]:
+    """The costs the accuracy is traded against: a multi-objective study's (study.minimize), else latency."""
+    return list(cfg.study.minimize) if cfg is not None and cfg.study.minimize else ["latency_ms"]
+
+
+def mark_pareto(rows: list[dict[str, Any]], costs: Sequence[str], maximize: bool = True) -> None:
+    """Set each row's ``pareto``: complete, measured, and no other such trial at least as accurate and at most
+    as costly on every cost, and better on one of them."""
+    from ..search import pareto_front
+
+    scored = [r for r in rows if r["state"] == "COMPLETE" and r["value"] is not None
+              and all(r.get(c) is not None for c in costs)]
+    front = pareto_front([(r["number"], r["value"], tuple(r[c] for c in costs)) for r in scored], maximize)
+    for r in rows:
+        r["pareto"] = r["number"] in front
 
 
 def trial_source(t: Any) -> str:
@@ -215,7 +241,7 @@ def trials_table(rows: list[dict[str, Any]]) -> Table:
         per_class = r.get("per_class_iou") or {}
         state = _state(r["state"]) + (f" ({r['fail_reason']})" if r.get("fail_reason") else "")
         state += " COLLAPSED (one class everywhere)" if r.get("collapsed") else ""
-        out.append([str(r["number"]), r["source"], _s(r["architecture"]), _s(r["encoder"]), _s(r["loss"]),
+        out.append([str(r["number"]), r["source"], "yes" if r.get("pareto") else "", _s(r["architecture"]), _s(r["encoder"]), _s(r["loss"]),
                     fmt_params(r["n_params"]), fmt_float(r["latency_ms"], 1), fmt_float(r["seconds_per_epoch"], 2),
                     _s(r["epochs"]),
                     _s(r["image_size"]), fmt_float(r["val_miou"]), fmt_float(r["val_mdice"]),
@@ -261,7 +287,8 @@ def confusion_of(t: Any) -> list[list[int]] | None:
 
 
 def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
-    keys = ["number", "state", "value", "architecture", "encoder", "loss", "lr", "n_params", "latency_ms", "flops_g",
+    keys = ["number", "state", "value", "pareto", "architecture", "encoder", "loss", "lr", "n_params", "latency_ms",
+            "peak_memory_mb", "params_m", "flops_g",
             "seconds_per_epoch",
             "epochs", "best_epoch", "image_size", "val_miou", "val_mdice", "collapsed", "fail_reason", "source", "params",
             "per_class_iou"]
@@ -282,13 +309,20 @@ def _sections(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, repor
     left = budget_left(study)
     head = Section("Summary", [", ".join(f"{k} {v}" for k, v in sorted(states.items())) + " trials"
                                + (f" ({left} more in the budget)" if left else "") + "; objective "
-                               + (f"{objective_label(cfg)} ({cfg.study.direction})" if cfg else study.direction.name)])
+                               + (f"{objective_label(cfg)} ({cfg.study.direction})" if cfg else study.directions[0].name)])
+    costs = trade_off(cfg)
+    front = [r for r in rows if r.get("pareto")]
     out = [head, Section("Trials", [trials_table(rows), "All values: trials.csv."])]
+    if front:
+        out.append(Section("Pareto front", [
+            f"The complete trials no other trial beats on both accuracy and {', '.join(costs)} (Pareto column). "
+            "Each is the most accurate model at its cost; pick one with `segsearch finalize STUDY --pick "
+            f"\"max {cfg.study.objective if cfg else 'miou'} where {costs[0]} <= X\"`.", report.files["pareto_front"]]))
     if best is not None:
         settings = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
                              for k, v in best.params.items())
         sec = Section(f"Best trial {best.number}", [
-            f"{objective_label(cfg) if cfg else 'Objective'} {fmt_float(best.value)}"
+            f"{objective_label(cfg) if cfg else 'Objective'} {fmt_float(rows_value(best))}"
             + (" (COLLAPSED: one class everywhere)" if best.user_attrs.get("collapsed") else "")
             + f" at epoch {best.user_attrs.get('best_epoch')}; {settings}.",
             per_class_table(best)])
@@ -411,25 +445,59 @@ def _plot_makers(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, st
 
     dirs = run_dirs(study, studies_dir)
     label = objective_label(cfg) if cfg is not None else "objective"
+    # a multi-objective study's plots show its accuracy (Optuna asks which objective)
+    target = (lambda t: t.values[0]) if len(study.directions) > 1 else None
 
     def importances(path: Path) -> None:
         if len([r for r in rows if r["state"] == "COMPLETE"]) < 2:
             raise ValueError("needs at least two completed trials")
-        _save_axes(ovm.plot_param_importances(study, target_name=label), path)
+        _save_axes(ovm.plot_param_importances(study, target=target, target_name=label), path)
 
     return {
-        "optimization_history": lambda p: _save_axes(ovm.plot_optimization_history(study, target_name=label), p,
+        "optimization_history": lambda p: _save_axes(ovm.plot_optimization_history(study, target=target, target_name=label), p,
                                                      xlabel="trial", ylabel=label, integer_x=True),
         "param_importances": importances,
-        "parallel_coordinate": lambda p: _save_axes(ovm.plot_parallel_coordinate(study, target_name=label), p),
+        "parallel_coordinate": lambda p: _save_axes(ovm.plot_parallel_coordinate(study, target=target, target_name=label), p),
         "intermediate_values": lambda p: _save_axes(ovm.plot_intermediate_values(study), p, xlabel="epoch",
                                                     ylabel=label, integer_x=True,
                                                     title="Validation objective per epoch (pruned trials stop early)"),
         "learning_curves": lambda p: _learning_curves(rows, dirs, p, label),
+        "pareto_front": lambda p: _pareto_plot(rows, trade_off(cfg)[0], label, p, cfg),
         "confusion": lambda p: _confusion_plot(best, cfg, p),
         "predictions": lambda p: _predictions(best, dirs.get(best.number) if best else None, cfg, studies_dir,
                                               n_images, p),
     }
+
+
+def _pareto_plot(rows: list[dict[str, Any]], cost: str, label: str, path: Path, cfg: Any) -> None:
+    """Accuracy against a cost, one point per complete trial (labelled with its number), the Pareto front drawn
+    as a staircase, infeasible trials as crosses at their cost, a constraint on the cost as a dashed line."""
+    done = [r for r in rows if r["state"] == "COMPLETE" and r["value"] is not None and r.get(cost) is not None]
+    if len(done) < 1:
+        raise ValueError(f"no complete trial with a measured {cost}")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    rest = [r for r in done if not r.get("pareto")]
+    front = sorted((r for r in done if r.get("pareto")), key=lambda r: r[cost])
+    ax.scatter([r[cost] for r in rest], [r["value"] for r in rest], color="0.6", label="other trials", zorder=2)
+    ax.step([r[cost] for r in front], [r["value"] for r in front], where="post", color="tab:red", zorder=3)
+    ax.scatter([r[cost] for r in front], [r["value"] for r in front], color="tab:red", s=60, zorder=4,
+               label="Pareto front")
+    for r in done:
+        ax.annotate(str(r["number"]), (r[cost], r["value"]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    bad = [r for r in rows if r["state"] == "INFEASIBLE" and r.get(cost) is not None]
+    if bad:
+        low = min(r["value"] for r in done)
+        ax.scatter([r[cost] for r in bad], [low] * len(bad), marker="x", color="black", label="infeasible (no accuracy)")
+    bound = cfg.study.constraints.get(cost) if cfg is not None else None
+    if bound is not None:
+        ax.axvline(bound.max, linestyle="--", color="tab:blue", label=f"{cost} max {bound.max:g}")
+    names = {"latency_ms": "latency (ms)", "peak_memory_mb": "peak memory (MiB)", "params_m": "parameters (M)",
+             "flops_g": "GFLOPs"}
+    ax.set(title=f"{label} against {names[cost]}: the Pareto front", xlabel=names[cost], ylabel=label)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
 
 
 def _learning_curves(rows: list[dict[str, Any]], dirs: dict[int, Path], path: Path, label: str = "objective"

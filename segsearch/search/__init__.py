@@ -2,6 +2,7 @@
 
 from ._budget import MIN_SEARCH_TRIALS, TRIAL_EPOCHS_ATTR, Budget, check_budget, trial_epochs_for
 from ._factories import build_pruner, build_sampler
+from ._multi import AccuracyView, accuracy, best_trial, pareto_front
 from ._objective import (
     OptunaReporter,
     Outcome,
@@ -74,6 +75,10 @@ def _optuna_logs_like_ours() -> None:
 _optuna_logs_like_ours()
 
 __all__ = [
+    "AccuracyView",
+    "accuracy",
+    "best_trial",
+    "pareto_front",
     "KEEP",
     "retain",
     "describe",

@@ -22,7 +22,17 @@ def _make(cls: Any, args: dict[str, Any], where: str) -> Any:
 
 def build_sampler(cfg: StudyConfig) -> optuna.samplers.BaseSampler:
     """The study's sampler. A seed is combined with the study's name, so two studies with the same
-    seed do not draw the same points; TPE lies constantly about running trials (parallel workers)."""
+    seed do not draw the same points; TPE lies constantly about running trials (parallel workers). A
+    multi-objective study's sampler ranks pruned trials by their accuracy (``AccuracyRanksPruned``)."""
+    sampler = _sampler(cfg)
+    if cfg.multi_objective:
+        from ._multi import AccuracyRanksPruned
+
+        return AccuracyRanksPruned(sampler)
+    return sampler
+
+
+def _sampler(cfg: StudyConfig) -> optuna.samplers.BaseSampler:
     s = cfg.sampler
     where = f"study.sampler ({s.name}) args"
     seeded = {"seed": study_seed(s.seed, cfg.name), **s.args}
@@ -35,6 +45,8 @@ def build_sampler(cfg: StudyConfig) -> optuna.samplers.BaseSampler:
         return _make(S.GPSampler, seeded, where)
     if s.name == "cmaes":
         return _make(S.CmaEsSampler, seeded, where)
+    if s.name == "nsga2":
+        return _make(S.NSGAIISampler, seeded, where)
     if s.name == "qmc":
         return _make(S.QMCSampler, seeded, where)
     raise ValueError(f"unknown sampler {s.name!r}")

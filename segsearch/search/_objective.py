@@ -26,6 +26,7 @@ from ..data import DataError, Splits
 from ..errors import DiskFull, is_disk_full
 from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter, RunSpec, StopTraining, train
 from ._budget import TRIAL_EPOCHS_ATTR, trial_epochs_for
+from ._multi import report, should_prune
 from ._requeue import reported_steps, system_attrs
 from ._space import params_to_settings, sample
 from ._study import INFEASIBLE_ATTR, PAUSED_ATTR, REQUEUED, UID_ATTR
@@ -61,9 +62,15 @@ class TrialEnv:
 @dataclass(frozen=True)
 class Outcome:
     state: TrialState
-    value: float | None = None
+    value: float | None = None  # the accuracy objective
     reason: str | None = None
     message: str | None = None
+    costs: tuple[float, ...] = ()  # a multi-objective study's cost objectives (study.minimize), in its order
+
+    @property
+    def values(self) -> float | list[float] | None:
+        """What ``study.tell`` takes: the value, or the accuracy and the costs in a multi-objective study."""
+        return self.value if not self.costs or self.value is None else [self.value, *self.costs]
 
 
 def trial_root(trial: optuna.Trial | optuna.trial.FrozenTrial) -> int:
@@ -126,9 +133,9 @@ class OptunaReporter(Reporter):
             if r.confusion is not None:  # the dashboard shows it as the trial's confusion.png, not a nested list
                 t.storage.set_trial_system_attr(t._trial_id, "confusion", r.confusion)
         if r.epoch not in self.reported:
-            t.report(r.objective, r.epoch)
+            report(t, r.objective, r.epoch)
             self.reported.add(r.epoch)
-        if t.should_prune():
+        if should_prune(t):
             raise StopTraining("pruned")
 
     def _names(self, n: int) -> list[str]:
@@ -312,23 +319,24 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
         return _fail(trial, "error", _last(exc))
     finally:
         release_memory()
-    trial.set_user_attr("peak_memory_mb", round(result.peak_memory_mb, 1))
+    trial.set_user_attr("train_memory_mb", round(result.peak_memory_mb, 1))  # training's peak (deployment's: peak_memory_mb)
     if result.stopped == "budget":  # the launch's time ran out: the epochs it ran stand as its result
         trial.set_user_attr("stopped", "budget")
     if result.best is None:
         return _fail(trial, "error", "no epoch finished")
-    return Outcome(TrialState.COMPLETE, value=result.best_value)
+    costs = tuple(float(trial.user_attrs[c]) for c in env.cfg.study.minimize)  # measured before training
+    return Outcome(TrialState.COMPLETE, value=result.best_value, costs=costs)
 
 
 def _deployment_cost(trial: optuna.Trial, spec: RunSpec, tcfg: TrainConfig, cfg: SearchSpaceFile) -> Outcome | None:
     """Measure the model where it will be deployed (``deploy``: latency, parameters, FLOPs) before it trains,
     record it, and give every bound of ``study.constraints`` to Optuna as a constraint. A model that breaks a
     bound is infeasible at once: no epoch is spent on it. A resumed trial keeps its first measurement."""
-    from ..components import build_model, constraint_values, measure_cost
+    from ..components import COST_METRICS, build_model, constraint_values, measure_cost
     from ..training import release_memory, resolve_device
 
     bounds: dict[str, Any] = {str(k): v for k, v in cfg.study.constraints.items()}
-    known: dict[str, float] = {k: trial.user_attrs[k] for k in ("latency_ms", "params_m", "flops_g") if k in trial.user_attrs}
+    known: dict[str, float] = {k: trial.user_attrs[k] for k in COST_METRICS if k in trial.user_attrs}
     if not known:
         d = cfg.deploy
         size = spec.data.size_hw if d.image_size is None else (
@@ -342,7 +350,7 @@ def _deployment_cost(trial: optuna.Trial, spec: RunSpec, tcfg: TrainConfig, cfg:
             if _is_oom(exc):
                 return _infeasible(trial, "oom", f"out of memory running one deployment batch: {exc}"[:400],
                                    {"memory": 1.0})
-            if bounds:  # the bounds cannot be checked: the trial fails with the reason, the search goes on
+            if bounds or cfg.study.minimize:  # the bounds or objectives need it: the trial fails, the search goes on
                 return _fail(trial, "error", f"measuring the deployment cost failed: {_last(exc)}")
             log.warning("trial %d: measuring its deployment cost failed: %s", trial.number, exc)
             return None

@@ -156,11 +156,11 @@ it). Returns False when skipped because this process saw a database error within
 
 
 def best_value(study: optuna.Study) -> float | None:
-    done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.value is not None]
-    if not done:
-        return None
-    pick = max if study.direction == optuna.study.StudyDirection.MAXIMIZE else min
-    return pick(cast(float, t.value) for t in done)
+    """The best accuracy objective of the study's complete trials (the first objective of a multi-objective one)."""
+    from ._multi import accuracy, best_trial
+
+    best = best_trial(study)
+    return None if best is None else accuracy(best)
 
 
 # ---- the rest of Optuna's internals that segsearch needs, in one place (with _storage.py)

@@ -31,10 +31,10 @@ def retain(study: optuna.Study, keep: str = "best") -> int:
     if keep == "all":
         return 0
     finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
-    try:
-        best = study.best_trial.number
-    except ValueError:  # no complete trial yet
-        best = None
+    from ._multi import best_trial
+
+    top = best_trial(study)
+    best = None if top is None else top.number
     names = (rundir.LAST,) if keep == "best" else (rundir.LAST, rundir.BEST)
     freed = 0
     for t in finished:

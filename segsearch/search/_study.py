@@ -53,12 +53,13 @@ def open_study(storage: Any, cfg: SearchSpaceFile, create: bool = True) -> optun
         study = optuna.load_study(**kwargs)
         study.sampler.reseed_rng()
         return study
-    study = optuna.create_study(direction=cfg.study.direction, load_if_exists=True, **kwargs)
+    study = optuna.create_study(directions=[optuna.study.StudyDirection[d.upper()] for d in cfg.study.directions],
+                                load_if_exists=True, **kwargs)
     if study.get_trials(deepcopy=False):  # a resumed launch must not replay the draws of the first
         study.sampler.reseed_rng()
     with warnings.catch_warnings():  # the dashboard's axis: "val mIoU (class mean)", not "Objective 0"
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study.set_metric_names([objective_label(cfg)])
+        study.set_metric_names([objective_label(cfg), *cfg.study.minimize])
     if UID_ATTR not in study.user_attrs:
         import uuid
 

@@ -45,16 +45,18 @@ def learning_curves(study: Any, label: str) -> dict[str, Any]:
 
 
 def best_per_class(study: Any) -> dict[str, Any] | None:
-    done = [t for t in study.get_trials(deepcopy=False) if t.value is not None and t.user_attrs.get("per_class_iou")]
-    if not done:
+    from ..search import accuracy, best_trial
+
+    done = [t for t in study.get_trials(deepcopy=False) if accuracy(t) is not None and t.user_attrs.get("per_class_iou")]
+    best = best_trial(study, done)
+    if best is None:
         return None
-    best = max(done, key=lambda t: t.value) if study.direction.name == "MAXIMIZE" else min(done, key=lambda t: t.value)
     iou = best.user_attrs["per_class_iou"]
     names = list(iou)
     return {"data": [{"type": "bar", "x": names, "y": [iou[n] for n in names],
                       "text": [f"{iou[n]:.3f}" if iou[n] is not None else "-" for n in names], "textposition": "auto"}],
             "layout": {"title": {"text": f"best trial {best.number}: validation IoU per class (objective "
-                                         f"{best.value:.4f})"},
+                                         f"{accuracy(best):.4f})"},
                        "xaxis": {"title": {"text": "class"}}, "yaxis": {"title": {"text": "IoU"}, "range": [0, 1]}}}
 
 
