@@ -31,6 +31,7 @@ class LaunchResult:
     final: str | None = None  # the model folder when final.auto finalized the study
     budget_left: int = 0  # trials the budget still pays for that nobody has configured yet (not trials)
     trade_off: list[str] = field(default_factory=list)  # the costs the Pareto front weighs accuracy against
+    front: list[dict[str, Any]] = field(default_factory=list)  # a multi-objective study's Pareto front
 
 
 def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
@@ -314,7 +315,7 @@ def status(study_name: str, storage: str | None = None, studies_dir: str | Path 
     from .results._report import _stored_config, trade_off
 
     res = summarize(study, "", 0.0)
-    res.trade_off = trade_off(_stored_config(study))
+    res.trade_off = res.trade_off or trade_off(_stored_config(study))
     return res, trial_rows(study)
 
 
@@ -523,6 +524,11 @@ def summarize(study: Any, storage: str, seconds: float, interrupted: bool = Fals
             res.states[state_name(t)] = res.states.get(state_name(t), 0) + 1
     from .search import accuracy, best_trial
 
+    if len(study.directions) > 1:  # Optuna's Pareto front over every objective
+        names = (study.metric_names or [])[1:]
+        res.trade_off = list(names)
+        res.front = [{"number": t.number, "value": t.values[0], **dict(zip(names, t.values[1:], strict=False))}
+                     for t in sorted(study.best_trials, key=lambda t: -t.values[0])]
     b = best_trial(study)
     if b is not None:
         res.best = {"number": b.number, "value": accuracy(b), "params": b.params,

@@ -94,5 +94,10 @@ def print_launch_summary(res: Any, studies_dir: Path) -> None:
         _console.print(f"final model: {final} (segsearch evaluate/export/predict {final})")
     else:
         _console.print(f"final:     segsearch finalize {res.study} -> {folder / 'final'}")
+    if getattr(res, "front", None):
+        _console.print(f"Pareto front ({len(res.front)} trial{'s' if len(res.front) > 1 else ''}; pick one: segsearch finalize {res.study} --pick "
+                       f"\"max miou where {res.trade_off[0]} <= X\"): " + ", ".join(
+                           f"trial {f['number']} {_f(f['value'])} @ "
+                           + " ".join(f"{_f(f.get(c), 3)} {_unit(c)}" for c in res.trade_off) for f in res.front))
     if res.interrupted:
         _console.print("[yellow]interrupted: run the same launch again to continue[/yellow]")

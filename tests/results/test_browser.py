@@ -58,3 +58,37 @@ def test_dashboard_pages_name_the_metric_and_show_the_studys_plots_and_real_tria
     listed = page_text(browse(f"{base}/dashboard/studies/{sid}/trials", tmp_path / "profile"))
     shown = {int(n) for n in re.findall(r"Trial (\d+)", listed)}
     assert shown == {t.number for t in study.get_trials()}  # the study's trials, no budget placeholders
+
+
+def test_dashboard_and_report_show_a_multi_objective_studys_pareto_front(tmp_path):
+    import optuna
+    from helpers_web import dashboard, distinct_colours
+
+    from segsearch.config import load_config
+    from segsearch.search import open_study
+
+    from helpers import tiny_config
+
+    studies = tmp_path / "studies"
+    cfg = load_config(tiny_config(tmp_path, study={"objective": ["miou", "latency_ms"],
+                                                   "direction": ["maximize", "minimize"]}))
+    (studies / "tiny").mkdir(parents=True)
+    study = open_study(optuna.storages.RDBStorage(f"sqlite:///{studies / 'tiny' / 'study.db'}"), cfg)
+    dist = {"lr": optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True)}
+    # (accuracy, latency): 0 and 2 are the front, 1 is beaten by 0 on both
+    for acc, lat in ((0.8, 20.0), (0.7, 30.0), (0.9, 80.0)):
+        t = study.ask(dist)
+        t.set_user_attr("latency_ms", lat)
+        study.tell(t, [acc, lat])
+    with dashboard("tiny", studies) as (base, _):
+        sid = json.loads(get(f"{base}/api/studies"))["study_summaries"][0]["study_id"]
+        text = page_text(browse(f"{base}/dashboard/studies/{sid}", tmp_path / "profile", tmp_path / "dash.png"))
+    assert "Pareto Front" in text and "val mIoU (class mean)" in text and "latency_ms" in text
+    best = text.split("Best Trials", 1)[1]
+    assert "Trial 0" in best and "Trial 2" in best and "Trial 1 " not in best
+    report = write_report(study, studies, out=tmp_path / "report", n_images=1)
+    page = read_page(browse((report.folder / "report.html").as_uri(), tmp_path / "profile", tmp_path / "r.png",
+                            size=(1400, 3000)))
+    table = next(t for t in page.tables if t and t[0][:3] == ["trial", "from", "Pareto"])
+    assert {r[0]: r[2] for r in table[1:]} == {"0": "yes", "1": "", "2": "yes"}
+    assert "pareto_front.png" in page.images and distinct_colours(report.folder / "pareto_front.png") > 20
