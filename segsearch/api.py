@@ -128,25 +128,22 @@ def _solo_data(cfg: SearchSpaceFile) -> Any:
 
 
 def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> bool:
-    """Whether the search's share of the budget pays for the baseline's full schedule, two alternatives and one
-    slower configuration (4 x train.epochs). Below that a search only takes epochs away from the one model
-    it can train (measured: bench/LATEST.md, 'Search quality on real data'), so the baseline gets the whole
-    budget instead, trained as seed 001's recipe (the final augmentation, no mosaic)."""
+    """Whether the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (8 x
+    train.epochs). Below that a search only takes epochs away from the one model it can train (measured:
+    bench/LATEST.md, 'Search quality on real data'), so the baseline gets the whole budget instead, trained as
+    seed 001's recipe (the final augmentation, no mosaic)."""
     if plan is None or not per_epoch:
         return True
     affordable = (plan.end - time.time()) / per_epoch
-    from .search import MIN_SEARCH_TRIALS
+    from .search import SEARCH_ROOM
 
-    # the baseline, two alternatives, and room for one configuration slower than the baseline (mri9 at 20 minutes:
-    # 40 search epochs for 36 needed, and one upernet trial at 2.4x the baseline's epoch time took 8 of them;
-    # that search lost to the recipe by 0.05 where the baseline alone had won, bench/LATEST.md)
-    need = (MIN_SEARCH_TRIALS + 1) * cfg.train.epochs
+    need = SEARCH_ROOM * cfg.train.epochs
     if affordable * (1 - cfg.final.budget_share) >= need:
         return True
     log.warning("budget: about %d baseline epochs fit, %d of them for the search: fewer than %d full trials "
                 "(%d x train.epochs = %d epochs): no search; the baseline trains as seed 001's recipe with the "
                 "final augmentation until the budget ends", affordable, affordable * (1 - cfg.final.budget_share),
-                MIN_SEARCH_TRIALS + 1, MIN_SEARCH_TRIALS + 1, need)
+                SEARCH_ROOM, SEARCH_ROOM, need)
     return False
 
 

@@ -70,7 +70,7 @@ def _architectures(size: int) -> list[str]:
     return [a for a in ARCHITECTURES if a != "pan" or size >= 128]
 
 
-_SEARCH_TRIALS = 4  # launch searches only when the search pays for 4 full trials (api._affords_search)
+_SEARCH_TRIALS = 4  # halve the image size while the search pays for fewer full trials (measured: bench/LATEST.md)
 
 
 def _fit_budget(plan: Plan) -> None:
@@ -92,9 +92,12 @@ def _fit_budget(plan: Plan) -> None:
     plan.epoch_seconds = round(per_epoch, 2)
     # trials planned at a third of the search each; a pruned trial costs about its first rung (6 epochs)
     plan.n_trials = int(min(60, max(8, search_epochs / 6)))
-    if search_epochs < _SEARCH_TRIALS * SEARCH_EPOCHS:
-        plan.notes.append(f"{plan.budget} pays for only {search_epochs:.0f} epochs of search at {MIN_SIZE} px: "
-                          "launch will train the baseline alone (no room to search)")
+    from ..search._budget import SEARCH_ROOM
+
+    if search_epochs < SEARCH_ROOM * SEARCH_EPOCHS:
+        plan.notes.append(f"{plan.budget} pays for only {search_epochs:.0f} epochs of search at {plan.image_size} px "
+                          f"(a search needs {SEARCH_ROOM} x {SEARCH_EPOCHS}): launch will train the baseline alone "
+                          "(no room to search)")
 
 
 def _epoch_seconds(plan: Plan) -> float:

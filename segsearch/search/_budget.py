@@ -39,6 +39,11 @@ class Budget:
 
 
 MIN_SEARCH_TRIALS = 3  # the baseline and two alternatives, each on its full schedule
+# launch searches only when the search's share pays for this many full baseline schedules (x train.epochs). On
+# three real datasets at 20 minutes on one core every search with room for 4-7.5 of them lost to seed 001's
+# recipe trained for the whole budget (by 0.03-0.15 test IoU, 4 of 4 runs), and both runs without a search won
+# (bench/LATEST.md): there the epochs a search takes from the final model cost more than it finds.
+SEARCH_ROOM = 8
 TRIAL_EPOCHS_ATTR = "trial_epochs"  # study attribute: the trial schedule re-planned from the first real epoch
 
 

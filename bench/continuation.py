@@ -1,0 +1,95 @@
+"""How should the final stage continue a trial whose cosine schedule has ended? A controlled experiment on real data.
+
+Trains the study's baseline (seed 001's recipe in the space) for N epochs with the search's augmentation, as
+a trial does, then continues its last checkpoint for M epochs with the final augmentation in three ways, and
+trains one schedule of N + M epochs from scratch for reference:
+
+- ``restart``: a warm restart, cosine from the trial's own lr to 0 over M epochs (the final stage up to now);
+- ``tail``: cosine from the lr that one schedule of N + M epochs would have at epoch N, to 0 over M epochs
+  (the tail of the long schedule the trial and its continuation together approximate);
+- ``low``: cosine from 0.3x the trial's lr (what the final stage used for converged trials before run 4);
+- ``scratch``: one cosine schedule of N + M epochs from scratch, with the final augmentation.
+
+Counts epochs, not seconds, so a busy core changes only the wall time. Each run's best-validation weights
+are scored on the test split by ``bench/score.py``'s confusion matrix::
+
+    python bench/continuation.py --space bench/data/real/mri_struct/space.yaml --trial-epochs 30 \\
+        --more-epochs 41 --work /tmp/cont --runs restart,tail,scratch
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from segsearch.config import TrainConfig, load_config
+from segsearch.data import load_splits
+from segsearch.final import evaluate_model
+from segsearch.final._folder import _write_model_folder
+from segsearch.final._stage import final_data_config
+from segsearch.search._baseline import baseline_params
+from segsearch.search._space import params_to_settings
+from segsearch.training import RunSpec, train
+
+
+class _Trial:
+    """Enough of an optuna trial for the model folder writer."""
+
+    def __init__(self, params: dict, value: float) -> None:
+        self.params, self.number, self.value, self.user_attrs = params, 0, value, {}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--space", required=True)
+    ap.add_argument("--trial-epochs", type=int, default=30)
+    ap.add_argument("--more-epochs", type=int, default=41)
+    ap.add_argument("--runs", default="restart,tail,scratch")
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    cfg = load_config(args.space)
+    splits = load_splits(cfg.data, Path(args.work) / "studies")
+    params = baseline_params(cfg) or {}
+    base = TrainConfig.model_validate({**cfg.train.model_dump(), **params_to_settings(params), "seed": cfg.final.seed})
+    final_data = final_data_config(cfg)
+    n, m = args.trial_epochs, args.more_epochs
+    work = Path(args.work)
+    out: dict[str, dict] = {}
+    results_file = work / "continuation.json"
+    if results_file.is_file():
+        out = json.loads(results_file.read_text())
+
+    def run(name: str, tcfg: TrainConfig, data, init: Path | None) -> Path:
+        run_dir = work / name
+        spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=run_dir, objective=cfg.study.objective,
+                       maximize=True, keep_best=True, init_weights=init)
+        result = train(spec)
+        _write_model_folder(run_dir, cfg, _Trial(params, result.best_value), tcfg, data, splits)
+        test = evaluate_model(run_dir, splits=splits)
+        out[name] = {"epochs": tcfg.epochs, "lr": tcfg.lr, "val": result.best_value, "best_epoch": result.best_epoch,
+                     "last_val": result.history[-1].objective, "test": test["miou"]}
+        print(name, json.dumps(out[name]), flush=True)
+        results_file.write_text(json.dumps(out, indent=2))
+        return run_dir
+
+    wanted = args.runs.split(",")
+    if "scratch" in wanted:
+        run("scratch", base.model_copy(update={"epochs": n + m}), final_data, None)
+    if any(w in wanted for w in ("restart", "tail", "low")):
+        trial_dir = work / "trial"
+        if not (trial_dir / "last.pt").is_file():
+            run("trial", base.model_copy(update={"epochs": n}), cfg.data, None)
+        last = trial_dir / "last.pt"
+        tail_lr = base.lr * (1 + math.cos(math.pi * n / (n + m))) / 2
+        for name, lr in (("restart", base.lr), ("tail", tail_lr), ("low", 0.3 * base.lr)):
+            if name in wanted:
+                run(name, base.model_copy(update={"epochs": m, "lr": lr}), final_data, last)
+
+
+if __name__ == "__main__":
+    main()
