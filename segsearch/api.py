@@ -32,6 +32,7 @@ class LaunchResult:
     budget_left: int = 0  # trials the budget still pays for that nobody has configured yet (not trials)
     trade_off: list[str] = field(default_factory=list)  # the costs the Pareto front weighs accuracy against
     front: list[dict[str, Any]] = field(default_factory=list)  # a multi-objective study's Pareto front
+    space_versions: list[dict[str, Any]] = field(default_factory=list)  # a grown space's versions (the first: 1)
 
 
 def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
@@ -127,6 +128,33 @@ def _solo_data(cfg: SearchSpaceFile) -> Any:
     return final_data_config(cfg).model_copy(update={"mosaic": 0.0})
 
 
+def _fork(cfg: SearchSpaceFile, name: str, storage: str | None, studies_dir: Path) -> SearchSpaceFile:
+    """Copy the finished trials of ``cfg``'s study that fit ``cfg``'s space into a new study ``name``; returns
+    the config renamed to it."""
+    from .config import StudyConfig
+    from .search import load_study, open_storage, study_lock
+    from .search._grow import fork
+
+    try:
+        StudyConfig.model_validate({**cfg.study.model_dump(), "name": name})
+    except ValueError:
+        raise ConfigError(f"--fork {name!r}: not a study name (letters, digits, _ . -, up to 100)") from None
+    if name == cfg.study.name:
+        raise ConfigError(f"--fork {name!r}: give a new name, not the study's own")
+    source = load_study(cfg.study.name, storage, studies_dir)
+    renamed = cfg.model_copy(update={"study": cfg.study.model_copy(update={"name": name})})
+    opened = open_storage(name, storage, studies_dir, renamed.study)
+    with study_lock(opened.storage, name):
+        try:
+            _, copied, left = fork(source, renamed, opened.storage)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    log.info("--fork: study %s holds %d finished trial(s) of %s (%s); %d do not fit the new space and stay behind "
+             "(%s)", name, len(copied), cfg.study.name, ", ".join(map(str, copied)) or "none", len(left),
+             ", ".join(map(str, left)) or "none")
+    return renamed
+
+
 def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> bool:
     """Whether the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (8 x
     train.epochs). Below that a search only takes epochs away from the one model it can train (measured:
@@ -178,13 +206,16 @@ def _apply_overrides(cfg: SearchSpaceFile, device: str | None, n_trials: int | N
 def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, studies_dir: str | Path = "studies",
            device: str | None = None, n_trials: int | None = None, timeout: float | None = None,
            workers: int = 1, gpus: list[str] | None = None, use_wandb: bool = True, live: bool | None = None,
-           budget: str | float | None = None, started: float | None = None) -> LaunchResult:
+           budget: str | float | None = None, started: float | None = None, fork: str | None = None) -> LaunchResult:
     """Create or resume the study of a search-space file and run workers until its budget is spent.
 
     ``budget`` ('8m', '2h', or seconds) bounds the whole launch from ``started`` (default: now; the
     CLI passes its process's start): the search, then the final model from the best trial, which
     this launch then always builds. ``timeout`` bounds only the search. Both stop trials at an epoch
     boundary.
+
+    ``fork`` NEW_NAME: copy the finished trials of the config's study that fit its (changed) space into a new
+    study NEW_NAME and run that one (a running study accepts only a space that grew).
     """
     started = time.time() if started is None else started
     t0 = time.monotonic() - (time.time() - started)
@@ -217,6 +248,8 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
             raise ConfigError(str(exc)) from None
     solo = not _affords_search(plan, per_epoch, cfg)
     deadline = cast(Budget, plan).end - _SOLO_RESERVE if solo else _search_deadline(plan, started, cfg.study.timeout)
+    if fork:
+        cfg = _fork(cfg, fork, storage, studies_dir)
     opened = open_storage(cfg.study.name, storage, studies_dir, cfg.study)
     url = opened.url
     cfg = cfg.model_copy(update={"study": cfg.study.model_copy(update={"storage": None})})  # no password downstream
@@ -521,6 +554,7 @@ def summarize(study: Any, storage: str, seconds: float, interrupted: bool = Fals
             res.states[state_name(t)] = res.states.get(state_name(t), 0) + 1
     from .search import accuracy, best_trial
 
+    res.space_versions = list(study.user_attrs.get("space_versions") or [])
     if len(study.directions) > 1:  # Optuna's Pareto front over every objective
         names = (study.metric_names or [])[1:]
         res.trade_off = list(names)

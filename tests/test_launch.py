@@ -89,8 +89,8 @@ def test_resume_continues_budget_and_refuses_changed_space(tmp_path, studies):
     assert {t.number: t.params for t in trials if t.number in first} == first
 
     changed = tiny_config(tmp_path, "changed.yaml", study={"n_trials": 2}, train={"epochs": 1},
-                          search={"lr": {"low": 1.0e-4, "high": 1.0e-2, "log": True}})
-    with pytest.raises(SpaceChanged, match=r"search\.lr\.low: 0\.001 -> 0\.0001"):
+                          search={"lr": {"low": 2.0e-3, "high": 1.0e-2, "log": True}})  # narrower: not growth
+    with pytest.raises(SpaceChanged, match=r"search\.lr\.low: 0\.001 -> 0\.002"):
         api.launch(changed, studies_dir=studies, use_wandb=False, live=False)
     assert len(study_of("tiny", studies).get_trials()) == 3  # untouched
 
@@ -449,3 +449,46 @@ def test_a_multi_objective_search_prunes_shows_its_front_and_finalizes_by_a_rule
                                    "--pick", "min latency_ms"])
     assert res.exit_code == 0, res.output
     assert json.loads((studies / "tiny" / "final" / "model.json").read_text())["trial"] == fastest.number
+
+
+def test_a_running_study_grows_its_space_refuses_a_narrower_one_and_forks(tmp_path, studies):
+    search = {"architecture": ["fpn"], "lr": {"low": 1e-3, "high": 1e-2, "log": True}}
+    cfg = tiny_config(tmp_path, study={"n_trials": 2}, search=search)
+    api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    before = study_of("tiny", studies).get_trials()
+    # grown: one more architecture, a wider lr range, the encoder searched (the earlier trials ran resnet18)
+    grown = {"architecture": ["fpn", "unet"], "lr": {"low": 1e-4, "high": 1e-2, "log": True},
+             "encoder": ["resnet18", "resnet34"]}
+    cfg2 = tiny_config(tmp_path, "grown.yaml", study={"n_trials": 4}, search=grown)
+    api.launch(cfg2, studies_dir=studies, use_wandb=False, live=False)
+    study = study_of("tiny", studies)
+    trials = study.get_trials()
+    assert [t.number for t in trials[:2]] == [t.number for t in before] and len(trials) == 4
+    assert all(t.state == TrialState.COMPLETE for t in trials), [t.user_attrs.get("error") for t in trials]
+    assert all("encoder" in t.params for t in trials[2:])  # the new version's trials sample it
+    versions = study.user_attrs["space_versions"]
+    assert [v["version"] for v in versions] == [1, 2] and versions[1]["from_trial"] == 2
+    assert any("search.encoder: now searched" in c for c in versions[1]["changes"])
+    res = CliRunner().invoke(app, ["status", "tiny", "--studies-dir", str(studies)])
+    assert res.exit_code == 0 and "search space version 2" in res.output, res.output
+    # an earlier trial is finalized with the encoder it ran with
+    res = CliRunner().invoke(app, ["finalize", "tiny", "--studies-dir", str(studies), "--trial", "0", "--epochs", "1"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((studies / "tiny" / "final" / "model.json").read_text())["encoder"] == "resnet18"
+    # narrower: refused with the trials it would orphan; the study is untouched
+    narrow = {"architecture": ["unet"], "lr": grown["lr"], "encoder": grown["encoder"]}
+    cfg3 = tiny_config(tmp_path, "narrow.yaml", study={"n_trials": 6}, search=narrow)
+    with pytest.raises(SpaceChanged) as err:
+        api.launch(cfg3, studies_dir=studies, use_wandb=False, live=False)
+    fpn = sorted(t.number for t in trials if t.params["architecture"] == "fpn")
+    assert "['fpn', 'unet'] -> ['unet']" in str(err.value) and "--fork NEW_NAME" in str(err.value)
+    assert f"cannot express {len(fpn)} finished trial(s): {', '.join(map(str, fpn))}" in str(err.value)
+    assert len(study_of("tiny", studies).get_trials()) == 4
+    # --fork copies the trials that fit into a new study and runs it
+    proc = subprocess.run([*CLI, "launch", str(cfg3), "--studies-dir", str(studies), "--no-wandb", "--fork", "tiny2"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    forked = study_of("tiny2", studies).get_trials()
+    copied = [t for t in forked if "forked_from" in t.user_attrs]
+    assert sorted(t.user_attrs["forked_from"]["trial"] for t in copied) == sorted(set(range(4)) - set(fpn))
+    assert len(forked) == 6 and all(t.user_attrs["settings"]["architecture"] == "unet" for t in forked)

@@ -42,6 +42,9 @@ def launch(
         help="Wall-clock budget for the whole launch, start-up to final model: 8m, 30m, 2h, 1h30m.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine (CPU).")] = 1,
     gpus: Annotated[str | None, typer.Option(help="'all' or indices like 0,2,3: one worker per GPU.")] = None,
+    fork: Annotated[str | None, typer.Option(
+        "--fork", help="NEW_NAME: copy the study's finished trials that fit CONFIG's changed space into a new study "
+                       "and run that (a running study accepts only a grown space).")] = None,
     no_wandb: NoWandb = False,
     verbose: Verbose = False,
 ) -> None:
@@ -61,7 +64,7 @@ def launch(
         _fail(str(exc))
     res = _guard(api.launch, config, storage=storage, studies_dir=studies_dir, device=device, n_trials=n_trials,
                  timeout=timeout, workers=workers, gpus=gpu_list, use_wandb=not no_wandb, budget=budget,
-                 started=process_started())
+                 started=process_started(), fork=fork)
     _print_summary(res, studies_dir)
     if res.interrupted:
         raise typer.Exit(130)

@@ -46,6 +46,8 @@ def _best_block(res: Any) -> None:
 
 def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
     _console.print(f"[bold]study {res.study}[/bold]: " + _states(res))
+    for v in getattr(res, "space_versions", [])[1:]:
+        _console.print(f"search space version {v['version']} from trial {v['from_trial']}: " + "; ".join(v["changes"]))
     _best_block(res)
     front = sorted((r for r in rows if r.get("pareto")), key=lambda r: r["value"], reverse=True)
     costs = getattr(res, "trade_off", None) or ["latency_ms"]

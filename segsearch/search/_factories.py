@@ -26,9 +26,9 @@ def build_sampler(cfg: StudyConfig) -> optuna.samplers.BaseSampler:
     multi-objective study's sampler ranks pruned trials by their accuracy (``AccuracyRanksPruned``)."""
     sampler = _sampler(cfg)
     if cfg.multi_objective:
-        from ._multi import AccuracyRanksPruned
+        from ._multi import accuracy_ranks_pruned
 
-        return AccuracyRanksPruned(sampler)
+        return accuracy_ranks_pruned(sampler)
     return sampler
 
 

@@ -14,7 +14,7 @@ prune on in them. Without patching Optuna: the view answers ``direction``, ``bes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import optuna
@@ -57,36 +57,41 @@ class AccuracyView:
         return best
 
 
-class AccuracyRanksPruned(optuna.samplers.BaseSampler):
-    """A sampler for a multi-objective study whose pruned trials have learning curves. Optuna's TPE ranks pruned
-    trials by their last reported value in ``study.direction``, which a multi-objective study cannot answer
-    (segsearch reports the accuracy there; Optuna never does): it is given the study as ``AccuracyView``, so
-    pruned trials rank by how far and how well their accuracy got, complete ones by their Pareto rank."""
+class ViewSampler(optuna.samplers.BaseSampler):
+    """A sampler that is given a view of the study (``view(study)``) instead of the study itself."""
 
-    def __init__(self, sampler: optuna.samplers.BaseSampler) -> None:
-        self.sampler = sampler
+    def __init__(self, sampler: optuna.samplers.BaseSampler, view: Callable[[Any], Any]) -> None:
+        self.sampler, self._view = sampler, view
 
     def __str__(self) -> str:
         return str(self.sampler)
 
     def infer_relative_search_space(self, study: Any, trial: FrozenTrial) -> Any:
-        return self.sampler.infer_relative_search_space(AccuracyView(study), trial)  # type: ignore[arg-type]
+        return self.sampler.infer_relative_search_space(self._view(study), trial)  # type: ignore[arg-type]
 
     def sample_relative(self, study: Any, trial: FrozenTrial, search_space: Any) -> Any:
-        return self.sampler.sample_relative(AccuracyView(study), trial, search_space)  # type: ignore[arg-type]
+        return self.sampler.sample_relative(self._view(study), trial, search_space)  # type: ignore[arg-type]
 
     def sample_independent(self, study: Any, trial: FrozenTrial, param_name: str, param_distribution: Any) -> Any:
-        return self.sampler.sample_independent(AccuracyView(study), trial, param_name,  # type: ignore[arg-type]
+        return self.sampler.sample_independent(self._view(study), trial, param_name,  # type: ignore[arg-type]
                                                param_distribution)
 
     def before_trial(self, study: Any, trial: FrozenTrial) -> None:
-        self.sampler.before_trial(AccuracyView(study), trial)  # type: ignore[arg-type]
+        self.sampler.before_trial(self._view(study), trial)  # type: ignore[arg-type]
 
     def after_trial(self, study: Any, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
-        self.sampler.after_trial(AccuracyView(study), trial, state, values)  # type: ignore[arg-type]
+        self.sampler.after_trial(self._view(study), trial, state, values)  # type: ignore[arg-type]
 
     def reseed_rng(self) -> None:
         self.sampler.reseed_rng()
+
+
+def accuracy_ranks_pruned(sampler: optuna.samplers.BaseSampler) -> ViewSampler:
+    """A sampler for a multi-objective study whose pruned trials have learning curves. Optuna's TPE ranks pruned
+    trials by their last reported value in ``study.direction``, which a multi-objective study cannot answer
+    (segsearch reports the accuracy there; Optuna never does): it is given the study as ``AccuracyView``, so
+    pruned trials rank by how far and how well their accuracy got, complete ones by their Pareto rank."""
+    return ViewSampler(sampler, AccuracyView)
 
 
 def report(trial: optuna.Trial, value: float, step: int) -> None:

@@ -162,8 +162,11 @@ def trial_settings(trial: Any, cfg: SearchSpaceFile, fixed: dict[str, Any] | Non
 def replay_settings(t: optuna.trial.FrozenTrial, cfg: SearchSpaceFile) -> dict[str, Any]:
     """A finished trial's settings through the very path it ran with (its params replayed by a FixedTrial),
     plus the batch and accumulation an out-of-memory retry settled on."""
+    from ._grow import defaults
+
     fixed = t.system_attrs.get("fixed_params") or {}
-    settings = trial_settings(optuna.trial.FixedTrial({**fixed, **t.params}), cfg, fixed)
+    # a trial from before a parameter was searched (a grown space) ran with its fixed value
+    settings = trial_settings(optuna.trial.FixedTrial({**defaults(cfg), **fixed, **t.params}), cfg, fixed)
     fitted: dict[str, Any] = {k: t.user_attrs[k] for k in ("batch_size", "accumulation") if k in t.user_attrs}
     return {**settings, **fitted}
 

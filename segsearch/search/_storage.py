@@ -357,3 +357,29 @@ def study_lock(storage: Any, study_name: str) -> Iterator[None]:
         finally:
             con.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
             con.commit()
+
+
+def widen_choices(study: optuna.Study, name: str, choices: list[Any]) -> int:
+    """Give every stored value of the categorical parameter ``name`` in ``study`` the distribution ``choices`` (a
+    superset of its own, in any order), each value kept: Optuna's storage checks a new trial's distribution
+    against the study's first record of the name and refuses other choices ("dynamic value space",
+    optuna#2199), and stores a categorical value as its index in the choices. One transaction, under the
+    caller's study lock. Returns the rows rewritten."""
+    from optuna.distributions import CategoricalDistribution, distribution_to_json, json_to_distribution
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    backend: Any = getattr(study._storage, "_backend", study._storage)
+    new = CategoricalDistribution(choices)
+    rows = 0
+    with _create_scoped_session(backend.scoped_session, True) as session:
+        records = (session.query(models.TrialParamModel).join(models.TrialModel)
+                   .filter(models.TrialModel.study_id == study._study_id)
+                   .filter(models.TrialParamModel.param_name == name).all())
+        for r in records:
+            old = json_to_distribution(str(r.distribution_json))
+            value = old.to_external_repr(float(r.param_value))
+            r.param_value = new.to_internal_repr(value)
+            r.distribution_json = distribution_to_json(new)
+            rows += 1
+    return rows

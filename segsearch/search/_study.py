@@ -10,6 +10,7 @@ storage (and optuna-dashboard) holds real trials only. Studies made before this 
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from typing import Any
 
@@ -25,7 +26,11 @@ from ..config import (
 )
 from ..errors import SpaceChanged
 from ._factories import build_pruner, build_sampler
+from ._grow import VERSIONS_ATTR, FilledView, classify, orphans, record_version
+from ._multi import ViewSampler
 from ._space import grid_points, settings_to_params, validate_settings
+
+log = logging.getLogger(__name__)
 
 CONFIG_ATTR = "segsearch_config"
 UID_ATTR = "segsearch_uid"  # unique per study, unlike its name: trial folders record it (a new study of an old name)
@@ -52,6 +57,8 @@ def open_study(storage: Any, cfg: SearchSpaceFile, create: bool = True) -> optun
     if not create:  # a worker joining a study: its own random stream, or N workers would repeat each other
         study = optuna.load_study(**kwargs)
         study.sampler.reseed_rng()
+        if study.user_attrs.get(VERSIONS_ATTR):
+            study.sampler = ViewSampler(study.sampler, lambda s: FilledView(s, cfg))
         return study
     study = optuna.create_study(directions=[optuna.study.StudyDirection[d.upper()] for d in cfg.study.directions],
                                 load_if_exists=True, **kwargs)
@@ -71,15 +78,45 @@ def open_study(storage: Any, cfg: SearchSpaceFile, create: bool = True) -> optun
         study.set_user_attr(FINGERPRINT_ATTR, space_fingerprint(cfg))
         study.set_user_attr(CONFIG_ATTR, config_json(cfg))
     elif stored != new_hash:
-        changes = describe_changes(study.user_attrs.get(FINGERPRINT_ATTR, {}), space_fingerprint(cfg))
+        _grow_space(study, cfg, stored, new_hash)
+        study = optuna.load_study(**kwargs)  # a fresh cache: the stored distributions were rewritten
+    else:
+        study.set_user_attr(CONFIG_ATTR, config_json(cfg))  # volatile keys (budget, pruner) may change
+    if study.user_attrs.get(VERSIONS_ATTR):  # a grown space: the sampler sees earlier trials re-expressed in it
+        study.sampler = ViewSampler(study.sampler, lambda s: FilledView(s, cfg))
+    return study
+
+
+def _grow_space(study: optuna.Study, cfg: SearchSpaceFile, stored: str, new_hash: str) -> None:
+    """Accept a space that grew (``_grow``) as the study's new version; refuse any other change, naming it and
+    the finished trials it would orphan."""
+    old_fp, new_fp = study.user_attrs.get(FINGERPRINT_ATTR, {}), space_fingerprint(cfg)
+    growth = classify(old_fp, new_fp, cfg)
+    trials = study.get_trials(deepcopy=False)
+    if not growth.ok:
+        changes = growth.refused or describe_changes(old_fp, new_fp)
+        lost = orphans(trials, cfg)
         raise SpaceChanged(
             f"study {cfg.study.name!r} was created with a different search space (hash {stored}, now {new_hash}):\n  "
             + "\n  ".join(changes[:20])
-            + "\nRevert the change, or give the study a new study.name."
-        )
-    else:
-        study.set_user_attr(CONFIG_ATTR, config_json(cfg))  # volatile keys (budget, pruner) may change
-    return study
+            + ("\nOnly growing the space is accepted on a running study: adding choices, widening ranges, searching "
+               "a parameter its earlier trials ran with a value of.")
+            + (f"\nThe new space cannot express {len(lost)} finished trial(s): {', '.join(map(str, lost[:30]))}."
+               if lost else "")
+            + "\nRevert the change, give the study a new study.name, or launch with --fork NEW_NAME to copy the "
+              "finished trials that fit into a new study.")
+    from ._storage import widen_choices
+
+    for name, spec in cfg.search.items():  # added choices: the stored trials' distributions widened to match
+        old_choices = old_fp.get(f"search.{name}.choices")
+        if spec.type == "categorical" and old_choices is not None and old_choices != spec.choices:
+            widen_choices(study, name, list(spec.choices or []))
+    version = record_version(study, growth, new_hash, len(trials))
+    study.set_user_attr(HASH_ATTR, new_hash)
+    study.set_user_attr(FINGERPRINT_ATTR, new_fp)
+    study.set_user_attr(CONFIG_ATTR, config_json(cfg))
+    log.info("study %s: search space version %d (%d earlier trials kept): %s", cfg.study.name, version, len(trials),
+             "; ".join(growth.added))
 
 
 def stored_config(study: optuna.Study) -> SearchSpaceFile:

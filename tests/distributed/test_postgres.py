@@ -256,3 +256,33 @@ def test_password_in_argv_reaches_no_wandb_file_log_or_database_row(tmp_path: Pa
     assert any(b"--storage" in f.read_bytes() and b":***@" in f.read_bytes() for f in wandb_files)
     assert_no_canary(tmp_path, skip=(cfg,))
     assert CANARY_PASSWORD not in _database_text(pg_db.name)
+
+
+def test_a_grown_categorical_keeps_every_stored_value_on_postgres(tmp_path: Path, pg_db) -> None:
+    # Optuna's storage refuses a categorical with other choices than the study's first record of it
+    # ("dynamic value space"); a grown space rewrites the stored distributions, every value kept
+    import optuna
+
+    from segsearch.config import load_config
+    from segsearch.search import make_storage, open_study
+
+    def space(archs: list[str], name: str):
+        return load_config(tiny_config(tmp_path, name, search={"architecture": archs,
+                                                               "lr": {"low": 1e-3, "high": 1e-2, "log": True}}))
+
+    old, grown = space(["unet", "fpn"], "old.yaml"), space(["linknet", "unet", "fpn"], "grown.yaml")
+    study = open_study(make_storage(pg_db.url), old)
+    dist = optuna.distributions.CategoricalDistribution(["unet", "fpn"])
+    for arch in ("fpn", "unet", "fpn"):
+        study.enqueue_trial({"architecture": arch})
+        t = study.ask({"architecture": dist})
+        assert t.params["architecture"] == arch
+        study.tell(t, 0.5)
+    before = [t.params["architecture"] for t in study.get_trials()]
+    study = open_study(make_storage(pg_db.url), grown)  # a new version (linknet first: the indexes move)
+    assert [t.params["architecture"] for t in study.get_trials()] == before
+    new = optuna.distributions.CategoricalDistribution(["linknet", "unet", "fpn"])
+    assert all(t.distributions["architecture"] == new for t in study.get_trials())
+    t = study.ask({"architecture": new})  # accepted by the storage now
+    study.tell(t, 0.6)
+    assert study.user_attrs["space_versions"][-1]["changes"] == ["search.architecture: choice(s) ['linknet'] added"]
