@@ -128,6 +128,20 @@ def _solo_data(cfg: SearchSpaceFile) -> Any:
     return final_data_config(cfg).model_copy(update={"mosaic": 0.0})
 
 
+def _describe_and_warm_start(study: Any, cfg: SearchSpaceFile, splits: Any, spec: str | None,
+                             found: dict[str, Any]) -> None:
+    """Record a new study's data description (what later warm starts compare), then queue the warm start."""
+    from .search._study import trials_left
+    from .search._warm import DESCRIPTOR_ATTR, describe_data, warm_start
+
+    here = describe_data(cfg, splits)
+    study.set_user_attr(DESCRIPTOR_ATTR, here)
+    if spec and cfg.study.sampler.name == "grid":
+        log.warning("--warm-start: a grid study runs its grid; no warm start")
+    elif spec:
+        warm_start(study, cfg, spec, found, here, trials_left(study))
+
+
 def _fork(cfg: SearchSpaceFile, name: str, storage: str | None, studies_dir: Path) -> SearchSpaceFile:
     """Copy the finished trials of ``cfg``'s study that fit ``cfg``'s space into a new study ``name``; returns
     the config renamed to it."""
@@ -206,13 +220,17 @@ def _apply_overrides(cfg: SearchSpaceFile, device: str | None, n_trials: int | N
 def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, studies_dir: str | Path = "studies",
            device: str | None = None, n_trials: int | None = None, timeout: float | None = None,
            workers: int = 1, gpus: list[str] | None = None, use_wandb: bool = True, live: bool | None = None,
-           budget: str | float | None = None, started: float | None = None, fork: str | None = None) -> LaunchResult:
+           budget: str | float | None = None, started: float | None = None, fork: str | None = None,
+           warm_start: str | None = None) -> LaunchResult:
     """Create or resume the study of a search-space file and run workers until its budget is spent.
 
     ``budget`` ('8m', '2h', or seconds) bounds the whole launch from ``started`` (default: now; the
     CLI passes its process's start): the search, then the final model from the best trial, which
     this launch then always builds. ``timeout`` bounds only the search. Both stop trials at an epoch
     boundary.
+
+    ``warm_start`` ``auto`` or study names: a new study first tries the best configurations of past studies on
+    the nearest data (``segsearch.search._warm``), right after its baseline.
 
     ``fork`` NEW_NAME: copy the finished trials of the config's study that fit its (changed) space into a new
     study NEW_NAME and run that one (a running study accepts only a space that grew).
@@ -250,12 +268,24 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     deadline = cast(Budget, plan).end - _SOLO_RESERVE if solo else _search_deadline(plan, started, cfg.study.timeout)
     if fork:
         cfg = _fork(cfg, fork, storage, studies_dir)
+    found = None
+    if warm_start:  # a study named there that does not exist is refused before this one is created
+        from .search import resolve_storage_url
+        from .search._warm import check_sources
+
+        found = check_sources(warm_start, resolve_storage_url(cfg.study.name, storage, cfg.study.storage, studies_dir),
+                              studies_dir, cfg.study.name)
     opened = open_storage(cfg.study.name, storage, studies_dir, cfg.study)
     url = opened.url
     cfg = cfg.model_copy(update={"study": cfg.study.model_copy(update={"storage": None})})  # no password downstream
     with study_lock(opened.storage, cfg.study.name):  # two launches at once: one tops up, the other sees it done
         study = open_study(opened.storage, cfg)
+        new = not study.get_trials(deepcopy=False)
         added = top_up_budget(study, cfg, portfolio=not solo)
+        if not new and warm_start:
+            log.warning("--warm-start applies to a new study; %s already has trials", cfg.study.name)
+        if new:
+            _describe_and_warm_start(study, cfg, splits, warm_start if not solo else None, found or {})
     log.info("study %s on %s: the budget pays for %d more trial(s)", cfg.study.name, opened.shown, added)
     if (gpus or workers > 1) and not solo:
         from .pool import run_pool

@@ -492,3 +492,33 @@ def test_a_running_study_grows_its_space_refuses_a_narrower_one_and_forks(tmp_pa
     copied = [t for t in forked if "forked_from" in t.user_attrs]
     assert sorted(t.user_attrs["forked_from"]["trial"] for t in copied) == sorted(set(range(4)) - set(fpn))
     assert len(forked) == 6 and all(t.user_attrs["settings"]["architecture"] == "unet" for t in forked)
+
+
+def test_a_new_study_warm_starts_from_the_best_trials_of_the_nearest_past_study(tmp_path, studies):
+    search = {"architecture": ["unet", "fpn", "linknet"], "lr": {"low": 1e-3, "high": 1e-2, "log": True}}
+    past = tiny_config(tmp_path, "past.yaml", study={"name": "past", "n_trials": 4}, search=search)
+    api.launch(past, studies_dir=studies, use_wandb=False, live=False)
+    source = study_of("past", studies)
+    here = source.user_attrs["data_descriptor"]
+    assert here["mode"] == "multiclass" and here["classes"] == 5 and 0 < here["largest_class_share"] < 1
+    ranked = sorted((t for t in source.get_trials() if t.state == TrialState.COMPLETE), key=lambda t: -t.value)
+    new = tiny_config(tmp_path, "new.yaml", study={"name": "fresh", "n_trials": 3}, search=search, train={"epochs": 1})
+    res = CliRunner().invoke(app, ["launch", str(new), "--studies-dir", str(studies), "--no-wandb",
+                                   "--warm-start", "auto"])
+    assert res.exit_code == 0, res.output
+    trials = study_of("fresh", studies).get_trials()
+    assert trials[0].user_attrs.get("baseline") and len(trials) == 3
+    warm = [t for t in trials if "warm_start" in t.user_attrs]
+    baseline_params = trials[0].params
+    expected = []  # the past study's best distinct configurations that are not the baseline, best first
+    for t in ranked:
+        if t.params != baseline_params and t.params not in [e.params for e in expected]:
+            expected.append(t)
+    assert [t.user_attrs["warm_start"] for t in warm] == [f"past #{t.number}" for t in expected[:2]]
+    assert [t.params for t in warm] == [t.params for t in expected[:2]]
+    md = (api.report("fresh", None, studies).files["report.md"]).read_text()
+    assert f"warm start: past #{expected[0].number}" in md
+    bad = CliRunner().invoke(app, ["launch", str(tiny_config(tmp_path, "x.yaml", study={"name": "other"})),
+                                   "--studies-dir", str(studies), "--no-wandb", "--warm-start", "nosuch"])
+    assert bad.exit_code != 0 and "no segsearch study with a complete trial named nosuch" in bad.output
+    assert "studies found: fresh, past" in bad.output and not (studies / "other").exists()  # nothing written

@@ -42,6 +42,9 @@ def launch(
         help="Wall-clock budget for the whole launch, start-up to final model: 8m, 30m, 2h, 1h30m.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine (CPU).")] = 1,
     gpus: Annotated[str | None, typer.Option(help="'all' or indices like 0,2,3: one worker per GPU.")] = None,
+    warm_start: Annotated[str | None, typer.Option(
+        "--warm-start", help="auto, or study names A,B: a new study first tries the best configurations of past "
+                             "studies on the most similar data (auto: the nearest two).")] = None,
     fork: Annotated[str | None, typer.Option(
         "--fork", help="NEW_NAME: copy the study's finished trials that fit CONFIG's changed space into a new study "
                        "and run that (a running study accepts only a grown space).")] = None,
@@ -64,7 +67,7 @@ def launch(
         _fail(str(exc))
     res = _guard(api.launch, config, storage=storage, studies_dir=studies_dir, device=device, n_trials=n_trials,
                  timeout=timeout, workers=workers, gpus=gpu_list, use_wandb=not no_wandb, budget=budget,
-                 started=process_started(), fork=fork)
+                 started=process_started(), fork=fork, warm_start=warm_start)
     _print_summary(res, studies_dir)
     if res.interrupted:
         raise typer.Exit(130)

@@ -172,8 +172,11 @@ def mark_pareto(rows: list[dict[str, Any]], costs: Sequence[str], maximize: bool
 
 
 def trial_source(t: Any) -> str:
-    """Where a trial's settings came from: baseline, portfolio, yours (segsearch enqueue), grid or sampler."""
+    """Where a trial's settings came from: baseline, warm start (its study and trial), portfolio, yours (segsearch
+    enqueue), grid or sampler."""
     ua = t.user_attrs
+    if ua.get("warm_start"):
+        return f"warm start: {ua['warm_start']}"
     for key, name in (("baseline", "baseline"), ("portfolio", "portfolio"), ("enqueued", "yours"), ("grid", "grid")):
         if ua.get(key):
             return name
