@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import emit, load_curves, median, quiet_logs, real_curve_files  # noqa: E402
+from bench._common import emit, load_curves, median, quiet_logs, real_curve_files
 
 TOP_K = 3
 
