@@ -18,9 +18,10 @@ from ._baseline import _pick, baseline_params, clip
 PORTFOLIO = Path(__file__).with_name("portfolio.json")
 
 
-def portfolio_params(cfg: SearchSpaceFile) -> list[dict[str, Any]]:
-    """The portfolio's entries as Optuna params of this space, without duplicates of the baseline or each other."""
-    if cfg.study.portfolio == "none" or cfg.study.sampler.name != "tpe":
+def portfolio_params(cfg: SearchSpaceFile, force: bool = False) -> list[dict[str, Any]]:
+    """The portfolio's entries as Optuna params of this space, without duplicates of the baseline or each other
+    (``force``: whatever ``study.portfolio`` and the sampler say: a warm start with no past study to start from)."""
+    if not force and (cfg.study.portfolio == "none" or cfg.study.sampler.name != "tpe"):
         return []
     seen = [baseline_params(cfg) or {}]
     out = []

@@ -7,7 +7,7 @@ folder by how far their data is from this one (``distance``) and takes the neare
 names them. Their best distinct complete trials (``TOP_K`` each) are expressed in the new space (the
 portfolio's rules: values the space does not offer drop the configuration, numbers are clipped into range)
 and queued right after the baseline, each with ``warm_start: "<study> #<trial>"`` (the report's ``from``
-column).
+column). With ``auto`` and no past study, the shipped portfolio (``portfolio.json``) is queued instead.
 """
 
 from __future__ import annotations
@@ -156,9 +156,17 @@ def warm_start(study: optuna.Study, cfg: SearchSpaceFile, spec: str, found: dict
     from ._baseline import baseline_params
 
     sources = pick_sources(spec, here, found)
-    if not sources:
-        log.info("warm start: no past study with a data description to start from")
-        return 0
+    if not sources:  # auto with no past study: the shipped portfolio is the initial design
+        from ._portfolio import portfolio_params
+
+        if cfg.study.portfolio != "none" and cfg.study.sampler.name == "tpe":
+            return 0  # already queued by the study's own portfolio setting
+        shipped = portfolio_params(cfg, force=True)[:room]
+        for p in shipped:
+            study.enqueue_trial(p, user_attrs={"portfolio": True}, skip_if_exists=False)
+        log.info("warm start: no past study with a data description to start from; %d configuration(s) of the "
+                 "shipped portfolio queued after the baseline instead", len(shipped))
+        return len(shipped)
     entries = warm_params(cfg, sources, found, [baseline_params(cfg) or {}])[:room]
     for params, origin in entries:
         study.enqueue_trial(params, user_attrs={"warm_start": origin}, skip_if_exists=False)
