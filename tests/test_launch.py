@@ -351,8 +351,10 @@ from helpers import tiny_config
 from segsearch import api
 d = Path({tmp!r})
 cfg = tiny_config(d, study={{"n_trials": 1}}, data={{"image_size": 256, "demo": {{"n_images": 24, "size": 256}}}},
-                  train={{"epochs": 1, "batch_size": 16}}, search={{"architecture": ["unet"], "lr": [0.001]}})
+                  train={{"epochs": 1, "batch_size": 16}}, search={{"architecture": ["unet"], "lr": [0.001]}},
+                  deploy={{"image_size": 64, "repeats": 2}})  # the limit is for training, not the latency pass
 import torch, segmentation_models_pytorch, albumentations, optuna  # mapped before the limit is set
+import torch.utils.flop_counter, torch.utils._python_dispatch  # (the deployment cost, measured before training)
 import iterstrat.ml_stratifiers, sklearn.model_selection, scipy.stats, matplotlib.pyplot  # (splits, plots)
 size = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmSize")) * 1024
 limit = size + int({extra_gib} * 2**30)  # batch 16 at 256 px needs ~1.7 GiB more here, batch 4 ~0.8 GiB
@@ -491,7 +493,9 @@ def test_a_running_study_grows_its_space_refuses_a_narrower_one_and_forks(tmp_pa
     forked = study_of("tiny2", studies).get_trials()
     copied = [t for t in forked if "forked_from" in t.user_attrs]
     assert sorted(t.user_attrs["forked_from"]["trial"] for t in copied) == sorted(set(range(4)) - set(fpn))
-    assert len(forked) == 6 and all(t.user_attrs["settings"]["architecture"] == "unet" for t in forked)
+    assert len(forked) == 6 and all(t.state == TrialState.COMPLETE for t in forked), \
+        [(t.number, t.state, t.user_attrs.get("error")) for t in forked]
+    assert all(t.user_attrs["settings"]["architecture"] == "unet" for t in forked)
 
 
 def test_a_new_study_warm_starts_from_the_best_trials_of_the_nearest_past_study(tmp_path, studies):

@@ -107,14 +107,30 @@ def orphans(trials: Sequence[FrozenTrial], cfg: SearchSpaceFile) -> list[int]:
     return [t.number for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED) and not fits(t, cfg)]
 
 
+def _spec(cfg: SearchSpaceFile, key: str) -> Any:
+    """The ParamSpec of an Optuna param name (``lr``, or a child as ``loss.focal.gamma``), or None."""
+    parts = key.split(".")
+    spec = cfg.search.get(parts[0])
+    if spec is not None and len(parts) == 3:
+        spec = spec.children.get(parts[1], {}).get(parts[2])
+    return spec
+
+
+def distribution(spec: Any) -> optuna.distributions.BaseDistribution:
+    """The distribution a trial of this space draws ``spec`` from (as ``_space._suggest`` asks for it)."""
+    D = optuna.distributions
+    if spec.type == "categorical":
+        return D.CategoricalDistribution(list(spec.choices or []))
+    if spec.type == "int":
+        return D.IntDistribution(int(spec.low), int(spec.high), step=int(spec.step or 1), log=spec.log)
+    return D.FloatDistribution(float(spec.low), float(spec.high), step=spec.step, log=spec.log)
+
+
 def fits(t: FrozenTrial, cfg: SearchSpaceFile) -> bool:
     from ._space import _check_in_space
 
     for key, value in t.params.items():
-        parts = key.split(".")
-        spec = cfg.search.get(parts[0])
-        if spec is not None and len(parts) == 3:
-            spec = spec.children.get(parts[1], {}).get(parts[2])
+        spec = _spec(cfg, key)
         if spec is None:
             return False
         try:
@@ -183,9 +199,12 @@ def fork(study: optuna.Study, cfg: SearchSpaceFile, storage: Any) -> tuple[optun
             left.append(t.number)
             continue
         attrs = {**t.user_attrs, "forked_from": {"study": study.study_name, "trial": t.number}}
+        # the new space's distributions: Optuna's storage refuses a later draw from other choices than these
+        dists = {k: distribution(_spec(cfg, k)) for k in t.params}
         new.add_trial(optuna.trial.create_trial(
-            state=t.state, values=t.values, params=t.params, distributions=t.distributions, user_attrs=attrs,
+            state=t.state, values=t.values, params=t.params, distributions=dists, user_attrs=attrs,
             intermediate_values=t.intermediate_values,
-            system_attrs={k: v for k, v in t.system_attrs.items() if k in ("fixed_params", "constraints")}))
+            system_attrs={k: v for k, v in t.system_attrs.items()
+                          if k == "fixed_params" or k.startswith("constraints")}))  # infeasible stays infeasible
         copied.append(t.number)
     return new, copied, left

@@ -332,7 +332,7 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
 
 
 def _deployment_cost(trial: optuna.Trial, spec: RunSpec, tcfg: TrainConfig, cfg: SearchSpaceFile) -> Outcome | None:
-    """Measure the model where it will be deployed (``deploy``: latency, parameters, FLOPs) before it trains,
+    """Measure the model where it will be deployed (``deploy``: latency, peak memory, parameters, FLOPs) before it trains,
     record it, and give every bound of ``study.constraints`` to Optuna as a constraint. A model that breaks a
     bound is infeasible at once: no epoch is spent on it. A resumed trial keeps its first measurement."""
     from ..components import COST_METRICS, build_model, constraint_values, measure_cost
