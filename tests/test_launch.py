@@ -153,6 +153,11 @@ def test_real_allocation_failure_is_classified_as_oom():
     with pytest.raises(RuntimeError) as exc:
         torch.empty(2**62, dtype=torch.uint8)
     assert _is_oom(exc.value)
+    import numpy as np
+
+    with pytest.raises(MemoryError) as np_exc:  # numpy's own failure (data loading and augmentation allocate too)
+        np.empty(2**62, dtype=np.uint8)
+    assert _is_oom(np_exc.value)
     assert not _is_oom(RuntimeError("shape mismatch"))
 
 
@@ -384,7 +389,7 @@ def test_a_configuration_out_of_memory_at_the_smallest_batch_is_infeasible_and_s
     assert proc.returncode == 0, proc.stderr[-3000:]  # a configuration that cannot run stops no search
     (t,) = study_of("tiny", tmp_path / "studies").get_trials()
     ua = t.user_attrs
-    assert t.state == TrialState.PRUNED and ua["infeasible"] and ua["fail_reason"] == "oom", (t.state, ua)
+    assert t.state == TrialState.PRUNED and ua["infeasible"] and ua["fail_reason"] == "oom", (ua.get("fail_reason"), ua.get("error"))
     assert t.constraints == {"memory": 1.0}  # what TPE reads to rank it below every feasible trial
     assert ua["oom_retries"] == 3 and ua["batch_size"] == 2 and ua["accumulation"] == 8  # 16 -> 8 -> 4 -> 2
     assert "is infeasible here (oom)" in proc.stderr
