@@ -50,8 +50,8 @@ class AccuracyView:
         return self._study.directions[0]
 
     @property
-    def best_trial(self) -> FrozenTrial:
-        best = best_trial(self._study)
+    def best_trial(self) -> FrozenTrial:  # among the trials at most as costly (Wilcoxon compares with it)
+        best = best_trial(self._study, self.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
         if best is None:
             raise ValueError("no trial is complete yet")
         return best

@@ -91,7 +91,8 @@ def _run(study: optuna.Study, curve: list[float], latency: float, pareto: bool =
 
 
 @pytest.mark.parametrize("pruner, args", [("median", {"n_startup_trials": 2, "n_warmup_steps": 0}),
-                                          ("asha", {"min_resource": 1, "reduction_factor": 2})])
+                                          ("asha", {"min_resource": 1, "reduction_factor": 2}),
+                                          ("wilcoxon", {"p_threshold": 0.5})])
 def test_multi_objective_trials_report_and_prune_on_accuracy_against_trials_as_cheap(pruner, args):
     study = _mo_study(pruner, args)
     for _ in range(2):  # two expensive, accurate trials
