@@ -371,12 +371,12 @@ def status(study_name: str, storage: str | None = None, studies_dir: str | Path 
            ) -> tuple[LaunchResult, list[dict[str, Any]]]:
     """The study's summary (trials by state, the best trial) and one row per trial."""
     study = load_study(study_name, storage, studies_dir)
-    from .results import trial_rows
-    from .results._report import _stored_config, trade_off
+    from .results import study_config, trade_off, trial_rows
 
     res = summarize(study, "", 0.0)
-    res.trade_off = res.trade_off or trade_off(_stored_config(study))
-    return res, trial_rows(study)
+    cfg = study_config(study)
+    res.trade_off = res.trade_off or trade_off(cfg)
+    return res, trial_rows(study, cfg)
 
 
 def clean(study_name: str, keep: str | None = None, storage: str | None = None, studies_dir: str | Path = "studies"
@@ -585,11 +585,16 @@ def summarize(study: Any, storage: str, seconds: float, interrupted: bool = Fals
     from .search import accuracy, best_trial
 
     res.space_versions = list(study.user_attrs.get("space_versions") or [])
-    if len(study.directions) > 1:  # Optuna's Pareto front over every objective
+    if len(study.directions) > 1:  # the Pareto front over every objective (costs minimized)
+        from .search import pareto_front
+
         names = (study.metric_names or [])[1:]
         res.trade_off = list(names)
+        sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
+        done = [t for t in trials if t.state.name == "COMPLETE" and t.values]
+        front = pareto_front(((t.number, t.values[0], tuple(t.values[1:])) for t in done), sign < 0)
         res.front = [{"number": t.number, "value": t.values[0], **dict(zip(names, t.values[1:], strict=False))}
-                     for t in sorted(study.best_trials, key=lambda t: -t.values[0])]
+                     for t in sorted(done, key=lambda t: sign * t.values[0]) if t.number in front]
     b = best_trial(study)
     if b is not None:
         res.best = {"number": b.number, "value": accuracy(b), "params": b.params,

@@ -14,6 +14,8 @@ from ._report import (
     render_markdown,
     run_dirs,
     state_name,
+    study_config,
+    trade_off,
     trial_rows,
     trials_table,
     write_report,
@@ -21,4 +23,4 @@ from ._report import (
 
 __all__ = ["state_name", "PLOTS", "TABLE_COLUMNS", "Report", "fmt_float", "fmt_params", "Target", "add_missing_previews", "dashboard_url", "metrics_history",
            "print_launch_summary", "print_status", "render_html", "render_markdown", "resolve", "run_dirs", "serve",
-           "trial_rows", "trials_table", "write_report"]
+           "study_config", "trade_off", "trial_rows", "trials_table", "write_report"]

@@ -63,8 +63,8 @@ def write_report(study: Any, studies_dir: str | Path = "studies", out: str | Pat
     studies_dir = Path(studies_dir)
     folder = Path(out) if out is not None else studies_dir / study.study_name / "report"
     folder.mkdir(parents=True, exist_ok=True)
-    cfg = _stored_config(study)
-    rows = _ordered(_with_fixed_settings(trial_rows(study), run_dirs(study, studies_dir), cfg), study)
+    cfg = study_config(study)
+    rows = _ordered(_with_fixed_settings(trial_rows(study, cfg), run_dirs(study, studies_dir), cfg), study)
     best = _best_trial(study)
     report = Report(folder, {})
     for name, draw in _plot_makers(study, rows, best, cfg, studies_dir, n_images).items():
@@ -79,7 +79,8 @@ def write_report(study: Any, studies_dir: str | Path = "studies", out: str | Pat
 
 # --- data ------------------------------------------------------------------------------------------------
 
-def _stored_config(study: Any) -> Any:
+def study_config(study: Any) -> Any:
+    """The study's stored configuration, or None for a study segsearch did not make."""
     from ..search import stored_config
 
     try:
@@ -127,8 +128,12 @@ def _with_fixed_settings(rows: list[dict[str, Any]], dirs: dict[int, Path], cfg:
     return rows
 
 
-def trial_rows(study: Any) -> list[dict[str, Any]]:
-    """One row per trial: what ``status`` and the report tables show."""
+_UNREAD = object()
+
+
+def trial_rows(study: Any, cfg: Any = _UNREAD) -> list[dict[str, Any]]:
+    """One row per trial: what ``status`` and the report tables show (``cfg``: the study's stored configuration
+    when the caller has it already)."""
     from ..search import accuracy, is_budget_placeholder
 
     rows = []
@@ -149,7 +154,8 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
             "latency_ms": ua.get("latency_ms"), "flops_g": ua.get("flops_g"), "params_m": ua.get("params_m"),
             "peak_memory_mb": ua.get("peak_memory_mb"),
         })
-    cfg = _stored_config(study)
+    if cfg is _UNREAD:
+        cfg = study_config(study)
     mark_pareto(rows, trade_off(cfg), study.directions[0].name == "MAXIMIZE")
     return rows
 
