@@ -41,7 +41,7 @@ class _Trial:
     """Enough of an optuna trial for the model folder writer."""
 
     def __init__(self, params: dict, value: float) -> None:
-        self.params, self.number, self.value, self.user_attrs = params, 0, value, {}
+        self.params, self.number, self.value, self.values, self.user_attrs = params, 0, value, [value], {}
 
 
 def main() -> None:

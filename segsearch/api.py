@@ -369,14 +369,14 @@ def load_study(study_name: str, storage: str | None = None, studies_dir: str | P
 
 def status(study_name: str, storage: str | None = None, studies_dir: str | Path = "studies"
            ) -> tuple[LaunchResult, list[dict[str, Any]]]:
-    """The study's summary (trials by state, the best trial) and one row per trial."""
+    """The study's summary (trials by state, the best trial) and one row per trial, best first."""
     study = load_study(study_name, storage, studies_dir)
-    from .results import study_config, trade_off, trial_rows
+    from .results import best_first, study_config, trade_off, trial_rows
 
     res = summarize(study, "", 0.0)
     cfg = study_config(study)
     res.trade_off = res.trade_off or trade_off(cfg)
-    return res, trial_rows(study, cfg)
+    return res, best_first(trial_rows(study, cfg), study)
 
 
 def clean(study_name: str, keep: str | None = None, storage: str | None = None, studies_dir: str | Path = "studies"

@@ -7,6 +7,7 @@ from ._report import (
     PLOTS,
     TABLE_COLUMNS,
     Report,
+    best_first,
     fmt_float,
     fmt_params,
     metrics_history,
@@ -21,6 +22,6 @@ from ._report import (
     write_report,
 )
 
-__all__ = ["state_name", "PLOTS", "TABLE_COLUMNS", "Report", "fmt_float", "fmt_params", "Target", "add_missing_previews", "dashboard_url", "metrics_history",
+__all__ = ["best_first", "state_name", "PLOTS", "TABLE_COLUMNS", "Report", "fmt_float", "fmt_params", "Target", "add_missing_previews", "dashboard_url", "metrics_history",
            "print_launch_summary", "print_status", "render_html", "render_markdown", "resolve", "run_dirs", "serve",
            "study_config", "trade_off", "trial_rows", "trials_table", "write_report"]

@@ -49,7 +49,7 @@ def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
     for v in getattr(res, "space_versions", [])[1:]:
         _console.print(f"search space version {v['version']} from trial {v['from_trial']}: " + "; ".join(v["changes"]))
     _best_block(res)
-    front = sorted((r for r in rows if r.get("pareto")), key=lambda r: r["value"], reverse=True)
+    front = [r for r in rows if r.get("pareto")]
     costs = getattr(res, "trade_off", None) or ["latency_ms"]
     if front:
         _console.print(f"Pareto front ({'accuracy vs ' + ', '.join(costs)}; [bold]P[/bold] below): "
@@ -61,10 +61,7 @@ def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
     for col in ("#", "state", "value", "P", "worst class", "architecture", "encoder", "loss", "lr", "epochs", "s/epoch",
                 "params", "latency ms", "reason"):
         table.add_column(col, overflow="fold")
-    done = [r for r in rows if r["value"] is not None]
-    rest = [r for r in rows if r["value"] is None]
-    done.sort(key=lambda r: r["value"], reverse=True)
-    for r in (done + rest)[:limit]:
+    for r in rows[:limit]:  # best first (api.status orders them in the study's direction)
         table.add_row(str(r["number"]), {"waiting": "queued"}.get(r["state"].lower(), r["state"].lower()), _f(r["value"]),
                       "P" if r.get("pareto") else "", worst_class(r.get("per_class_iou") or {}), _f(r["architecture"]), _f(r["encoder"]),
                       _f(r["loss"]), _f(r["lr"], 3), _f(r["epochs"]), _f(r["seconds_per_epoch"], 3),

@@ -64,7 +64,7 @@ def write_report(study: Any, studies_dir: str | Path = "studies", out: str | Pat
     folder = Path(out) if out is not None else studies_dir / study.study_name / "report"
     folder.mkdir(parents=True, exist_ok=True)
     cfg = study_config(study)
-    rows = _ordered(_with_fixed_settings(trial_rows(study, cfg), run_dirs(study, studies_dir), cfg), study)
+    rows = best_first(_with_fixed_settings(trial_rows(study, cfg), run_dirs(study, studies_dir), cfg), study)
     best = _best_trial(study)
     report = Report(folder, {})
     for name, draw in _plot_makers(study, rows, best, cfg, studies_dir, n_images).items():
@@ -101,8 +101,8 @@ def rows_value(t: Any) -> float | None:
     return accuracy(t)
 
 
-def _ordered(rows: list[dict[str, Any]], study: Any) -> list[dict[str, Any]]:
-    """Finished trials best first, then the rest by number."""
+def best_first(rows: list[dict[str, Any]], study: Any) -> list[dict[str, Any]]:
+    """Finished trials best first (in the accuracy's direction), then the rest by number."""
     import optuna
 
     sign = -1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else 1

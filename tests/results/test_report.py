@@ -126,3 +126,24 @@ def test_views_show_real_trials_and_the_budget_as_a_count():
     res = api.summarize(study, "memory", 0.0)
     # 6 in the budget - 1 done - 1 queued - 2 placeholders = 2 new ones, plus the 2 placeholders
     assert res.states == {"COMPLETE": 1, "WAITING": 1} and res.budget_left == 4
+
+
+@pytest.mark.parametrize("direction", ["maximize", "minimize"])
+def test_status_rows_are_best_first_in_the_studys_direction(direction, capsys):
+    import optuna
+
+    from segsearch.api import summarize
+    from segsearch.results import best_first, print_status, trial_rows
+
+    study = optuna.create_study(direction=direction)
+    for value in (0.3, 0.1, 0.2):
+        study.add_trial(optuna.trial.create_trial(value=value, params={}, distributions={}))
+    study.enqueue_trial({})
+    rows = best_first(trial_rows(study), study)
+    values = [r["value"] for r in rows]
+    assert values == ([0.3, 0.2, 0.1, None] if direction == "maximize" else [0.1, 0.2, 0.3, None])
+    print_status(summarize(study, "memory", 0.0), rows, 10)
+    table = capsys.readouterr().out.split("trials (best first")[1]
+    cells = [line.split("│")[1:4] for line in table.splitlines() if line.count("│") > 4]
+    shown = [value.strip() for _, _, value in cells if value.strip().startswith("0.")]
+    assert [float(v) for v in shown] == values[:3]
