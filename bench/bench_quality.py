@@ -145,12 +145,13 @@ def score_pair(name: str, budget: str, work: Path, runs: dict[str, Any]) -> dict
 
     space = space_for(name, budget, work)
     row: dict[str, Any] = {"dataset": name, "budget": budget, "budget_s": parse_budget(budget)}
+    scored: dict[str, dict[str, Any]] = {}
     for method, model in (("segsearch", final_folder(name, budget, work)),
                           ("recipe", work / f"{name}-{budget}-recipe")):
         run = runs.get(method, {})
         entry: dict[str, Any] = {**run, "model": str(model)}
         try:
-            s = score_model(space, model)
+            s = scored[method] = score_model(space, model)
             entry.update(miou=s["miou"], metric=s["metric"], collapsed=s["collapsed"],
                          per_class_iou=s["per_class_iou"], predicted_share=s["predicted_share"],
                          split_matches=s.get("split_matches"))
@@ -160,6 +161,10 @@ def score_pair(name: str, budget: str, work: Path, runs: dict[str, Any]) -> dict
                 entry["error"] = f"exited with {run['rc']}: {run.get('last_line', '')}"
         row[method] = entry
     row["segsearch"]["chosen"] = chosen_settings(final_folder(name, budget, work))
+    if len(scored) == 2:  # segsearch minus the recipe, resampling the test images (bench/score.py)
+        from bench.score import paired_difference
+
+        row["difference"] = paired_difference(scored["segsearch"], scored["recipe"])
     return row
 
 
@@ -168,14 +173,16 @@ def fmt(v: Any, spec: str = ".3f") -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["| dataset | budget | segsearch test mIoU | recipe test mIoU | segsearch wall s | recipe wall s "
-             "| collapsed (segsearch / recipe) | segsearch's choice |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| dataset | budget | segsearch test mIoU | recipe test mIoU | difference (95% interval) "
+             "| segsearch wall s | recipe wall s | collapsed (segsearch / recipe) | segsearch's choice |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s, c = r["segsearch"], r["recipe"]
         ch = s.get("chosen") or {}
         choice = f"{ch.get('architecture')}/{ch.get('encoder')}/{ch.get('loss')}" if ch else s.get("error", "-")
-        lines.append(f"| {r['dataset']} | {r['budget']} | {fmt(s.get('miou'))} | {fmt(c.get('miou'))} "
+        d = r.get("difference")
+        diff = f"{d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] {d['verdict']}" if d else "-"
+        lines.append(f"| {r['dataset']} | {r['budget']} | {fmt(s.get('miou'))} | {fmt(c.get('miou'))} | {diff} "
                      f"| {fmt(s.get('wall_s'), '.0f')} | {fmt(c.get('wall_s'), '.0f')} "
                      f"| {s.get('collapsed')} / {c.get('collapsed')} | {choice} |")
     return lines

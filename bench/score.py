@@ -188,17 +188,46 @@ def score_model(space: str | Path, model: str | Path, split: str = "test") -> di
     binary = cfg.data.mode == "binary"
     names = ["background", *cfg.data.classes] if binary else list(cfg.data.classes)
     k = len(names)
-    cm = np.zeros((k, k), np.int64)
+    per_image = []
     for s in samples:
         gt = read_mask(s.mask, cfg.data.mode, cfg.data.class_map)
-        cm += confusion(gt, np.asarray(predict(read_image(s.image)), np.int64), k)
+        per_image.append(confusion(gt, np.asarray(predict(read_image(s.image)), np.int64), k))
+    cm = np.sum(per_image, axis=0) if per_image else np.zeros((k, k), np.int64)
     out = {"model": str(model), "model_kind": info.get("kind"), "space": str(space), "split": split,
-           "images": len(samples), "pixels": int(cm.sum()), **scores(cm, names, binary)}
+           "images": len(samples), "pixels": int(cm.sum()), **scores(cm, names, binary),
+           "image_confusions": [c.tolist() for c in per_image], "images_in_order": [str(s.image) for s in samples]}
     recorded = info.pop("test_images", None)
     if recorded is not None and split == "test":
         out["split_matches"] = sorted(map(str, recorded)) == sorted(str(s.image) for s in samples)
     out["model_info"] = info
     return out
+
+
+def paired_difference(a: dict[str, Any], b: dict[str, Any], resamples: int = 2000, seed: int = 0,
+                      level: float = 0.95) -> dict[str, Any]:
+    """Model a's headline minus model b's on the same split, with a paired percentile bootstrap interval:
+    each resample draws the split's images with replacement and scores both models on the same draw. An
+    interval that holds 0 means the split cannot tell the two apart."""
+    if a["images_in_order"] != b["images_in_order"]:
+        raise ValueError("paired_difference: the two scores are not over the same images in the same order")
+    ca, cb = np.asarray(a["image_confusions"], np.int64), np.asarray(b["image_confusions"], np.int64)
+    names, binary = list(a["per_class_iou"]), a["metric"] == "foreground IoU"
+
+    def head(cm: np.ndarray) -> float:
+        v = scores(cm, names, binary)["miou"]
+        return float("nan") if v is None else float(v)
+
+    rng = np.random.default_rng(seed)
+    n = len(ca)
+    diffs = []
+    for _ in range(resamples):
+        idx = rng.integers(0, n, n)
+        diffs.append(head(ca[idx].sum(0)) - head(cb[idx].sum(0)))
+    d = np.asarray(diffs)
+    d = d[~np.isnan(d)]
+    lo, hi = np.quantile(d, [(1 - level) / 2, (1 + level) / 2]) if len(d) else (float("nan"), float("nan"))
+    return {"difference": head(ca.sum(0)) - head(cb.sum(0)), "low": float(lo), "high": float(hi), "level": level,
+            "images": n, "verdict": "better" if lo > 0 else "worse" if hi < 0 else "not told apart"}
 
 
 # --------------------------------------------------------------------------- self-test
@@ -241,9 +270,21 @@ def selftest() -> None:
     rb = scores(confusion(gt, half, 2), ["background", "fg"], binary=True)
     fg = gt.sum()
     assert abs(rb["miou"] - half.sum() / fg) < 1e-12 and not rb["collapsed"], rb
+    # the paired bootstrap: a model against itself is not told apart; a perfect one beats constant background
+    def as_score(preds: list[np.ndarray]) -> dict[str, Any]:
+        per = [confusion(m, p, 9) for m, p in zip(masks, preds, strict=True)]
+        return {**scores(np.sum(per, axis=0), names, binary=False), "image_confusions": [c.tolist() for c in per],
+                "images_in_order": [str(i) for i in range(len(per))]}
+
+    same = paired_difference(as_score(masks), as_score(masks), resamples=200)
+    assert same["difference"] == same["low"] == same["high"] == 0 and same["verdict"] == "not told apart", same
+    better = paired_difference(as_score(masks), as_score([np.zeros_like(m) for m in masks]), resamples=200)
+    assert better["verdict"] == "better" and better["low"] > 0.5, better
     print(f"selftest passed: constant background on 9 imbalanced classes (background {r['true_share']['c0']:.1%} "
           f"of pixels): bg IoU {bg_iou:.4f}, mIoU {r['miou']:.4f} = bg IoU / 9, collapsed={r['collapsed']}; "
-          f"perfect 1.0; absent class left out; binary foreground IoU {rb['miou']:.4f}")
+          f"perfect 1.0; absent class left out; binary foreground IoU {rb['miou']:.4f}; paired bootstrap: a model "
+          f"against itself 0 [0, 0], perfect against constant {better['difference']:.3f} "
+          f"[{better['low']:.3f}, {better['high']:.3f}]")
 
 
 def main() -> None:

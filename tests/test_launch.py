@@ -481,6 +481,7 @@ def test_a_running_study_grows_its_space_refuses_a_narrower_one_and_forks(tmp_pa
     # an earlier trial is finalized with the encoder it ran with
     res = CliRunner().invoke(app, ["finalize", "tiny", "--studies-dir", str(studies), "--trial", "0", "--epochs", "1"])
     assert res.exit_code == 0, res.output
+    assert "95% interval" in res.output  # the test mIoU's bootstrap interval over the test images
     assert json.loads((studies / "tiny" / "final" / "model.json").read_text())["encoder"] == "resnet18"
     # narrower: refused with the trials it would orphan; the study is untouched
     narrow = {"architecture": ["unet"], "lr": grown["lr"], "encoder": grown["encoder"]}

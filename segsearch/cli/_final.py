@@ -137,10 +137,15 @@ def _print_metrics(path: Path) -> None:
     _show(metrics, path)
 
 
+def _interval(m: dict) -> str:
+    iv = m.get("miou_interval")
+    return "" if not iv else f" (95% interval {iv['low']:.3f}-{iv['high']:.3f} over these images)"
+
+
 def _show(m: dict, path: Path) -> None:
     typer.echo(f"{path}: {m['split']} split, {m['n_images']} images")
     label = m.get("metric", "mIoU (class mean)")
-    typer.echo(f"  {label} {m['miou']:.4f}  Dice {m['mdice']:.4f}")
+    typer.echo(f"  {label} {m['miou']:.4f}{_interval(m)}  Dice {m['mdice']:.4f}")
     if m.get("collapsed"):
         typer.echo("  COLLAPSED: the model predicts one class (nearly) everywhere")
     mi = m["micro_imagewise"]

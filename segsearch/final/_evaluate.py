@@ -20,6 +20,7 @@ from ._folder import splits_from_folder
 from ._model import Ensemble, SegModel, load_model
 
 log = logging.getLogger(__name__)
+INTERVAL_LEVEL = 0.95  # of the class-mean IoU's bootstrap interval over the split's images
 
 # --------------------------------------------------------------------------- evaluation
 
@@ -45,8 +46,10 @@ class _Both:
 def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None = None, combine: str | None = None,
                    device: str = "cpu", write: bool = True, tta: bool | None = None) -> dict[str, Any]:
     """Test-split metrics of a model or ensemble folder: mIoU and mDice as class means (binary: the
-    foreground's), seed 001's micro-imagewise figures (labelled), per class, the confusion matrix,
-    whether the model collapsed to one class, and per-level mIoU of a class hierarchy.
+    foreground's) with a 95% bootstrap interval of the mIoU over the split's images (how much it would move on
+    another split of as many images: two models closer than that are not told apart by it), seed 001's
+    micro-imagewise figures (labelled), per class, the confusion matrix, whether the model collapsed to one
+    class, and per-level mIoU of a class hierarchy.
 
     Written to ``<folder>/metrics.json`` when ``write``. Images are resized to the training size,
     as in validation. The test split falls back to validation when it is empty (recorded).
@@ -65,6 +68,10 @@ def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None 
     acc = _Both(data.mode, data.num_classes, data.ignore_index, tcfg.threshold, tcfg.include_background)
     imagewise, dataset = evaluate(model, loader, make_runtime(device, "off", False), acc)
     metrics = _metrics_doc(model, data, imagewise, dataset, used, acc.n_images)
+    interval = acc.dataset.interval(INTERVAL_LEVEL)
+    metrics["miou_interval"] = None if interval is None else {
+        "level": INTERVAL_LEVEL, "low": interval[0], "high": interval[1],
+        "how": f"bootstrap over the split's {acc.n_images} images (1000 resamples)"}
     if write:  # an ensemble's file also holds the comparison with its members: keep it
         old = path / rundir.TEST_METRICS
         kept = json.loads(old.read_text()) if isinstance(model, Ensemble) and old.is_file() else {}

@@ -271,8 +271,9 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
     _write_model_folder(run_dir, cfg, t, tcfg, data, splits)
     choose_tta(run_dir, splits, cfg.final.tta)
     metrics = evaluate_model(run_dir, splits=splits)
-    log.info("final model (trial %d): test %s %.4f, Dice %.4f%s", t.number, metrics["metric"], metrics["miou"],
-             metrics["mdice"], " -- COLLAPSED: it predicts one class everywhere" if metrics["collapsed"] else "")
+    iv = metrics.get("miou_interval") or {}
+    log.info("final model (trial %d): test %s %.4f%s, Dice %.4f%s", t.number, metrics["metric"], metrics["miou"],
+             f" (95% interval {iv['low']:.3f}-{iv['high']:.3f})" if iv else "", metrics["mdice"], " -- COLLAPSED: it predicts one class everywhere" if metrics["collapsed"] else "")
     return run_dir
 
 

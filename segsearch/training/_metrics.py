@@ -42,6 +42,28 @@ def class_mean(tp: torch.Tensor, fp: torch.Tensor, fn: torch.Tensor, dice: bool 
     return (sum(kept) / len(kept) if kept else 1.0), values
 
 
+def bootstrap_interval(tp: torch.Tensor, fp: torch.Tensor, fn: torch.Tensor, level: float = 0.95,
+                       resamples: int = 1000, seed: int = 0) -> tuple[float, float] | None:
+    """A percentile bootstrap interval of the class-mean IoU over images: ``tp``/``fp``/``fn`` are per image
+    and class (N x C); each resample draws N images with replacement and sums them as ``class_mean`` does.
+    How far the figure would move on another draw of as many images like these (None below 2 images)."""
+    n = tp.shape[0]
+    if n < 2:
+        return None
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randint(0, n, (resamples, n), generator=g)
+    step = max(1, 4_000_000 // (n * tp.shape[1]))  # resamples at once: a few million sums in memory
+    tp, fp, fn = (torch.cat([t.double()[idx[i:i + step]].sum(1) for i in range(0, resamples, step)])
+                  for t in (tp, fp, fn))  # resamples x C
+    den = tp + fp + fn
+    per = torch.where(den > 0, tp / den.clamp(min=1), torch.full_like(den, float("nan")))
+    present = ~per.isnan()
+    means = torch.where(present.any(1), per.nan_to_num(0).sum(1) / present.sum(1).clamp(min=1),
+                        torch.ones(resamples, dtype=torch.float64))
+    lo, hi = torch.quantile(means, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64))
+    return float(lo), float(hi)
+
+
 class MetricAccumulator:
     def __init__(self, mode: str, num_classes: int, ignore_index: int | None, threshold: float,
                  reduction: str, include_background: bool) -> None:
@@ -100,12 +122,21 @@ class MetricAccumulator:
         true_share = true.max(1).values / true.sum(1).clamp(min=1)
         return bool(((pred_share >= COLLAPSE_SHARE) & (true_share < COLLAPSE_SHARE)).all())
 
-    def compute(self) -> Scores:
-        import segmentation_models_pytorch as smp
-
+    def _per_image(self) -> tuple[torch.Tensor, ...]:
         tp, fp, fn, tn = (torch.cat(parts) for parts in zip(*self._stats, strict=True))
         if self.mode == "multiclass" and not self.include_background and self.num_classes > 1:
             tp, fp, fn, tn = (t[:, 1:] for t in (tp, fp, fn, tn))
+        return tp, fp, fn, tn
+
+    def interval(self, level: float = 0.95) -> tuple[float, float] | None:
+        """The class-mean IoU's bootstrap interval over the images seen (``bootstrap_interval``)."""
+        tp, fp, fn, _ = self._per_image()
+        return bootstrap_interval(tp, fp, fn, level)
+
+    def compute(self) -> Scores:
+        import segmentation_models_pytorch as smp
+
+        tp, fp, fn, tn = self._per_image()
         s_tp, s_fp, s_fn = [t.sum(0) for t in (tp, fp, fn)]
         cm_iou, per_iou = class_mean(s_tp, s_fp, s_fn)
         cm_dice, per_dice = class_mean(s_tp, s_fp, s_fn, dice=True)

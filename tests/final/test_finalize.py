@@ -48,6 +48,8 @@ def test_test_metrics(finalized: Path) -> None:
     tp, fp, fn = np.diag(cm), cm.sum(0) - np.diag(cm), cm.sum(1) - np.diag(cm)
     present = (tp + fp + fn) > 0
     assert m["miou"] == pytest.approx(float(np.mean(tp[present] / (tp + fp + fn)[present])))
+    iv = m["miou_interval"]  # over the test images; the split's own figure lies within it
+    assert iv["level"] == 0.95 and iv["low"] <= m["miou"] <= iv["high"] and iv["low"] < iv["high"]
     assert set(m["hierarchy"]["land"]["groups"]) == {"vegetation", "water"}
 
 

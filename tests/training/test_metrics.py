@@ -123,3 +123,30 @@ def test_include_background_false_drops_class_zero_from_the_class_mean():
     a.update(logits_for(masks, 3), masks)
     s = a.compute()
     assert len(s.per_class_iou) == 2 and s.miou == pytest.approx(1.0)
+
+
+def test_bootstrap_interval_is_a_point_for_identical_images_and_narrows_with_more_images():
+    from segsearch.training._metrics import bootstrap_interval
+
+    same = torch.tensor([[3, 1]] * 8), torch.tensor([[1, 1]] * 8), torch.tensor([[1, 0]] * 8)
+    lo, hi = bootstrap_interval(*same)
+    assert lo == pytest.approx(hi) == pytest.approx((3 / 5 + 1 / 2) / 2)
+    g = torch.Generator().manual_seed(1)
+    tp, fp, fn = (torch.randint(0, 50, (10, 3), generator=g) for _ in range(3))
+    few = bootstrap_interval(tp, fp, fn)
+    many = bootstrap_interval(tp.repeat(10, 1), fp.repeat(10, 1), fn.repeat(10, 1))
+    assert few is not None and many is not None
+    assert few[0] < many[0] < many[1] < few[1]  # the same images, ten times as many: a narrower interval
+    assert bootstrap_interval(tp[:1], fp[:1], fn[:1]) is None
+
+
+def test_bootstrap_leaves_a_class_out_of_a_resample_without_it_never_counts_it_as_one():
+    from segsearch.training._metrics import bootstrap_interval
+
+    # class 0: IoU 0.5 in every image; class 1 only in the last image, missed there (IoU 0)
+    tp = torch.tensor([[2, 0]] * 4)
+    fp = torch.tensor([[1, 0]] * 4)
+    fn = torch.tensor([[1, 0]] * 3 + [[1, 6]])
+    lo, hi = bootstrap_interval(tp, fp, fn)
+    assert hi == pytest.approx(0.5)  # resamples without the last image: class 0 alone (1.0 for class 1: 0.75)
+    assert lo == pytest.approx(0.25)  # with it: (0.5 + 0) / 2
