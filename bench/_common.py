@@ -113,3 +113,22 @@ def load_curves(path: Path) -> dict[str, Any]:
     runs = [r for r in runs if len(r["values"]) == epochs]
     name = doc.get("dataset") or Path(path).stem.removeprefix("curves_").replace("curves", "demo")
     return {"name": name, "path": str(path), "doc": doc, "runs": runs, "epochs": epochs}
+
+
+class StandInTrial:
+    """Enough of an optuna trial for the model folder writer (``final._folder._write_model_folder``)."""
+
+    def __init__(self, params: dict[str, Any], value: float) -> None:
+        self.params, self.number, self.value, self.values, self.user_attrs = params, 0, value, [value], {}
+
+
+def baseline_of(space: str | Path, work: Path) -> tuple[Any, Any, dict[str, Any], Any]:
+    """A real dataset's config, splits (cached under ``work``), baseline params and the final stage's data
+    settings: what the controlled experiments (continuation, refit) train the recipe with."""
+    from segsearch.config import load_config
+    from segsearch.data import load_splits
+    from segsearch.final._stage import final_data_config
+    from segsearch.search._baseline import baseline_params
+
+    cfg = load_config(space)
+    return cfg, load_splits(cfg.data, work / "studies"), baseline_params(cfg) or {}, final_data_config(cfg)

@@ -27,21 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from segsearch.config import TrainConfig, load_config
-from segsearch.data import load_splits
+from bench._common import StandInTrial, baseline_of
+from segsearch.config import TrainConfig
 from segsearch.final import evaluate_model
 from segsearch.final._folder import _write_model_folder
-from segsearch.final._stage import final_data_config
-from segsearch.search._baseline import baseline_params
 from segsearch.search._space import params_to_settings
 from segsearch.training import RunSpec, train
-
-
-class _Trial:
-    """Enough of an optuna trial for the model folder writer."""
-
-    def __init__(self, params: dict, value: float) -> None:
-        self.params, self.number, self.value, self.values, self.user_attrs = params, 0, value, [value], {}
 
 
 def main() -> None:
@@ -52,13 +43,10 @@ def main() -> None:
     ap.add_argument("--runs", default="restart,tail,scratch")
     ap.add_argument("--work", required=True)
     args = ap.parse_args()
-    cfg = load_config(args.space)
-    splits = load_splits(cfg.data, Path(args.work) / "studies")
-    params = baseline_params(cfg) or {}
-    base = TrainConfig.model_validate({**cfg.train.model_dump(), **params_to_settings(params), "seed": cfg.final.seed})
-    final_data = final_data_config(cfg)
-    n, m = args.trial_epochs, args.more_epochs
     work = Path(args.work)
+    cfg, splits, params, final_data = baseline_of(args.space, work)
+    base = TrainConfig.model_validate({**cfg.train.model_dump(), **params_to_settings(params), "seed": cfg.final.seed})
+    n, m = args.trial_epochs, args.more_epochs
     out: dict[str, dict] = {}
     results_file = work / "continuation.json"
     if results_file.is_file():
@@ -69,7 +57,7 @@ def main() -> None:
         spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=run_dir, objective=cfg.study.objective,
                        maximize=True, keep_best=True, init_weights=init)
         result = train(spec)
-        _write_model_folder(run_dir, cfg, _Trial(params, result.best_value), tcfg, data, splits)
+        _write_model_folder(run_dir, cfg, StandInTrial(params, result.best_value), tcfg, data, splits)
         test = evaluate_model(run_dir, splits=splits)
         out[name] = {"epochs": tcfg.epochs, "lr": tcfg.lr, "val": result.best_value, "best_epoch": result.best_epoch,
                      "last_val": result.history[-1].objective, "test": test["miou"]}

@@ -24,21 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from segsearch.config import TrainConfig, load_config
-from segsearch.data import load_splits
+from bench._common import StandInTrial, baseline_of
+from segsearch.config import TrainConfig
 from segsearch.final import evaluate_model
 from segsearch.final._folder import _write_model_folder
-from segsearch.final._stage import final_data_config
-from segsearch.search._baseline import baseline_params
 from segsearch.search._space import params_to_settings
 from segsearch.training import RunSpec, train
-
-
-class _Trial:
-    """Enough of an optuna trial for the model folder writer."""
-
-    def __init__(self, params: dict, value: float) -> None:
-        self.params, self.number, self.value, self.values, self.user_attrs = params, 0, value, [value], {}
 
 
 def main() -> None:
@@ -49,11 +40,8 @@ def main() -> None:
     ap.add_argument("--arms", default="train,train+val")
     ap.add_argument("--work", required=True)
     args = ap.parse_args()
-    cfg = load_config(args.space)
     work = Path(args.work)
-    splits = load_splits(cfg.data, work / "studies")
-    params = baseline_params(cfg) or {}
-    data = final_data_config(cfg)
+    cfg, splits, params, data = baseline_of(args.space, work)
     n_tr, n_va = len(splits.train), len(splits.val)
     results_file = work / "refit.json"
     out = json.loads(results_file.read_text()) if results_file.is_file() else {}
@@ -75,7 +63,7 @@ def main() -> None:
                 import shutil
 
                 shutil.copy(run_dir / "last.pt", run_dir / "best.pt")
-            _write_model_folder(run_dir, cfg, _Trial(params, result.best_value), tcfg, data, splits)
+            _write_model_folder(run_dir, cfg, StandInTrial(params, result.best_value), tcfg, data, splits)
             test = evaluate_model(run_dir, splits=splits)
             out[name] = {"epochs": epochs, "train_images": len(used.train), "best_epoch": result.best_epoch,
                          "val": result.best_value if not both else None, "test": test["miou"]}
