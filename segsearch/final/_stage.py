@@ -273,7 +273,8 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
     metrics = evaluate_model(run_dir, splits=splits)
     iv = metrics.get("miou_interval") or {}
     log.info("final model (trial %d): test %s %.4f%s, Dice %.4f%s", t.number, metrics["metric"], metrics["miou"],
-             f" (95% interval {iv['low']:.3f}-{iv['high']:.3f})" if iv else "", metrics["mdice"], " -- COLLAPSED: it predicts one class everywhere" if metrics["collapsed"] else "")
+             f" (95% interval {iv['low']:.3f}-{iv['high']:.3f})" if iv else "", metrics["mdice"],
+             " -- COLLAPSED: it predicts one class everywhere" if metrics["collapsed"] else "")
     return run_dir
 
 
