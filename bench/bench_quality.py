@@ -19,6 +19,11 @@ Run from the repository root, after ``python bench/real_data.py``::
     python bench/bench_quality.py --budgets 8m,20m --datasets nuclei,mri9,skin --parallel   # ~90 min
     python bench/bench_quality.py --rescore             # score the models of an earlier run again, no training
     python bench/bench_quality.py --planned --datasets mri9 --parallel   # folder in: `segsearch plan` writes the YAML
+    python bench/bench_quality.py --parallel --seeds 0,1,2   # three trainings of each method: training noise
+
+With ``--seeds`` each method runs once per seed (segsearch: ``train.seed`` in a copy of the YAML; the recipe:
+``--seed``), on the same split, and the table ends with each dataset's mean difference over the seeds: the
+paired interval of one row covers which test images were drawn, the seeds show how much one training moves.
 
 With ``--planned`` both methods run on the YAML that ``segsearch plan bench/data/real/<name> --budget B``
 writes (its own split fractions, classes and image size; ``launch`` runs it unedited, the budget coming
@@ -79,10 +84,26 @@ def finish(run: tuple[subprocess.Popen, float, Any]) -> dict[str, Any]:
 
 
 PLANNED = False  # --planned: both methods run on the YAML `segsearch plan` writes for the folder
+SEED = 0  # --seeds: the seed of the runs under way (0: the YAML as written)
+
+
+def run_tag(name: str, budget: str) -> str:
+    return f"{name}-{budget}" + (f"-s{SEED}" if SEED else "")
 
 
 def space_for(name: str, budget: str, work: Path) -> Path:
-    return work / f"{name}-{budget}-plan.yaml" if PLANNED else REAL / name / "space.yaml"
+    base = work / f"{name}-{budget}-plan.yaml" if PLANNED else REAL / name / "space.yaml"
+    if not SEED:
+        return base
+    import yaml
+
+    seeded = work / f"{run_tag(name, budget)}.yaml"
+    doc = yaml.safe_load(base.read_text())  # the same data, split and space; only the training seed differs
+    doc.setdefault("train", {})["seed"] = SEED
+    doc["study"]["name"] = f"{doc['study']['name']}_s{SEED}"
+    work.mkdir(parents=True, exist_ok=True)
+    seeded.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return seeded
 
 
 def plan_space(name: str, budget: str, work: Path, core: int) -> None:
@@ -95,14 +116,15 @@ def plan_space(name: str, budget: str, work: Path, core: int) -> None:
 
 def run_pair(name: str, budget: str, work: Path, cores: list[int], parallel: bool) -> dict[str, Any]:
     space = space_for(name, budget, work)
-    studies, recipe_out = work / f"{name}-{budget}", work / f"{name}-{budget}-recipe"
+    studies, recipe_out = work / run_tag(name, budget), work / f"{run_tag(name, budget)}-recipe"
     for p in (studies, recipe_out):
         shutil.rmtree(p, ignore_errors=True)  # a fresh study: launching the same YAML again would resume it
         p.mkdir(parents=True)
     seg = [*segsearch_cmd(), "launch", str(space), "--studies-dir", str(studies), "--no-wandb"]
     if not PLANNED:  # a planned YAML holds its budget (study.budget): launched as written
         seg[seg.index(str(space)) + 1:seg.index(str(space)) + 1] = ["--budget", budget]
-    rec = [sys.executable, "bench/recipe.py", "--space", str(space), "--budget", budget, "--out", str(recipe_out)]
+    rec = [sys.executable, "bench/recipe.py", "--space", str(space), "--budget", budget, "--out", str(recipe_out),
+           "--seed", str(SEED)]
     print(f"[{name} {budget}] segsearch on core {cores[0]}, recipe on core {cores[-1]}"
           f"{' at once' if parallel else ', one after the other'}", flush=True)
     if parallel:
@@ -117,7 +139,7 @@ def final_folder(name: str, budget: str, work: Path) -> Path:
     from segsearch.config import load_config
 
     study = load_config(space_for(name, budget, work)).study.name
-    return work / f"{name}-{budget}" / study / "final"
+    return work / run_tag(name, budget) / study / "final"
 
 
 def chosen_settings(final: Path) -> dict[str, Any]:
@@ -144,10 +166,10 @@ def score_pair(name: str, budget: str, work: Path, runs: dict[str, Any]) -> dict
     from bench.score import score_model
 
     space = space_for(name, budget, work)
-    row: dict[str, Any] = {"dataset": name, "budget": budget, "budget_s": parse_budget(budget)}
+    row: dict[str, Any] = {"dataset": name, "budget": budget, "budget_s": parse_budget(budget), "seed": SEED}
     scored: dict[str, dict[str, Any]] = {}
     for method, model in (("segsearch", final_folder(name, budget, work)),
-                          ("recipe", work / f"{name}-{budget}-recipe")):
+                          ("recipe", work / f"{run_tag(name, budget)}-recipe")):
         run = runs.get(method, {})
         entry: dict[str, Any] = {**run, "model": str(model)}
         try:
@@ -173,19 +195,39 @@ def fmt(v: Any, spec: str = ".3f") -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["| dataset | budget | segsearch test mIoU | recipe test mIoU | difference (95% interval) "
+    lines = ["| dataset | budget | seed | segsearch test mIoU | recipe test mIoU | difference (95% interval) "
              "| segsearch wall s | recipe wall s | collapsed (segsearch / recipe) | segsearch's choice |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s, c = r["segsearch"], r["recipe"]
         ch = s.get("chosen") or {}
         choice = f"{ch.get('architecture')}/{ch.get('encoder')}/{ch.get('loss')}" if ch else s.get("error", "-")
         d = r.get("difference")
         diff = f"{d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] {d['verdict']}" if d else "-"
-        lines.append(f"| {r['dataset']} | {r['budget']} | {fmt(s.get('miou'))} | {fmt(c.get('miou'))} | {diff} "
+        lines.append(f"| {r['dataset']} | {r['budget']} | {r.get('seed', 0)} | {fmt(s.get('miou'))} | {fmt(c.get('miou'))} | {diff} "
                      f"| {fmt(s.get('wall_s'), '.0f')} | {fmt(c.get('wall_s'), '.0f')} "
                      f"| {s.get('collapsed')} / {c.get('collapsed')} | {choice} |")
     return lines
+
+
+def over_seeds(rows: list[dict[str, Any]]) -> list[str]:
+    """Per dataset and budget with more than one seed: mean of each method and of the paired differences."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["segsearch"].get("miou") is not None and r["recipe"].get("miou") is not None:
+            groups.setdefault((r["dataset"], r["budget"]), []).append(r)
+    lines = ["| dataset | budget | seeds | segsearch mean | recipe mean | mean difference | differences by seed "
+             "| segsearch >= recipe |", "|---|---|---|---|---|---|---|---|"]
+    for (name, budget), rs in groups.items():
+        if len(rs) < 2:
+            continue
+        seg = [r["segsearch"]["miou"] for r in rs]
+        rec = [r["recipe"]["miou"] for r in rs]
+        diffs = [a - b for a, b in zip(seg, rec, strict=True)]
+        lines.append(f"| {name} | {budget} | {len(rs)} | {sum(seg) / len(seg):.3f} | {sum(rec) / len(rec):.3f} "
+                     f"| {sum(diffs) / len(diffs):+.3f} | {', '.join(f'{d:+.3f}' for d in diffs)} "
+                     f"| {sum(d >= 0 for d in diffs)}/{len(diffs)} |")
+    return lines if len(lines) > 2 else []
 
 
 def main() -> None:
@@ -196,11 +238,13 @@ def main() -> None:
     ap.add_argument("--cores", default="0,1", help="core of segsearch, core of the recipe")
     ap.add_argument("--work", type=Path, default=WORK / "quality", help="studies and recipe outputs")
     ap.add_argument("--rescore", action="store_true", help="only score the models of an earlier run")
+    ap.add_argument("--seeds", default="0", help="comma-separated training seeds, each a run of both methods")
     ap.add_argument("--planned", action="store_true",
                     help="both methods on the YAML `segsearch plan <folder> --budget B` writes (not space.yaml)")
     args = ap.parse_args()
-    global PLANNED
+    global PLANNED, SEED
     PLANNED = args.planned
+    seeds = [int(x) for x in args.seeds.split(",")]
     names = args.datasets.split(",") if args.datasets else sorted(p.parent.name for p in REAL.glob("*/space.yaml"))
     if not names:
         sys.exit("no datasets: run `python bench/real_data.py` first")
@@ -221,13 +265,19 @@ def main() -> None:
     rows, t0 = [], time.time()
     for budget in budgets:
         for name in names:
-            if args.planned and not args.rescore:
-                args.work.mkdir(parents=True, exist_ok=True)
-                plan_space(name, budget, args.work, cores[0])
-            runs = {} if args.rescore else run_pair(name, budget, args.work, cores, args.parallel)
-            rows.append(score_pair(name, budget, args.work, runs))
-            print("\n".join(table(rows[-1:])[2:]), flush=True)
+            for SEED in seeds:
+                if args.planned and not args.rescore and SEED == seeds[0]:
+                    args.work.mkdir(parents=True, exist_ok=True)
+                    SEED, first = 0, SEED  # one plan per dataset and budget; the seeds copy it
+                    plan_space(name, budget, args.work, cores[0])
+                    SEED = first
+                runs = {} if args.rescore else run_pair(name, budget, args.work, cores, args.parallel)
+                rows.append(score_pair(name, budget, args.work, runs))
+                print("\n".join(table(rows[-1:])[2:]), flush=True)
     lines = table(rows)
+    summary = over_seeds(rows)
+    if summary:
+        lines += ["", *summary]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "quality.md").write_text("\n".join(lines) + "\n")
     emit("quality", {"rows": rows, "parallel": args.parallel, "cores": cores, "work": str(args.work),
