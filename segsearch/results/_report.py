@@ -128,12 +128,9 @@ def _with_fixed_settings(rows: list[dict[str, Any]], dirs: dict[int, Path], cfg:
     return rows
 
 
-_UNREAD = object()
-
-
-def trial_rows(study: Any, cfg: Any = _UNREAD) -> list[dict[str, Any]]:
-    """One row per trial: what ``status`` and the report tables show (``cfg``: the study's stored configuration
-    when the caller has it already)."""
+def trial_rows(study: Any, cfg: Any) -> list[dict[str, Any]]:
+    """One row per trial: what ``status`` and the report tables show (``cfg``: the study's stored configuration,
+    ``study_config(study)``, or None when it has none)."""
     from ..search import accuracy, is_budget_placeholder
 
     rows = []
@@ -154,8 +151,6 @@ def trial_rows(study: Any, cfg: Any = _UNREAD) -> list[dict[str, Any]]:
             "latency_ms": ua.get("latency_ms"), "flops_g": ua.get("flops_g"), "params_m": ua.get("params_m"),
             "peak_memory_mb": ua.get("peak_memory_mb"),
         })
-    if cfg is _UNREAD:
-        cfg = study_config(study)
     mark_pareto(rows, trade_off(cfg), study.directions[0].name == "MAXIMIZE")
     return rows
 

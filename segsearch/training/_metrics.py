@@ -123,7 +123,9 @@ class MetricAccumulator:
         return bool(((pred_share >= COLLAPSE_SHARE) & (true_share < COLLAPSE_SHARE)).all())
 
     def _per_image(self) -> tuple[torch.Tensor, ...]:
-        tp, fp, fn, tn = (torch.cat(parts) for parts in zip(*self._stats, strict=True))
+        if len(self._stats) > 1:  # joined once: compute() and interval() both read it
+            self._stats = [tuple(torch.cat(parts) for parts in zip(*self._stats, strict=True))]
+        tp, fp, fn, tn = self._stats[0]
         if self.mode == "multiclass" and not self.include_background and self.num_classes > 1:
             tp, fp, fn, tn = (t[:, 1:] for t in (tp, fp, fn, tn))
         return tp, fp, fn, tn

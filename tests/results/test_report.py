@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from segsearch.cli import app
-from segsearch.results import PLOTS, TABLE_COLUMNS, fmt_float, fmt_params
+from segsearch.results import PLOTS, TABLE_COLUMNS, fmt_float, fmt_params, study_config
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -98,7 +98,7 @@ def test_a_collapsed_trial_is_flagged_in_status_rows_and_the_report_table(capsys
             value=value, params={"architecture": "unet"},
             distributions={"architecture": optuna.distributions.CategoricalDistribution(["unet"])},
             user_attrs={"collapsed": collapsed, "val_miou": value}))
-    rows = trial_rows(study)
+    rows = trial_rows(study, study_config(study))
     assert [r["collapsed"] for r in rows] == [True, False]
     states = [r[-1] for r in trials_table(rows).rows]
     assert states == ["complete COLLAPSED (one class everywhere)", "complete"]
@@ -121,7 +121,7 @@ def test_views_show_real_trials_and_the_budget_as_a_count():
     study.set_user_attr("trial_budget", 5)  # n_trials: 5, plus one for the enqueued trial
     for _ in range(2):  # how studies made by earlier versions held the budget: WAITING placeholder trials
         study.enqueue_trial({}, user_attrs={"token": True})
-    rows = trial_rows(study)
+    rows = trial_rows(study, study_config(study))
     assert [(r["state"], r["architecture"]) for r in rows] == [("COMPLETE", "unet"), ("WAITING", "fpn")]
     res = api.summarize(study, "memory", 0.0)
     # 6 in the budget - 1 done - 1 queued - 2 placeholders = 2 new ones, plus the 2 placeholders
@@ -139,7 +139,7 @@ def test_status_rows_are_best_first_in_the_studys_direction(direction, capsys):
     for value in (0.3, 0.1, 0.2):
         study.add_trial(optuna.trial.create_trial(value=value, params={}, distributions={}))
     study.enqueue_trial({})
-    rows = best_first(trial_rows(study), study)
+    rows = best_first(trial_rows(study, study_config(study)), study)
     values = [r["value"] for r in rows]
     assert values == ([0.3, 0.2, 0.1, None] if direction == "maximize" else [0.1, 0.2, 0.3, None])
     print_status(summarize(study, "memory", 0.0), rows, 10)
