@@ -71,6 +71,12 @@ def inspect(
     for p in problems:
         typer.secho(f"  {p}", fg=typer.colors.YELLOW)
     typer.echo(f"class weights (what class_weights: auto uses): {report.get('class_weights')}")
+    flips = report.get("flips") or {}
+    if flips.get("least_symmetric"):
+        why = "; ".join(f"{a}: class {v['class']!r} mirror overlap {v['mirror_overlap']:.2f}"
+                        for a, v in flips["least_symmetric"].items())
+        typer.echo(f"flips (data.flips: {flips['setting']}): {', '.join(flips['axes']) or 'none'} ({why}; "
+                   f"a flip needs >= {flips['needed']})")
     typer.echo(f"summary: {Path(out_dir) / 'summary.md'} (plots beside it)")
     if problems:
         typer.secho(f"{len(problems)} problem(s) found", fg=typer.colors.RED, err=True)

@@ -211,6 +211,9 @@ class DataConfig(_Strict):
     augmentation: str | dict[str, Any] = Field(
         default="light", description="none, light, full, or an albumentations pipeline in A.to_dict form")
     mosaic: float = Field(default=0.0, ge=0, le=1)
+    flips: Literal["auto", "both", "horizontal", "vertical", "none"] = Field(
+        default="auto", description="flips of the light/full augmentation and of flip TTA; auto: the axes along "
+        "which the training masks' classes are as likely on either side (segsearch.data.flip_symmetry)")
     mask_pattern: str | None = Field(
         default=None, description="mask stem from an image key, e.g. '{stem}_mask' or 'label_{stem}'")
     splits_dir: str = Field(default="splits", description="layout csv: folder (under root) with train/val/test.csv")

@@ -18,6 +18,7 @@ from ._build import (
 from ._demo import CLASSES as DEMO_CLASSES
 from ._demo import make_demo_dataset
 from ._fingerprint import ClassStats, Fingerprint, fingerprint
+from ._flips import flip_axes, flip_symmetry
 from ._hierarchy import hierarchy_levels, hierarchy_miou, level_ious, level_miou
 from ._inspect import inspect_dataset
 from ._io import DataError, read_image, read_mask
@@ -59,6 +60,8 @@ __all__ = [
     "discover",
     "find_pairs",
     "fingerprint",
+    "flip_axes",
+    "flip_symmetry",
     "hierarchy_levels",
     "hierarchy_miou",
     "inspect_dataset",

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..config import DataConfig
 from ._build import loss_class_weights, resolve_root
+from ._flips import flips_report
 from ._io import DataError, read_image
 from ._labels import read_label
 from ._layouts import Found, Sample, discover
@@ -183,6 +184,7 @@ def inspect_dataset(cfg: DataConfig, out_dir: Path | str, studies_dir: Path | st
         "problems": [p for rep in splits.values() for p in problems_of(rep)],
         "class_weights": loss_class_weights(counts, cfg) if counts.sum() else None,
         "class_weights_from": source,
+        "flips": flips_report(cfg, good.get("train") or good.get("all") or []),
     }
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

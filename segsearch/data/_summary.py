@@ -50,5 +50,13 @@ def write_markdown(report: dict[str, Any], path: Path) -> None:
         weights = ", ".join(f"{c}: {w:.4g}" for c, w in zip(names, report["class_weights"], strict=True))
         lines += ["## Proposed class weights (`class_weights: auto`)", "",
                   f"From the {report['class_weights_from']} split: {weights}", ""]
+    flips = report.get("flips") or {}
+    if flips.get("least_symmetric"):
+        lines += [f"## Flips (`data.flips: {flips['setting']}`)", "",
+                  f"Augmentation and flip TTA use: {', '.join(flips['axes']) or 'no flip'}.", "",
+                  "| flip | least symmetric class | mirror overlap (flipped when >= "
+                  f"{flips['needed']}) |", "|---|---|---|",
+                  *[f"| {a} | {v['class']} | {v['mirror_overlap']:.2f} |" for a, v in flips["least_symmetric"].items()],
+                  ""]
     lines += ["## Plots", "", *[f"- `{Path(p).name}`" for p in report["plots"].values()], ""]
     path.write_text("\n".join(lines))

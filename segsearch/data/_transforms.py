@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import albumentations as A
@@ -21,14 +22,18 @@ def _resize_or_crop(h: int, w: int, crop: bool, fill_mask: int) -> list[Any]:
     return [A.Resize(h, w)]
 
 
-def _full(h: int, w: int, crop: bool, fill_mask: int) -> list[Any]:
+def _flips(axes: Sequence[str]) -> list[Any]:
+    return [*([A.HorizontalFlip(p=0.5)] if "horizontal" in axes else []),
+            *([A.VerticalFlip(p=0.5)] if "vertical" in axes else [])]
+
+
+def _full(h: int, w: int, crop: bool, fill_mask: int, flips: Sequence[str]) -> list[Any]:
     """Seed 001's train pipeline: resize, shift-scale-rotate, flips, one of five photometric/warp ops."""
     return [
         *_resize_or_crop(h, w, crop, fill_mask),
         A.Affine(translate_percent=(-0.0625, 0.0625), scale=(0.9, 1.1), rotate=(-45, 45), p=0.5,
                  border_mode=0, fill=0, fill_mask=fill_mask),
-        A.HorizontalFlip(p=0.5),
-        A.VerticalFlip(p=0.5),
+        *_flips(flips),
         A.OneOf([
             A.OpticalDistortion(p=1.0, border_mode=0, fill=0, fill_mask=fill_mask),
             A.GridDistortion(p=1.0, border_mode=0, fill=0, fill_mask=fill_mask),
@@ -40,10 +45,11 @@ def _full(h: int, w: int, crop: bool, fill_mask: int) -> list[Any]:
 
 
 def build_transform(preset: str | dict, size_hw: tuple[int, int], train: bool, crop: bool = False,
-                    fill_mask: int = 0) -> A.Compose:
+                    fill_mask: int = 0, flips: Sequence[str] = ("horizontal", "vertical")) -> A.Compose:
     """``none`` / ``light`` / ``full`` (seed 001's pipeline), or an albumentations dict (A.to_dict form).
 
-    Evaluation (``train=False``) always just resizes; ``crop`` swaps the resize for a random crop.
+    Evaluation (``train=False``) always just resizes; ``crop`` swaps the resize for a random crop. The
+    presets flip along ``flips`` only (``flip_axes``); an albumentations dict is used as written.
     """
     h, w = size_hw
     if isinstance(preset, dict):
@@ -55,6 +61,5 @@ def build_transform(preset: str | dict, size_hw: tuple[int, int], train: bool, c
         return A.Compose(_resize_or_crop(h, w, train and crop, fill_mask))
     base = _resize_or_crop(h, w, crop, fill_mask)
     if preset == "light":
-        return A.Compose([*base, A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5),
-                          A.RandomBrightnessContrast(p=0.3)])
-    return A.Compose(_full(h, w, crop, fill_mask))
+        return A.Compose([*base, *_flips(flips), A.RandomBrightnessContrast(p=0.3)])
+    return A.Compose(_full(h, w, crop, fill_mask, flips))

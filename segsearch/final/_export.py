@@ -46,6 +46,7 @@ def export_model(path: str | Path, formats: Sequence[str] = FORMATS, images: Seq
     from ._model import load_model
 
     model = load_model(path, tta=False)  # the network's own pass; flip TTA is the caller's to apply
+    flips = " and ".join(f"its {a} flip" for a in model.flips)
     inputs = check_inputs(model, path, images, n_images)
     with torch.inference_mode():
         reference = [model(x).numpy() for x in inputs]
@@ -53,8 +54,8 @@ def export_model(path: str | Path, formats: Sequence[str] = FORMATS, images: Seq
         "input": {"name": "image", "dtype": "float32", "layout": "NCHW", "range": [0, 1],
                   "dynamic": ["batch", "height", "width"], "multiple_of": model.stride},
         "output": {"name": "logits", "layout": "NKHW"},
-        "tta": "flips: average the probabilities of the image, its horizontal and its vertical flip"
-               if json.loads((path / rundir.MODEL).read_text()).get("tta") else None,
+        "tta": f"flips: average the probabilities of the image and {flips}"
+               if json.loads((path / rundir.MODEL).read_text()).get("tta") and model.flips else None,
         "rule": "max |exported - pytorch| <= tolerance * max(1, max |pytorch|)",
         "check_inputs": [list(x.shape) for x in inputs],
         "formats": {},

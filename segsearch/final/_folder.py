@@ -16,7 +16,7 @@ import yaml
 from .. import rundir
 from ..components import preprocessing
 from ..config import DataConfig, SearchSpaceFile, TrainConfig, space_hash
-from ..data import Sample, Splits
+from ..data import Sample, Splits, flip_axes
 from ..training import save_atomic, versions
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def _write_model_folder(run_dir: Path, cfg: SearchSpaceFile, t: Any, tcfg: Train
         "image_size": list(data.size_hw),
         # how predict sees an image: resized to image_size as in training, or windows at native scale (crops)
         "inference": "sliding_window" if data.crop else "resize",
+        "flips": list(flip_axes(data, splits.train)),  # what training flipped; flip TTA uses the same axes
         "stride": 2 ** tcfg.encoder_depth,
         "preprocessing": {"mean": _fit(pre["mean"], data.in_channels), "std": _fit(pre["std"], data.in_channels),
                           "input": "float32 NCHW, RGB, scaled to [0, 1] (uint8 / 255, uint16 / 65535)"},

@@ -31,6 +31,7 @@ class SegModel(torch.nn.Module):
         super().__init__()
         self.net, self.meta, self.path = net, meta, path
         self.tta = bool(meta.get("tta", False))  # flip test-time augmentation, chosen on validation by finalize
+        self.flips = tuple(meta.get("flips", ("horizontal", "vertical")))  # the flips it trained with (TTA's)
         pre = meta["preprocessing"]
         self.register_buffer("mean", torch.tensor(pre["mean"], dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(pre["std"], dtype=torch.float32).view(1, -1, 1, 1))
@@ -74,7 +75,7 @@ class SegModel(torch.nn.Module):
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
         from ._predict import with_flips
 
-        return with_flips(self.single_pass)(x) if self.tta else self.single_pass(x)
+        return with_flips(self.single_pass, self.flips)(x) if self.tta else self.single_pass(x)
 
     def predict(self, image: np.ndarray, tile: int | tuple[int, int] | None = None, overlap: float = 0.5,
                 tta: bool | None = None, batch_size: int = 8) -> np.ndarray:

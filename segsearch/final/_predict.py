@@ -64,14 +64,16 @@ def _pad_to(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
     return F.pad(x, (0, pw, 0, ph), mode=mode)
 
 
-def with_flips(prob_fn: ProbFn) -> ProbFn:
-    """Test-time augmentation: the mean over the identity, a horizontal and a vertical flip."""
+def with_flips(prob_fn: ProbFn, axes: Sequence[str] = ("horizontal", "vertical")) -> ProbFn:
+    """Test-time augmentation: the mean over the identity and its flip along each of ``axes`` (the flips
+    the model trained with, ``model.json: flips``)."""
+    dims = [d for a, d in (("horizontal", (3,)), ("vertical", (2,))) if a in axes]
 
     def tta(x: torch.Tensor) -> torch.Tensor:
         out = prob_fn(x)
-        for dims in ((3,), (2,)):
-            out = out + prob_fn(x.flip(dims)).flip(dims)
-        return out / 3
+        for d in dims:
+            out = out + prob_fn(x.flip(d)).flip(d)
+        return out / (1 + len(dims))
 
     return tta
 
@@ -132,7 +134,7 @@ def predict_probabilities(model: Any, image: np.ndarray, tile: int | tuple[int, 
     """
     x = to_unit_tensor(image).to(next(model.parameters()).device)
     use = model.tta if tta is None else tta  # None: as the model folder records
-    fn = with_flips(model.single_pass) if use else model.single_pass
+    fn = with_flips(model.single_pass, model.flips) if use else model.single_pass
     with torch.inference_mode():
         if whole:
             probs = whole_image(fn, x, model.stride)

@@ -285,7 +285,11 @@ def choose_tta(run_dir: Path, splits: Splits, setting: str = "auto") -> bool:
     Recorded in ``model.json`` (``tta``, ``tta_val``); ``load_model`` and ``predict`` follow it."""
     meta_file = run_dir / rundir.MODEL
     meta = json.loads(meta_file.read_text())
-    if setting == "auto" and splits.val:
+    if not meta.get("flips", True):  # trained without flips (data.flips): nothing to average over
+        log.info("final: flip test-time augmentation off (data.flips allows no flip)")
+        meta["tta"] = False
+        meta.pop("tta_val", None)
+    elif setting == "auto" and splits.val:
         off = _num(evaluate_model(run_dir, "val", splits, write=False, tta=False)["miou"]) or 0.0
         on = _num(evaluate_model(run_dir, "val", splits, write=False, tta=True)["miou"]) or 0.0
         meta["tta"], meta["tta_val"] = on > off, {"without": off, "with": on}

@@ -28,6 +28,7 @@ from ..data import (
     auto_num_workers,
     build_transform,
     class_pixel_counts,
+    flip_axes,
     loss_class_weights,
 )
 from . import _checkpoint
@@ -130,7 +131,8 @@ def build_loaders(spec: RunSpec, rt: Runtime, batch_size: int) -> tuple[Any, Any
     pre = preprocessing(spec.train.encoder, spec.train.encoder_weights)
     size = spec.data.size_hw
     fill = spec.data.ignore_index if spec.data.ignore_index is not None else 0
-    tr_tf = build_transform(spec.data.augmentation, size, train=True, fill_mask=fill)
+    tr_tf = build_transform(spec.data.augmentation, size, train=True, fill_mask=fill,
+                            flips=flip_axes(spec.data, spec.splits.train))
     va_tf = build_transform("none", size, train=False)
     train_ds = make_train_dataset(spec.splits.train, spec.data, tr_tf, pre["mean"], pre["std"])
     val_ds = SegDataset(spec.splits.val, spec.data, va_tf, pre["mean"], pre["std"], cache=spec.data.cache)

@@ -174,3 +174,28 @@ def test_the_final_model_is_never_worse_on_validation_than_the_trial_it_copies(s
     kept = torch.load(out / "best.pt", weights_only=False)["model"]
     trial_best = torch.load(Path(t.user_attrs["run_dir"]) / "best.pt", weights_only=False)["model"]
     assert all(torch.equal(kept[k], trial_best[k]) for k in trial_best)
+
+
+def test_flip_tta_uses_the_flips_the_model_trained_with(finalized: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from segsearch.config import DataConfig
+    from segsearch.data import flip_axes
+    from segsearch.final import choose_tta
+
+    meta = json.loads((finalized / "model.json").read_text())
+    data = DataConfig(**yaml.safe_load((finalized / "config.yaml").read_text())["data"])
+    assert meta["flips"] == list(flip_axes(data, segsearch.final.splits_from_folder(finalized).train))
+
+    folder = tmp_path / "model"
+    shutil.copytree(finalized, folder)
+    splits = segsearch.final.splits_from_folder(folder)
+    (folder / "model.json").write_text(json.dumps({**meta, "flips": ["horizontal"]}))
+    choose_tta(folder, splits, "on")
+    model, plain = segsearch.load_model(folder), segsearch.load_model(folder, tta=False)
+    x = torch.rand(2, 3, 32, 32)
+    with torch.inference_mode():
+        np.testing.assert_allclose(model.probabilities(x), (plain.single_pass(x) + plain.single_pass(x.flip(3)).flip(3)) / 2,
+                                   atol=1e-5)
+    (folder / "model.json").write_text(json.dumps({**meta, "flips": []}))  # trained without flips: no flip TTA
+    assert choose_tta(folder, splits, "on") is False and segsearch.load_model(folder).tta is False
