@@ -75,9 +75,11 @@ def start(cmd: list[str], core: int, log: Path) -> tuple[subprocess.Popen, float
 
 
 def finish(run: tuple[subprocess.Popen, float, Any]) -> dict[str, Any]:
+    """Wait for ``run``; its wall time is taken when it exits."""
     proc, t0, f = run
-    rc = proc.wait()
-    wall = round(time.time() - t0, 1)
+    while proc.poll() is None:
+        time.sleep(0.5)
+    rc, wall = proc.returncode, round(time.time() - t0, 1)
     f.close()
     lines = [ln.strip() for ln in Path(f.name).read_text(errors="replace").splitlines() if ln.strip()]
     return {"rc": rc, "wall_s": wall, "last_line": lines[-1][-300:] if lines else ""}
@@ -129,7 +131,12 @@ def run_pair(name: str, budget: str, work: Path, cores: list[int], parallel: boo
           f"{' at once' if parallel else ', one after the other'}", flush=True)
     if parallel:
         a, b = start(seg, cores[0], studies / "launch.log"), start(rec, cores[-1], recipe_out / "recipe.log")
-        return {"segsearch": finish(a), "recipe": finish(b)}
+        while a[0].poll() is None and b[0].poll() is None:  # each one's wall time when it exits
+            time.sleep(0.5)
+        first, second = (a, b) if a[0].poll() is not None else (b, a)
+        done = {id(first): finish(first)}
+        done[id(second)] = finish(second)
+        return {"segsearch": done[id(a)], "recipe": done[id(b)]}
     res = {"segsearch": finish(start(seg, cores[0], studies / "launch.log"))}
     res["recipe"] = finish(start(rec, cores[-1], recipe_out / "recipe.log"))
     return res
