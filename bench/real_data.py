@@ -337,8 +337,64 @@ def write_dataset(name: str, ds: dict) -> dict:
     return summary
 
 
+# --------------------------------------------------------------------------- held out: the human Colin27 brain
+
+HELDOUT = SRC / "mricron-data-heldout"  # reserved for independent evaluation: never used to develop or tune
+LOBES = {"frontal": ("Precentral", "Frontal", "Rolandic", "Supp_Motor", "Olfactory", "Rectus", "Paracentral"),
+         "parietal": ("Postcentral", "Parietal", "SupraMarginal", "Angular", "Precuneus"),
+         "temporal": ("Temporal", "Heschl", "Fusiform"),
+         "occipital": ("Calcarine", "Cuneus", "Lingual", "Occipital"),
+         "limbic_insula": ("Insula", "Cingulum", "Hippocampus", "ParaHippocampal", "Amygdala"),
+         "deep_grey": ("Caudate", "Putamen", "Pallidum", "Thalamus"),
+         "cerebellum": ("Cerebelum", "Vermis")}
+
+
+def fetch_heldout() -> Path:
+    """ch2bet (Colin27 T1, brain extracted, 1 mm) and the AAL atlas on the same grid, from mricron-data."""
+    templates = HELDOUT / TEMPLATES
+    if not (templates / "aal.nii.gz").is_file():
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["apt-get", "download", "mricron-data"], cwd=tmp, check=True)
+            subprocess.run(["dpkg-deb", "-x", str(next(Path(tmp).glob("mricron-data_*.deb"))), tmp + "/x"], check=True)
+            templates.mkdir(parents=True, exist_ok=True)
+            for name in ("ch2bet.nii.gz", "aal.nii.gz", "aal.nii.txt"):
+                shutil.copy(Path(tmp, "x", TEMPLATES, name), templates / name)
+    return templates
+
+
+def build_colin_lobes(templates: Path) -> dict:
+    """Every axial, coronal and sagittal slice of the Colin27 brain on a 96 px canvas; the AAL regions grouped
+    by name into 7 lobes, hemispheres merged (a fixed grouping, written before any run): masks 0..7."""
+    from scipy import ndimage
+
+    t1 = read_nifti(templates / "ch2bet.nii.gz").astype(np.float32)
+    aal = read_nifti(templates / "aal.nii.gz").astype(np.int64)
+    lut = np.zeros(int(aal.max()) + 1, np.uint8)
+    for line in filter(str.strip, (templates / "aal.nii.txt").read_text().splitlines()):
+        idx, name = int(line.split()[0]), line.split()[1]
+        lut[idx] = next(i + 1 for i, prefixes in enumerate(LOBES.values()) if name.startswith(prefixes))
+    brain = t1 > 0
+    extent = max(int(np.ptp(np.nonzero(brain.any(tuple(d for d in range(3) if d != a)))[0])) + 1 for a in range(3))
+    zoom = 90 / extent  # the brain's longest side fills 90 of the 96 px
+    t1d, clsd = ndimage.zoom(t1, zoom, order=1), ndimage.zoom(lut[aal], zoom, order=0)
+    hi = float(np.percentile(t1d[t1d > 0], 99.5))
+    size, items = 96, []
+    for axis, name in AXES.items():
+        box = brain_box(t1d > 0, axis)
+        for k in range(t1d.shape[axis]):
+            img = canvas(oriented(t1d, axis, k), box, size)
+            if (img > 0).mean() < 0.03:
+                continue
+            items.append((f"{name}_{k:03d}", to_uint8(img, 0, hi), canvas(oriented(clsd, axis, k), box, size)))
+    return {"items": items, "classes": ["background", *LOBES], "mode": "multiclass", "size": size,
+            "raw_values": list(range(len(LOBES) + 1)),
+            "source": f"mricron-data: ch2bet.nii.gz + aal.nii.gz (Colin27, AAL regions grouped into lobes), "
+                      f"resampled to {1 / zoom:.2f} mm; HELD OUT: for independent evaluation only"}
+
+
 BUILDERS = {"nuclei": ("napari", build_nuclei), "mri9": ("deb", build_mri9),
             "mri_struct": ("deb", build_mri_struct), "skin": ("napari", build_skin)}
+HELD_OUT_BUILDERS = {"heldout_colin": build_colin_lobes}  # built only when named: --only heldout_colin
 
 
 def main() -> None:
@@ -346,8 +402,13 @@ def main() -> None:
     ap.add_argument("--only", default=",".join(BUILDERS), help="comma-separated datasets to build")
     ap.add_argument("--force", action="store_true", help="rebuild datasets that exist")
     args = ap.parse_args()
-    templates, napari = fetch_sources()
-    for name in args.only.split(","):
+    names = args.only.split(",")
+    for name in [n for n in names if n in HELD_OUT_BUILDERS]:
+        s = write_dataset(name, HELD_OUT_BUILDERS[name](fetch_heldout()))
+        print(f"{name:11s} {s['images']:4d} images, {s['mode']}: {s['pixel_share']}\n{'':11s} {REAL / name / 'space.yaml'}")
+    names = [n for n in names if n not in HELD_OUT_BUILDERS]
+    templates, napari = fetch_sources() if names else (Path(), Path())
+    for name in names:
         src, build = BUILDERS[name]
         root = REAL / name
         if root.is_dir() and (root / "summary.json").is_file() and not args.force:
