@@ -193,6 +193,8 @@ def space_fingerprint(cfg: SearchSpaceFile) -> dict[str, Any]:
             return
         if path == ("study", "minimize") and not obj:  # single-objective: hashed as before the key existed
             return
+        if path == ("data", "flips") and obj == "auto":  # the default: studies made before the key still resume
+            return
         if isinstance(obj, dict) and obj:
             for k, v in obj.items():
                 walk(v, (*path, str(k)))

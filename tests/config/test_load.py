@@ -90,6 +90,15 @@ def test_space_hash_ignores_budget_but_not_space(tmp_path):
     assert space_hash(base) != space_hash(changed)
 
 
+def test_default_flips_keep_the_hash_of_studies_made_before_the_key_and_a_named_one_changes_it(tmp_path):
+    from segsearch.config import space_fingerprint
+
+    base = load_config(write(tmp_path, tiny_doc()))
+    named = load_config(write(tmp_path, tiny_doc(data={"flips": "horizontal"})))
+    assert "data.flips" not in space_fingerprint(base) and space_fingerprint(named)["data.flips"] == "horizontal"
+    assert space_hash(base) != space_hash(named)
+
+
 def test_shipped_spaces_are_valid():
     root = Path(__file__).parents[2] / "search_spaces"
     files = sorted(root.glob("*.yaml"))
