@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from ._common import NoWandb, StorageOpt, StudiesOpt, Verbose, _fail, _guard
+from ._common import (
+    NoWandb,
+    StorageOpt,
+    StudiesOpt,
+    Verbose,
+    _fail,
+    _guard,
+    exit_interrupted,
+    stop_now_on_next_signal,
+)
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Find the best semantic-segmentation model for a dataset (Optuna x segmentation-models-pytorch).")
@@ -68,9 +77,11 @@ def launch(
     res = _guard(api.launch, config, storage=storage, studies_dir=studies_dir, device=device, n_trials=n_trials,
                  timeout=timeout, workers=workers, gpus=gpu_list, use_wandb=not no_wandb, budget=budget,
                  started=process_started(), fork=fork, warm_start=warm_start)
+    if res.interrupted:
+        stop_now_on_next_signal()
     _print_summary(res, studies_dir)
     if res.interrupted:
-        raise typer.Exit(130)
+        exit_interrupted()
 
 
 @app.command()
@@ -97,7 +108,8 @@ def worker(
     res = _guard(api.attach_worker, study, storage=storage, studies_dir=studies_dir, device=device,
                  max_trials=max_trials, timeout=timeout, use_wandb=not no_wandb)
     if res.interrupted:
-        raise typer.Exit(130)
+        stop_now_on_next_signal()
+        exit_interrupted()
 
 
 @app.command()

@@ -23,6 +23,33 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def stop_now_on_next_signal() -> None:
+    """After a stop the trial's state is written: a further Ctrl-C or SIGTERM (during the summary or the
+    interpreter's shutdown) ends the process at once with 130, never killed by the signal itself."""
+    import os
+    import signal
+
+    def now(signum: int, frame: object) -> None:
+        os._exit(130)
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, now)
+
+
+def exit_interrupted() -> None:
+    """Exit 130 after a stop, skipping the interpreter's teardown: it resets the signal handlers first, so a
+    second Ctrl-C during its seconds of cleanup killed the process by the signal instead (exit -2). Every
+    trial's state, W&B run and log is written and closed by then."""
+    import logging
+    import os
+    import sys
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def _guard(fn, *args, **kwargs):
     """Run an API call; known user errors become a clear message and exit code 2."""
     from ..errors import SegsearchError
