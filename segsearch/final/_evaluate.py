@@ -63,10 +63,9 @@ def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None 
     if not samples and split == "test":
         log.warning("%s: the test split is empty; evaluating on validation instead", path)
         samples, used = splits.val, "val"
-    ds = SegDataset(samples, data, build_transform("none", data.size_hw, train=False), [0.0], [1.0], cache=False)
-    loader = torch.utils.data.DataLoader(ds, batch_size=tcfg.batch_size, shuffle=False)
-    acc = _Both(data.mode, data.num_classes, data.ignore_index, tcfg.threshold, tcfg.include_background)
-    imagewise, dataset = evaluate(model, loader, make_runtime(device, "off", False), acc)
+    acc = _Both(data.mode, data.num_classes, data.ignore_index, model.meta.get("threshold", tcfg.threshold),
+                tcfg.include_background)
+    imagewise, dataset = evaluate(model, _loader(samples, data, tcfg), make_runtime(device, "off", False), acc)
     metrics = _metrics_doc(model, data, imagewise, dataset, used, acc.n_images)
     interval = acc.dataset.interval(INTERVAL_LEVEL)
     metrics["miou_interval"] = None if interval is None else {
@@ -77,6 +76,23 @@ def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None 
         kept = json.loads(old.read_text()) if isinstance(model, Ensemble) and old.is_file() else {}
         old.write_text(json.dumps({**kept, **metrics}, indent=2))
     return metrics
+
+
+def sweep_thresholds(path: Path, splits: Splits, candidates: list[float]) -> dict[float, float]:
+    """Validation IoU (class mean; binary: foreground) of a binary or multilabel model folder at each candidate
+    threshold, from one pass with the folder's test-time augmentation."""
+    from ._threshold import ThresholdSweep
+
+    model = load_model(path)
+    data, tcfg = _folder_configs(model)
+    sweep = ThresholdSweep(data.ignore_index)
+    evaluate(model, _loader(splits.val, data, tcfg), make_runtime("cpu", "off", False), sweep)
+    return sweep.compute(candidates)
+
+
+def _loader(samples: list[Any], data: DataConfig, tcfg: TrainConfig) -> torch.utils.data.DataLoader:
+    ds = SegDataset(samples, data, build_transform("none", data.size_hw, train=False), [0.0], [1.0], cache=False)
+    return torch.utils.data.DataLoader(ds, batch_size=tcfg.batch_size, shuffle=False)
 
 
 def _folder_configs(model: SegModel) -> tuple[DataConfig, TrainConfig]:

@@ -54,6 +54,8 @@ def export_model(path: str | Path, formats: Sequence[str] = FORMATS, images: Seq
         "input": {"name": "image", "dtype": "float32", "layout": "NCHW", "range": [0, 1],
                   "dynamic": ["batch", "height", "width"], "multiple_of": model.stride},
         "output": {"name": "logits", "layout": "NKHW"},
+        "mask": "argmax over K" if model.mode == "multiclass"
+                else f"sigmoid(logits) > {model.meta.get('threshold', 0.5)}",
         "tta": f"flips: average the probabilities of the image and {flips}"
                if json.loads((path / rundir.MODEL).read_text()).get("tta") and model.flips else None,
         "rule": "max |exported - pytorch| <= tolerance * max(1, max |pytorch|)",

@@ -29,6 +29,7 @@ from ..data import Splits, load_splits
 from ..training import Reporter, RunSpec, train
 from ._evaluate import _num, evaluate_model
 from ._folder import COMBINE, _write_model_folder, splits_from_folder
+from ._threshold import choose_threshold
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +271,7 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
         done.write_text(json.dumps(summary, indent=2, default=str))
     _write_model_folder(run_dir, cfg, t, tcfg, data, splits)
     choose_tta(run_dir, splits, cfg.final.tta)
+    choose_threshold(run_dir, splits, cfg.final.threshold)
     metrics = evaluate_model(run_dir, splits=splits)
     iv = metrics.get("miou_interval") or {}
     log.info("final model (trial %d): test %s %.4f%s, Dice %.4f%s", t.number, metrics["metric"], metrics["miou"],
@@ -353,6 +355,7 @@ def _check_kind(out: Path, ensemble: bool) -> None:
 
 def _write_ensemble(out: Path, members: list[Path], cfg: SearchSpaceFile) -> None:
     doc = {"format": 1, "kind": "ensemble", "study": cfg.study.name, "combine": cfg.final.combine,
+           "threshold": cfg.train.threshold,  # of the combined probabilities; the members' own were chosen alone
            "members": [m.name for m in members],
            "trials": [json.loads((m / rundir.MODEL).read_text())["trial"] for m in members]}
     (out / rundir.ENSEMBLE).write_text(json.dumps(doc, indent=2))
