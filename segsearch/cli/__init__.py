@@ -15,8 +15,7 @@ from ._common import (
     Verbose,
     _fail,
     _guard,
-    exit_interrupted,
-    stop_now_on_next_signal,
+    ending,
 )
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, no_args_is_help=True, rich_markup_mode=None,
@@ -77,11 +76,8 @@ def launch(
     res = _guard(api.launch, config, storage=storage, studies_dir=studies_dir, device=device, n_trials=n_trials,
                  timeout=timeout, workers=workers, gpus=gpu_list, use_wandb=not no_wandb, budget=budget,
                  started=process_started(), fork=fork, warm_start=warm_start)
-    if res.interrupted:
-        stop_now_on_next_signal()
-    _print_summary(res, studies_dir)
-    if res.interrupted:
-        exit_interrupted()
+    with ending(res.interrupted):
+        _print_summary(res, studies_dir)
 
 
 @app.command()
@@ -107,9 +103,8 @@ def worker(
     api.configure_logging(verbose)
     res = _guard(api.attach_worker, study, storage=storage, studies_dir=studies_dir, device=device,
                  max_trials=max_trials, timeout=timeout, use_wandb=not no_wandb)
-    if res.interrupted:
-        stop_now_on_next_signal()
-        exit_interrupted()
+    with ending(res.interrupted):
+        pass
 
 
 @app.command()

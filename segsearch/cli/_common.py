@@ -3,6 +3,8 @@ and the guard that turns a user's error into a message and exit code 2."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -23,27 +25,28 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def stop_now_on_next_signal() -> None:
-    """After a stop the trial's state is written: a further Ctrl-C or SIGTERM (during the summary or the
-    interpreter's shutdown) ends the process at once with 130, never killed by the signal itself."""
+@contextmanager
+def ending(interrupted: bool) -> Iterator[None]:
+    """What runs in the block (the summary) runs as usual; after a stop (``interrupted``) every trial's state,
+    W&B run and log is written by then, so a further Ctrl-C or SIGTERM in the block ends the process at once
+    with 130, and the process then exits 130 skipping the interpreter's teardown: that resets the signal
+    handlers first, so a second Ctrl-C during its seconds of cleanup killed the process by the signal
+    (exit -2)."""
+    import logging
     import os
     import signal
+    import sys
+
+    if not interrupted:
+        yield
+        return
 
     def now(signum: int, frame: object) -> None:
         os._exit(130)
 
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, now)
-
-
-def exit_interrupted() -> None:
-    """Exit 130 after a stop, skipping the interpreter's teardown: it resets the signal handlers first, so a
-    second Ctrl-C during its seconds of cleanup killed the process by the signal instead (exit -2). Every
-    trial's state, W&B run and log is written and closed by then."""
-    import logging
-    import os
-    import sys
-
+    yield
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -36,31 +36,37 @@ def flip_axes(cfg: DataConfig, train: Sequence[Sample]) -> tuple[str, ...]:
     """The flips training and test-time augmentation may use: ``data.flips`` resolved for these samples."""
     if cfg.flips != "auto":
         return AXES if cfg.flips == "both" else () if cfg.flips == "none" else (cfg.flips,)
-    picked = _picked(train)
-    key = (json.dumps(cfg.model_dump(mode="json"), sort_keys=True, default=str), picked)
-    if key not in _DECIDED:  # once per process: every trial of a worker trains on the same split
-        sym = flip_symmetry([read_label(s, cfg) for s in picked], cfg)
-        _DECIDED[key] = tuple(a for a in AXES if sym[a][0] >= SYMMETRY_MIN)
-        for a in AXES:
-            value, worst = sym[a]
-            log.info("data: %s flips %s (data.flips: auto; least symmetric class %r: mirror overlap %.2f, "
-                     "flipped when >= %.2f)", a, "on" if a in _DECIDED[key] else "OFF", worst, value, SYMMETRY_MIN)
-    return _DECIDED[key]
-
-
-_DECIDED: dict[tuple[str, tuple[Sample, ...]], tuple[str, ...]] = {}
-
-
-def _picked(train: Sequence[Sample]) -> tuple[Sample, ...]:
-    return tuple(train[i] for i in np.linspace(0, len(train) - 1, min(len(train), MAX_MASKS)).astype(int))
+    if not train:
+        return ()
+    sym = _symmetry(cfg, train)
+    return tuple(a for a in AXES if sym[a][0] >= SYMMETRY_MIN)
 
 
 def flips_report(cfg: DataConfig, train: Sequence[Sample]) -> dict[str, Any]:
     """What ``inspect`` shows: the setting, the flips training will use and each axis's least symmetric class."""
-    sym = flip_symmetry([read_label(s, cfg) for s in _picked(train)], cfg) if train else {}
+    sym = _symmetry(cfg, train) if train else {}
     return {"setting": cfg.flips, "axes": list(flip_axes(cfg, train)) if train else [],
             "least_symmetric": {a: {"class": c, "mirror_overlap": round(v, 3)} for a, (v, c) in sym.items()},
             "needed": SYMMETRY_MIN}
+
+
+def _symmetry(cfg: DataConfig, train: Sequence[Sample]) -> dict[str, tuple[float, str]]:
+    """``flip_symmetry`` of up to ``MAX_MASKS`` training masks, read once per process for a split and the
+    fields that decide how a mask reads (every trial of a worker, and the final stage, train on the same)."""
+    picked = tuple(train[i] for i in np.linspace(0, len(train) - 1, min(len(train), MAX_MASKS)).astype(int))
+    labels = {k: getattr(cfg, k) for k in ("mode", "classes", "class_map", "colors", "ignore_index")}
+    key = (json.dumps(labels, sort_keys=True, default=str), picked)
+    if key not in _MEASURED:
+        _MEASURED[key] = sym = flip_symmetry([read_label(s, cfg) for s in picked], cfg)
+        for a in AXES:
+            value, worst = sym[a]
+            log.info("data: %s flips %s (data.flips: auto; least symmetric class %r: mirror overlap %.2f, "
+                     "flipped when >= %.2f)", a, "on" if value >= SYMMETRY_MIN else "OFF", worst, value,
+                     SYMMETRY_MIN)
+    return _MEASURED[key]
+
+
+_MEASURED: dict[tuple[str, tuple[Sample, ...]], dict[str, tuple[float, str]]] = {}
 
 
 def flip_symmetry(labels: Sequence[np.ndarray], cfg: DataConfig) -> dict[str, tuple[float, str]]:
