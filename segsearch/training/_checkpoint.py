@@ -33,11 +33,24 @@ def save_atomic(obj: Any, path: Path) -> None:
     except BaseException as exc:
         usage = _usage(tmp)  # before the temp file goes: what the write ran into
         tmp.unlink(missing_ok=True)
+        if interrupted(exc):  # Ctrl-C mid-write: the worker hands the trial back, as anywhere else
+            raise KeyboardInterrupt from exc
         full = is_disk_full(exc) or (usage is not None and usage[0] < 2**20)
         if full and not isinstance(exc, KeyboardInterrupt):
             detail = str(exc).splitlines()[0] if isinstance(exc, OSError) else ""  # torch's reads "unexpected pos"
             raise DiskFull(path, detail, usage) from exc
         raise
+
+
+def interrupted(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is, or was raised while handling, a KeyboardInterrupt: torch.save turns one raised in
+    the middle of writing a tensor's bytes (a second Ctrl-C) into RuntimeError "unexpected pos ...", which
+    would fail the trial (or read as a full disk) instead of handing it back."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__context__
+    return False
 
 
 def _usage(path: Path) -> tuple[int, int] | None:
