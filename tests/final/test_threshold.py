@@ -71,13 +71,14 @@ def test_pick_keeps_the_training_threshold_unless_another_gains_enough() -> None
 
 @pytest.fixture(scope="module")
 def binary_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A binary study (0/1 masks, 32 px), one trial of one epoch, finalized for one epoch."""
+    """A binary study (0/1 masks, 32 px), one trial of one epoch, finalized for one epoch with
+    ``final.threshold: auto``."""
     root = tmp_path_factory.mktemp("thr")
     make_folder_dataset(root / "data", n=16, size=32, n_classes=2)
     cfg = tiny_config(root, study={"name": "thr", "n_trials": 1},
                       data={"demo": None, "root": str(root / "data"), "mode": "binary", "classes": ["fg"]},
                       train={"epochs": 1}, search={"architecture": ["unet"]},
-                      final={"epochs": 1, "augmentation": "none"})
+                      final={"epochs": 1, "augmentation": "none", "threshold": "auto"})
     api.launch(cfg, studies_dir=root / "studies", use_wandb=False, live=False)
     return finalize("thr", studies_dir=root / "studies", live=False)
 
