@@ -36,7 +36,7 @@ def save_atomic(obj: Any, path: Path) -> None:
         if interrupted(exc):  # Ctrl-C mid-write: the worker hands the trial back, as anywhere else
             raise KeyboardInterrupt from exc
         full = is_disk_full(exc) or (usage is not None and usage[0] < 2**20)
-        if full and not isinstance(exc, KeyboardInterrupt):
+        if full:
             detail = str(exc).splitlines()[0] if isinstance(exc, OSError) else ""  # torch's reads "unexpected pos"
             raise DiskFull(path, detail, usage) from exc
         raise
