@@ -33,6 +33,7 @@ from .search import (
     pause,
     planned_epochs,
     retain,
+    retries_due,
     run_trial,
     sweep_stale,
     system_attrs,
@@ -143,7 +144,9 @@ class Worker:
         return s.n_trials is None and s.sampler.name != "grid"
 
     def _others_running(self) -> bool:
-        return bool(self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+        """Whether a trial may still come back: one is running, or a dead one's retry is about to be queued."""
+        trials = self.study.get_trials(deepcopy=False)
+        return any(t.state == TrialState.RUNNING for t in trials) or bool(retries_due(trials))
 
     def _run(self, trial: optuna.Trial) -> Outcome:
         self._running = frozenset({trial.number})

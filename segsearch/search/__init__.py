@@ -59,6 +59,7 @@ from ._study import (
     enqueue_settings,
     is_budget_placeholder,
     open_study,
+    retries_due,
     stored_config,
     top_up_budget,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "pareto_front",
     "KEEP",
     "retain",
+    "retries_due",
     "describe",
     "ENV_VAR",
     "INFEASIBLE_ATTR",

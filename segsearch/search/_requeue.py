@@ -76,6 +76,8 @@ class RequeueStaleTrial:
             requeue(study, trial, crashed=True)
             return
         log.warning("trial %d: its worker died %d times; recorded as failed (%s)", trial.number, crashes, WORKER_DIED)
+        if trial.user_attrs.get("fail_reason") == WORKER_DIED:
+            return  # sweep_stale recorded it on the trial itself: a copy would count against the budget twice
         study.add_trial(optuna.create_trial(
             state=TrialState.FAIL, params=trial.params, distributions=trial.distributions,
             user_attrs={**{k: v for k, v in trial.user_attrs.items() if k not in _DROP}, "fail_reason": WORKER_DIED,
@@ -145,6 +147,9 @@ it). Returns False when skipped because this process saw a database error within
                 storage.set_trial_user_attr(trial_id, "retried", True)  # its retry carries on: not a result
                 storage.set_trial_user_attr(trial_id, "error", f"its worker died (crash {crash}, max_retry "
                                             f"{callback.max_retry}); a retry resumes its checkpoint")
+            elif isinstance(callback, RequeueStaleTrial):
+                storage.set_trial_user_attr(trial_id, "error", f"the worker running this trial died {crash} times "
+                                            f"(max_retry {callback.max_retry})")
             if storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
                 failed.append(trial_id)
         except optuna.exceptions.UpdateFinishedTrialError:

@@ -190,9 +190,18 @@ def trials_left(study: optuna.Study, trials: list[optuna.trial.FrozenTrial] | No
     if budget is None:
         return None
     trials = study.get_trials(deepcopy=False) if trials is None else trials
-    pending = sum(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
+    pending = sum(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials) + len(retries_due(trials))
     done = sum(counts_toward_budget(t) for t in trials)
     return max(0, int(budget) + enqueued_chains(trials) - done - pending)
+
+
+def retries_due(trials: list[optuna.trial.FrozenTrial]) -> list[int]:
+    """Dead trials (``retried``) whose retry is not in the storage yet: a sweeper, in this process or any
+    other, fails the trial first and queues its retry a moment later. Their budget is taken until it is,
+    or a worker looking in between would start a new trial as well as the retry."""
+    queued = {n for t in trials for n in t.system_attrs.get("retry_history", ())}
+    return [t.number for t in trials if t.state == TrialState.FAIL and t.user_attrs.get("retried")
+            and t.number not in queued]
 
 
 def _enqueue_baseline(study: optuna.Study, cfg: SearchSpaceFile) -> bool:

@@ -98,7 +98,8 @@ def test_sigkilled_worker_trial_is_requeued_and_resumes_from_checkpoint(tmp_path
     assert rc == 0, tail(logs / "second.err")
     study = load(pg_db.url)
     trials = study.get_trials(deepcopy=False)
-    dead, retry = trials[0], trials[-1]
+    assert len(trials) == 2, _states(study)  # the dead attempt and its retry: no new trial beside them
+    dead, retry = trials
     assert dead.state.name == "FAIL" and dead.user_attrs["fail_reason"] == "worker_died"  # its retry resumes it
     assert dead.user_attrs["retried"] is True
     assert retry.state.name == "COMPLETE"
