@@ -67,7 +67,7 @@ def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
         if errors and (ok_pairs == 0 or "architecture" not in cfg.search and "encoder" not in cfg.search):
             raise ValueError(errors[0])
         for e in dict.fromkeys(errors):  # once per problem, not once per encoder it shows with
-            log.warning("%s; such trials will fail with reason 'incompatible'", e)
+            log.warning("%s; such trials end infeasible (reason 'incompatible') and the sampler learns to avoid them", e)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     for enc in choices("encoder"):

@@ -397,6 +397,21 @@ def test_a_configuration_out_of_memory_at_the_smallest_batch_is_infeasible_and_s
     assert res.exit_code == 0 and "infeasible" in res.output, res.output
 
 
+def test_an_architecture_that_cannot_take_the_image_size_is_infeasible_before_it_trains(tmp_path, studies):
+    # pan's pyramid pooling cannot take the tiny config's 32 px images: infeasible (TPE learns from it), not FAIL
+    cfg = tiny_config(tmp_path, study={"n_trials": 2, "sampler": {"name": "grid"}, "baseline": "none"},
+                      search={"architecture": ["pan", "unet"], "lr": [1e-3]}, train={"epochs": 1})
+    res = api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    assert res.states == {"COMPLETE": 1, "INFEASIBLE": 1}, res.states
+    trials = {t.params["architecture"]: t for t in study_of("tiny", studies).get_trials()}
+    pan = trials["pan"]
+    ua = pan.user_attrs
+    assert pan.state == TrialState.PRUNED and ua["infeasible"] and ua["fail_reason"] == "incompatible", ua
+    assert pan.constraints == {"compatible": 1.0}  # what TPE reads to rank it below every feasible trial
+    assert "pan" in ua["error"] and not pan.intermediate_values and "epochs_run" not in ua
+    assert trials["unet"].state == TrialState.COMPLETE
+
+
 def test_a_deployment_bound_makes_a_model_infeasible_before_it_trains(tmp_path, studies):
     # unet/resnet18 has 14.3M parameters here, fpn/resnet18 13.0M
     cfg = tiny_config(tmp_path, study={"n_trials": 2, "sampler": {"name": "grid"}, "baseline": "none",

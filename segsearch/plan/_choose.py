@@ -66,7 +66,7 @@ def _round_size(side: int) -> int:
 
 
 def _architectures(size: int) -> list[str]:
-    # pan's pyramid pooling needs 128 px or more (a trial would fail with reason 'incompatible')
+    # pan's pyramid pooling needs 128 px or more (a trial would end infeasible, reason 'incompatible')
     return [a for a in ARCHITECTURES if a != "pan" or size >= 128]
 
 

@@ -1,7 +1,7 @@
 """One trial, start to finish. ``run_trial`` is the one place that decides a trial's fate:
 complete, pruned, infeasible (out of memory at the smallest batch, a broken deployment bound, too slow for
-the budget: pruned with a violated constraint, which TPE learns from),
-or failed with a reason (nan_loss, data_error, incompatible, weights, error),
+the budget, an architecture smp cannot build for this data: pruned with a violated constraint, which TPE
+learns from), or failed with a reason (nan_loss, data_error, weights, error),
 or handed back (``requeued``) when its worker is asked to stop."""
 
 from __future__ import annotations
@@ -287,8 +287,8 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
     try:  # before any data is loaded: a pair smp cannot build, or an image size it cannot take
         check_architecture(tcfg.architecture, tcfg.encoder, tcfg.encoder_depth, spec.data.size_hw,
                            spec.data.num_classes, spec.data.in_channels, dict(tcfg.architecture_params))
-    except ValueError as exc:
-        return _fail(trial, "incompatible", str(exc))
+    except ValueError as exc:  # infeasible, not failed: TPE then stops drawing the pair (a FAIL is invisible to it)
+        return _infeasible(trial, "incompatible", str(exc), {"compatible": 1.0})
     breaks = _deployment_cost(trial, spec, tcfg, env.cfg) or _too_slow_for_the_budget(trial, tcfg, env)
     if breaks is not None:
         return breaks
@@ -309,7 +309,7 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
         return _fail(trial, "disk_full", str(exc))
     except (ValueError, KeyError) as exc:
         if "encoder" in str(exc) or "support" in str(exc) or "divisible" in str(exc):
-            return _fail(trial, "incompatible", str(exc))
+            return _infeasible(trial, "incompatible", str(exc), {"compatible": 1.0})
         return _fail(trial, "error", _last(exc))
     except Exception as exc:
         if is_disk_full(exc):
@@ -459,6 +459,9 @@ def _infeasible(trial: optuna.Trial, reason: str, message: str, constraints: dic
     """A configuration that cannot run on this machine: recorded as pruned with a violated constraint
     (Optuna's ``set_constraint``), so that TPE counts it among the worst and stops proposing its
     neighbours; a failed trial would be invisible to them and drawn again (optuna#2864)."""
+    from .._secrets import mask
+
+    message = mask(message)
     trial.set_user_attr("fail_reason", reason)
     trial.set_user_attr("error", message[-1000:])
     trial.set_user_attr(INFEASIBLE_ATTR, True)
