@@ -65,7 +65,7 @@ def plan_yaml(plan: Plan) -> str:
             " matter here: the classes are imbalanced" if plan.imbalanced else ""),
         "    choices:",
         _dump(losses, 6).rstrip("\n"),
-        "  lr: {low: 1.0e-5, high: 1.0e-2, log: true}",
+        "  lr: {low: 1.0e-4, high: 1.0e-2, log: true}      # from scratch; 1.0e-5 to fine-tune imagenet weights",
         "  weight_decay: {low: 1.0e-6, high: 1.0e-2, log: true}",
         "",
         "final:",
