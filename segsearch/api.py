@@ -170,7 +170,7 @@ def _fork(cfg: SearchSpaceFile, name: str, storage: str | None, studies_dir: Pat
 
 
 def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> bool:
-    """Whether the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (8 x
+    """Whether the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (24 x
     train.epochs). Below that a search only takes epochs away from the one model it can train (measured:
     bench/LATEST.md, 'Search quality on real data'), so the baseline gets the whole budget instead, trained as
     seed 001's recipe (the final augmentation, no mosaic)."""
