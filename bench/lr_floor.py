@@ -19,6 +19,9 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.search_epochs import summarise  # noqa: E402
 
 
 def space(name: str, lrs: list[float], epochs: int) -> dict:
@@ -46,8 +49,8 @@ def main() -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "SEGSEARCH_THREADS": "1", "WANDB_MODE": "disabled"}
     subprocess.run([sys.executable, "-m", "segsearch", "launch", str(path), "--studies-dir", str(work),
                     "--no-wandb"], check=True, env=env)
-    subprocess.run([sys.executable, str(REPO / "bench" / "search_epochs.py"), *map(str, work.glob("*/study.db"))],
-                   check=True)
+    for db in sorted(work.glob("*/study.db")):
+        summarise(db)
 
 
 if __name__ == "__main__":
