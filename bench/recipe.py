@@ -90,7 +90,10 @@ class SegSet(Dataset):
 
 
 def train_transform(h: int, w: int, seed: int) -> A.Compose:
-    return A.Compose([
+    """Seed 001's pipeline. Its albumentations (1.x) drew every transform from the global generator; a Compose
+    seeded in albumentations 2 gives each transform the same seed (the two flips then decide alike), so each
+    transform gets its own, as the global generator made them."""
+    tf = A.Compose([
         A.Resize(h, w),
         A.Affine(translate_percent=(-0.0625, 0.0625), scale=(0.9, 1.1), rotate=(-45, 45), p=0.5,
                  border_mode=0, fill=0, fill_mask=0),  # ShiftScaleRotate's defaults
@@ -103,7 +106,11 @@ def train_transform(h: int, w: int, seed: int) -> A.Compose:
             A.ImageCompression(quality_range=(60, 95), p=1.0),
             A.RandomBrightnessContrast(p=1.0),
         ], p=0.5),
-    ], seed=seed)
+    ])
+    tf.set_random_seed(seed)
+    for t, seq in zip(tf.transforms, np.random.SeedSequence(seed).spawn(len(tf.transforms)), strict=True):
+        t.set_random_seed(int(seq.generate_state(1)[0]))  # OneOf's children share one: one of them runs per image
+    return tf
 
 
 class RecipeLoss(torch.nn.Module):

@@ -30,11 +30,11 @@ from ._split import split_samples
 if TYPE_CHECKING:
     from ._dataset import SegDataset, class_pixel_counts, class_weights_from_counts, mask_to_label
     from ._mosaic import MosaicDataset
-    from ._transforms import PRESETS, build_transform
+    from ._transforms import PRESETS, build_transform, seed_pipeline
 
 _LAZY = {"SegDataset": "_dataset", "class_pixel_counts": "_dataset", "class_weights_from_counts": "_dataset",
          "mask_to_label": "_dataset", "MosaicDataset": "_mosaic", "PRESETS": "_transforms",
-         "build_transform": "_transforms"}
+         "build_transform": "_transforms", "seed_pipeline": "_transforms"}
 
 
 def __getattr__(name: str) -> Any:
@@ -78,5 +78,6 @@ __all__ = [
     "read_label",
     "read_mask",
     "resolve_root",
+    "seed_pipeline",
     "split_samples",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import albumentations as A
+import numpy as np
 
 PRESETS = ("none", "light", "full")
 
@@ -42,6 +43,23 @@ def _full(h: int, w: int, crop: bool, fill_mask: int, flips: Sequence[str]) -> l
             A.RandomBrightnessContrast(p=1.0),
         ], p=0.5),
     ]
+
+
+def seed_pipeline(transform: Any, seed: int) -> None:
+    """Seed an albumentations pipeline so that each of its transforms draws from its own stream.
+
+    albumentations 2's ``Compose(seed=...)`` and ``set_random_seed`` hand every transform the same seed, so
+    transforms with the same draws decide alike: ``HorizontalFlip(p=0.5)`` then ``VerticalFlip(p=0.5)`` flip
+    both or neither, and a training set never shows a mirror image (only 180-degree turns). Here the pipeline
+    and each transform in it (nested ``OneOf`` too) get seeds spawned from ``seed``: reproducible, and
+    independent of each other as unseeded transforms are."""
+    if hasattr(transform, "set_random_seed"):
+        transform.set_random_seed(seed)  # the pipeline's own draws (OneOf's choice); children are re-seeded below
+    children = [t for t in getattr(transform, "transforms", []) if hasattr(t, "set_random_seed")]
+    if not children:
+        return
+    for child, seq in zip(children, np.random.SeedSequence(seed).spawn(len(children)), strict=True):
+        seed_pipeline(child, int(seq.generate_state(1)[0]))
 
 
 def build_transform(preset: str | dict, size_hw: tuple[int, int], train: bool, crop: bool = False,

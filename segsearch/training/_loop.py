@@ -150,11 +150,13 @@ def build_loaders(spec: RunSpec, rt: Runtime, batch_size: int) -> tuple[Any, Any
 
 
 def seed_transforms(ds: Any, seed: int) -> None:
-    """Seed the augmentation pipelines of a (possibly mosaic-wrapped) dataset."""
+    """Seed the augmentation pipelines of a (possibly mosaic-wrapped) dataset, each transform on its own stream."""
+    from ..data import seed_pipeline
+
     base = getattr(ds, "base", ds)
     for tf in (getattr(base, "transform", None), getattr(base, "pre", None)):
         if tf is not None and hasattr(tf, "set_random_seed"):
-            tf.set_random_seed(seed)
+            seed_pipeline(tf, seed)
 
 
 def _seed_worker(seed: int, worker_id: int) -> None:

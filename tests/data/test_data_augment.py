@@ -145,3 +145,46 @@ def test_cache_holds_decoded_arrays_within_budget(tmp_path: Path, studies: Path)
     assert tight.cache == {}
     fresh = SegDataset(ds.samples, cfg, None, [0.0], [1.0])
     assert fresh.preload() == len(ds.samples)
+
+
+def _orientations(tf, seed_once, draws: int = 400) -> dict[str, int]:
+    """How often a seeded pipeline shows a chiral (L-shaped) mask as itself, mirrored left-right, mirrored
+    top-bottom or turned 180 degrees."""
+    from types import SimpleNamespace
+
+    mask = np.zeros((32, 32), np.uint8)
+    mask[4:28, 6:10] = 1
+    mask[22:28, 6:24] = 1
+    seed_once(SimpleNamespace(transform=tf))
+    seen = {"identity": 0, "horizontal": 0, "vertical": 0, "both": 0}
+    views = {"identity": mask, "horizontal": mask[:, ::-1], "vertical": mask[::-1], "both": mask[::-1, ::-1]}
+    for _ in range(draws):
+        out = tf(image=image_from_mask(mask), mask=mask)["mask"]
+        seen[max(views, key=lambda k: int((out * views[k]).sum()))] += 1
+    return seen
+
+
+def test_a_seeded_pipeline_flips_each_axis_on_its_own() -> None:
+    """albumentations 2 hands every transform of a seeded Compose the same seed, so HorizontalFlip(p=0.5) and
+    VerticalFlip(p=0.5) decide alike and a mirror image never appears; training seeds each transform apart."""
+    from segsearch.training._loop import seed_transforms
+
+    seen = _orientations(build_transform("light", (32, 32), train=True), lambda ds: seed_transforms(ds, 0))
+    assert all(n >= 60 for n in seen.values()), seen  # each of the four about a quarter of 400 draws
+    again = _orientations(build_transform("light", (32, 32), train=True), lambda ds: seed_transforms(ds, 0))
+    assert again == seen  # reproducible from the seed
+    bare = _orientations(build_transform("light", (32, 32), train=True), lambda ds: ds.transform.set_random_seed(0))
+    assert bare["horizontal"] + bare["vertical"] == 0, bare  # what the library's own seeding does
+
+
+def test_a_seeded_full_pipeline_draws_its_steps_independently() -> None:
+    """The full preset's affine, flips and one-of each decide on their own stream: with one shared seed the
+    affine (p=0.5) and the flips would be applied together."""
+    from segsearch.data import seed_pipeline
+
+    tf = build_transform("full", (32, 32), train=True)
+    seed_pipeline(tf, 3)
+    seeds = [t.seed for t in tf.transforms] + [t.seed for t in tf.transforms[4].transforms]
+    assert len(set(seeds)) == len(seeds), seeds
+    seen = _orientations(tf, lambda ds: seed_pipeline(ds.transform, 3))
+    assert seen["horizontal"] >= 50 and seen["vertical"] >= 50, seen
