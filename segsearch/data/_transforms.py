@@ -56,8 +56,6 @@ def seed_pipeline(transform: Any, seed: int) -> None:
     if hasattr(transform, "set_random_seed"):
         transform.set_random_seed(seed)  # the pipeline's own draws (OneOf's choice); children are re-seeded below
     children = [t for t in getattr(transform, "transforms", []) if hasattr(t, "set_random_seed")]
-    if not children:
-        return
     for child, seq in zip(children, np.random.SeedSequence(seed).spawn(len(children)), strict=True):
         seed_pipeline(child, int(seq.generate_state(1)[0]))
 
