@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import resource
 from dataclasses import dataclass
 
 import torch
+
+log = logging.getLogger(__name__)
+_told: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,27 @@ def make_runtime(device: str, amp: str, channels_last: bool) -> Runtime:
         elif amp in ("bf16", "fp16"):
             dtype = torch.bfloat16 if amp == "bf16" else torch.float16
     else:
-        if amp in ("bf16",):
+        if amp == "bf16" or (amp == "auto" and dev.type == "cpu" and cpu_has_native_bf16()):
             dtype = torch.bfloat16
+            _tell_once("cpu_bf16", "CPU: training under bf16 autocast (%s; train.amp: off for full precision)",
+                       "asked for" if amp == "bf16" else "the CPU has native bf16 instructions")
         torch.set_num_threads(_cpu_threads())
     return Runtime(dev, dtype, channels_last and dev.type == "cuda")
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether the CPU computes bf16 in hardware (AVX512-BF16 or AMX: recent Xeon and EPYC). There bf16 autocast
+    trains 1.5-1.8x faster than fp32 with models as good (bench/LATEST.md, 'bf16 on the CPU'); elsewhere oneDNN
+    emulates it and it is slower, so ``amp: auto`` stays in full precision."""
+    cpu = getattr(torch, "cpu", None)
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
+def _tell_once(key: str, msg: str, *args: object) -> None:
+    if key not in _told:
+        _told.add(key)
+        log.info(msg, *args)
 
 
 def _cpu_threads() -> int:

@@ -35,7 +35,7 @@ def epoch_seconds(cfg: TrainConfig, data: DataConfig, n_train: int, n_val: int, 
     for _ in range(steps + 1):
         t0 = time.perf_counter()
         with rt.autocast():
-            loss = loss_fn(model(x), y)
+            loss = loss_fn(model(x).float(), y)  # as the training loop does
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

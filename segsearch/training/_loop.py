@@ -326,8 +326,8 @@ def _train_epoch(model, loader, loss_fn, optimizer, scheduler, scaler, rt: Runti
         y = y.to(rt.device, non_blocking=True)
         if rt.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with rt.autocast():
-            loss = loss_fn(model(x), y)
+        with rt.autocast():  # the network in reduced precision, the loss on fp32 logits (sums over every pixel)
+            loss = loss_fn(model(x).float(), y)
         scaler.scale(loss / accumulation if accumulation > 1 else loss).backward()
         if (i + 1) % accumulation == 0 or i == last:
             if grad_clip:
