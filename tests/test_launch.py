@@ -20,6 +20,7 @@ from segsearch import api
 from segsearch.cli import app
 from segsearch.config import ConfigError
 from segsearch.search import SpaceChanged, counts_toward_budget
+from segsearch.training._device import cpu_has_native_bf16
 
 from helpers import tiny_config
 
@@ -58,6 +59,7 @@ def test_launch_prunes_records_attributes_and_trial_folders(tmp_path, studies):
     for key in ("n_params", "seconds_per_epoch", "best_epoch", "per_class_iou", "peak_memory_mb", "train_memory_mb", "seed"):
         assert key in best.user_attrs, key
     assert set(best.user_attrs["per_class_iou"]) == {"background", "field", "forest", "water", "road"}
+    assert best.user_attrs["precision"] == ("bf16" if cpu_has_native_bf16() else "fp32")  # amp: auto, per machine
     run_dir = Path(best.user_attrs["run_dir"])
     rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2, 3]

@@ -279,7 +279,7 @@ def outcome_summary(trial: optuna.Trial, outcome: Outcome) -> dict[str, Any]:
         doc["fail_reason"] = outcome.reason
         doc["error"] = mask_url(outcome.message or "")[-1000:]
     for key in ("best_epoch", "epochs_run", "val_miou", "val_mdice", "collapsed", "seconds_per_epoch", "n_params",
-                "train_memory_mb", "seed", "image_size", "latency_ms", "peak_memory_mb", "params_m", "flops_g"):
+                "train_memory_mb", "precision", "seed", "image_size", "latency_ms", "peak_memory_mb", "params_m", "flops_g"):
         if ua.get(key) is not None:
             doc[key] = ua[key]
     if ua.get("per_class_iou"):

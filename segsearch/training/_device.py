@@ -21,6 +21,13 @@ class Runtime:
     channels_last: bool
 
     @property
+    def precision(self) -> str:
+        """What the network computes in: ``fp32``, ``bf16`` or ``fp16`` (weights stay fp32)."""
+        if self.amp_dtype is None:
+            return "fp32"
+        return "bf16" if self.amp_dtype == torch.bfloat16 else "fp16"
+
+    @property
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 

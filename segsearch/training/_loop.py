@@ -93,6 +93,7 @@ class TrainResult:
     best_value: float = float("nan")
     n_params: int = 0
     peak_memory_mb: float = 0.0
+    precision: str = "fp32"  # what the network computed in: fp32, bf16 or fp16 (train.amp as resolved here)
     resumed_from: int = 0
     stopped: str | None = None
 
@@ -202,7 +203,8 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
     scaler = torch.amp.GradScaler("cuda", enabled=rt.is_cuda and rt.amp_dtype == torch.float16)
     step_fn = torch.compile(model) if cfg.compile else model
 
-    result = TrainResult(n_params=sum(p.numel() for p in model.parameters()))
+    result = TrainResult(n_params=sum(p.numel() for p in model.parameters()),
+                         precision=rt.precision)
     start = _maybe_resume(spec, model, optimizer, scheduler, scaler, result, rt)
     if start == 0 and spec.init_weights is not None:
         model.load_state_dict(cast(dict[str, Any], _checkpoint.load(spec.init_weights, rt.device))["model"])

@@ -42,6 +42,7 @@ def test_cpu_precision_by_setting(amp, native, expected):
         pytest.skip(f"this CPU {'has' if cpu_has_native_bf16() else 'lacks'} native bf16")
     rt = make_runtime("cpu", amp, channels_last=True)
     assert rt.amp_dtype == expected
+    assert rt.precision == {torch.bfloat16: "bf16", None: "fp32"}[expected]
     assert not rt.channels_last  # channels-last is a GPU path
 
 
@@ -50,6 +51,7 @@ def test_a_bf16_run_on_the_cpu_trains_and_keeps_full_precision_weights(tmp_path:
     cfg = load_config_text(yaml.safe_dump(doc))
     splits = load_splits(cfg.data, studies)
     result = train(RunSpec(train=cfg.train, data=cfg.data, splits=splits, run_dir=tmp_path / "run"))
+    assert result.precision == "bf16"
     losses = [h.train_loss for h in result.history]
     assert len(losses) == 2 and all(0 < x < 10 for x in losses)
     assert 0 <= result.best_value <= 1
