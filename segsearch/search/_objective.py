@@ -322,8 +322,8 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
         return _fail(trial, "error", _last(exc))
     finally:
         release_memory()
-    trial.set_user_attr("train_memory_mb", round(result.peak_memory_mb, 1))
-    trial.set_user_attr("precision", result.precision)  # amp: auto resolves per machine  # training's peak (deployment's: peak_memory_mb)
+    trial.set_user_attr("train_memory_mb", round(result.peak_memory_mb, 1))  # training's peak (deployment's: peak_memory_mb)
+    trial.set_user_attr("precision", result.precision)  # amp: auto resolves per machine
     if result.stopped == "budget":  # the launch's time ran out: the epochs it ran stand as its result
         trial.set_user_attr("stopped", "budget")
     if result.best is None:

@@ -68,7 +68,7 @@ def make_runtime(device: str, amp: str, channels_last: bool) -> Runtime:
 
 def cpu_has_native_bf16() -> bool:
     """Whether the CPU computes bf16 in hardware (AVX512-BF16 or AMX: recent Xeon and EPYC). There bf16 autocast
-    trains 1.5-1.8x faster than fp32 with models as good (bench/LATEST.md, 'bf16 on the CPU'); elsewhere oneDNN
+    trains 1.5-1.8x faster than fp32, models as good within training noise (bench/LATEST.md, 'bf16 on the CPU'); elsewhere oneDNN
     emulates it and it is slower, so ``amp: auto`` stays in full precision."""
     cpu = getattr(torch, "cpu", None)
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
