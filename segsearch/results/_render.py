@@ -54,7 +54,8 @@ def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
     if front:
         _console.print(f"Pareto front ({'accuracy vs ' + ', '.join(costs)}; [bold]P[/bold] below): "
                        + ", ".join(f"trial {r['number']} {_f(r['value'])} @ "
-                                   + " ".join(f"{_f(r.get(c), 3)} {_unit(c)}" for c in costs) for r in front))
+                                   + " ".join(f"{_f(r.get(c), 3)} {_unit(c)}" for c in costs) for r in front),
+                       soft_wrap=True)  # one line however long the front: grep-able in logs
     table = Table(title=f"trials (best first, {min(limit, len(rows))} of {len(rows)})")
     from ._report import worst_class
 
