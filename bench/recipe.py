@@ -13,6 +13,10 @@ ends within the budget. (Until 2026-12-01 the plan came from the first epoch alo
 first epoch then left up to 43% of the budget unused.) ``DIR/model.pt`` holds the best state_dict with what is needed to rebuild
 the network; ``DIR/recipe.json`` the history and timings.
 
+``--bf16`` wraps the forward passes (training and validation) in ``torch.autocast("cpu", torch.bfloat16)``
+with the loss on fp32 logits: the one line a script author would add, and what segsearch's ``amp: auto``
+does on a CPU with hardware bf16. Without it the script trains in fp32, as seed 001's did.
+
 Run (takes the budget; one core unless --threads)::
 
     python bench/recipe.py --space bench/data/real/nuclei/space.yaml --budget 8m --out /tmp/recipe_nuclei
@@ -128,16 +132,20 @@ class RecipeLoss(torch.nn.Module):
         return 0.7 * self.ce(logits, target) + 0.3 * self.dice(logits, target)
 
 
-def validate(net: torch.nn.Module, val: SegSet, names: list[str], binary: bool) -> float:
+def autocast(bf16: bool):
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+
+
+def validate(net: torch.nn.Module, val: SegSet, names: list[str], binary: bool, bf16: bool = False) -> float:
     """Validation IoU (foreground IoU, or class mean) from one confusion matrix over the split."""
     net.eval()
     cm = np.zeros((len(names), len(names)), np.int64)
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(bf16):
         for i in range(len(val)):
             x, y = val[i]
             h, w = x.shape[-2:]
             xp = torch.nn.functional.pad(x[None], (0, -w % 32, 0, -h % 32), mode="reflect")
-            logits = net(xp)[0, :, :h, :w]
+            logits = net(xp)[0, :, :h, :w].float()
             pred = (logits[0] > 0).long() if binary else logits.argmax(0)
             cm += confusion(y.numpy().astype(np.int64), pred.numpy(), len(names))
     net.train()
@@ -155,6 +163,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reserve", type=float, default=10.0, help="seconds kept back for saving the model")
     ap.add_argument("--max-epochs", type=int, default=300)
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast on the CPU (default: fp32)")
     args = ap.parse_args()
     deadline = T0 + args.budget - args.reserve
     out = Path(args.out)
@@ -181,7 +190,7 @@ def main() -> None:
     loss_fn = RecipeLoss(binary)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     print(f"recipe: {len(train)} train / {len(val)} val / {len(splits.test)} test images, {h}x{w}, "
-          f"{len(names)} classes; {time.time() - T0:.1f}s after start", flush=True)
+          f"{len(names)} classes, {'bf16' if args.bf16 else 'fp32'}; {time.time() - T0:.1f}s after start", flush=True)
 
     planned, best, best_iou, best_epoch, history = args.max_epochs, None, -1.0, -1, []
     for epoch in range(args.max_epochs):
@@ -191,11 +200,13 @@ def main() -> None:
         total, n = 0.0, 0
         for x, y in loader:
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(x), y)
+            with autocast(args.bf16):
+                logits = net(x)
+            loss = loss_fn(logits.float(), y)
             loss.backward()
             opt.step()
             total, n = total + float(loss.detach()) * len(x), n + len(x)
-        iou = validate(net, val, names, binary)
+        iou = validate(net, val, names, binary, args.bf16)
         secs = time.time() - t
         history.append({"epoch": epoch + 1, "loss": total / max(n, 1), "val_miou": iou,
                         "lr": opt.param_groups[0]["lr"], "seconds": round(secs, 2)})
@@ -211,7 +222,8 @@ def main() -> None:
     ckpt = {"format": "recipe", "architecture": "unet", "encoder": "resnet34", "in_channels": 3,
             "classes": names, "mode": d.mode, "mean": list(MEAN), "std": list(STD), "image_size": [h, w],
             "state_dict": best, "best_epoch": best_epoch, "val_miou": best_iou, "epochs": len(history),
-            "planned_epochs": planned, "test_images": [str(s.image) for s in splits.test]}
+            "planned_epochs": planned, "precision": "bf16" if args.bf16 else "fp32",
+            "test_images": [str(s.image) for s in splits.test]}
     torch.save(ckpt, out / "model.pt")
     doc = {k: v for k, v in ckpt.items() if k not in ("state_dict", "test_images")}
     doc.update(space=str(args.space), budget_s=args.budget, seconds=round(time.time() - T0, 1), history=history,
