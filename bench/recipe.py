@@ -166,6 +166,7 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast on the CPU (default: fp32)")
     args = ap.parse_args()
     deadline = T0 + args.budget - args.reserve
+    precision = "bf16" if args.bf16 else "fp32"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
@@ -190,7 +191,7 @@ def main() -> None:
     loss_fn = RecipeLoss(binary)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     print(f"recipe: {len(train)} train / {len(val)} val / {len(splits.test)} test images, {h}x{w}, "
-          f"{len(names)} classes, {'bf16' if args.bf16 else 'fp32'}; {time.time() - T0:.1f}s after start", flush=True)
+          f"{len(names)} classes, {precision}; {time.time() - T0:.1f}s after start", flush=True)
 
     planned, best, best_iou, best_epoch, history = args.max_epochs, None, -1.0, -1, []
     for epoch in range(args.max_epochs):
@@ -222,7 +223,7 @@ def main() -> None:
     ckpt = {"format": "recipe", "architecture": "unet", "encoder": "resnet34", "in_channels": 3,
             "classes": names, "mode": d.mode, "mean": list(MEAN), "std": list(STD), "image_size": [h, w],
             "state_dict": best, "best_epoch": best_epoch, "val_miou": best_iou, "epochs": len(history),
-            "planned_epochs": planned, "precision": "bf16" if args.bf16 else "fp32",
+            "planned_epochs": planned, "precision": precision,
             "test_images": [str(s.image) for s in splits.test]}
     torch.save(ckpt, out / "model.pt")
     doc = {k: v for k, v in ckpt.items() if k not in ("state_dict", "test_images")}
