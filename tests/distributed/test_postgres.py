@@ -115,26 +115,35 @@ def test_sigkilled_worker_trial_is_requeued_and_resumes_from_checkpoint(tmp_path
 
 
 def test_postgres_restart_mid_study_pauses_the_workers(tmp_path: Path, pg_db) -> None:
-    restart = os.environ.get("SEGSEARCH_TEST_PG_RESTART", "pg_ctlcluster 15 main restart").split()
-    if shutil.which(restart[0]) is None:
-        pytest.skip(f"cannot restart the server here: {restart[0]} not found (set SEGSEARCH_TEST_PG_RESTART)")
+    # Stopped, then started only once a worker has seen it gone: a plain restart can fall between two database
+    # calls (the pool's pre-ping then reconnects unseen), which made this test depend on timing.
+    ctl = os.environ.get("SEGSEARCH_TEST_PG_CTL", "pg_ctlcluster 15 main").split()
+    if shutil.which(ctl[0]) is None:
+        pytest.skip(f"cannot stop the server here: {ctl[0]} not found (set SEGSEARCH_TEST_PG_CTL)")
     cfg = tiny_config(tmp_path, study={"n_trials": 3, **FAST_HEARTBEAT}, train={"epochs": 3},
                       data={"demo": {"n_images": 48, "size": 32, "seed": 0}})
     studies, logs = tmp_path / "studies", tmp_path / "logs"
     proc = start(["launch", str(cfg), "--workers", "2", "--studies-dir", str(studies), "--no-wandb"], logs,
                  "launch", pg_db.url)
+    err = logs / "launch.err"
     try:
         wait_for(lambda: any((studies / "tiny" / "trials").glob("*/last.pt")) or proc.poll() is not None, 150,
                  "a first checkpoint")
-        assert proc.poll() is None, tail(logs / "launch.err")
-        subprocess.run(restart, check=True, timeout=60)
+        assert proc.poll() is None, tail(err)
+        subprocess.run([*ctl, "stop"], check=True, timeout=60)
+        try:
+            wait_for(lambda: "unreachable" in err.read_text() or proc.poll() is not None, 60,
+                     "a worker to see the database gone")
+        finally:
+            subprocess.run([*ctl, "start"], check=True, timeout=60)
+        assert proc.poll() is None, f"the launch ended while the database was down:\n{tail(err)}"
         rc = proc.wait(timeout=200)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    err = (logs / "launch.err").read_text()
-    assert rc == 0, tail(logs / "launch.err")
-    assert "unreachable" in err and "reachable again" in err, "the workers never saw the restart"
+    text = err.read_text()
+    assert rc == 0, tail(err)
+    assert "unreachable" in text and "reachable again" in text, "the workers never saw the restart"
     study = load(pg_db.url)
     trials = study.get_trials(deepcopy=False)
     assert all(t.state.name in FINAL for t in trials), _states(study)
