@@ -81,14 +81,14 @@ def key(name: str, args: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--curves", type=Path, nargs="+", default=None, help="default: bench/data/curves_*.json")
+    ap.add_argument("--curves", type=Path, nargs="+", default=None, help="default: bench/data/curves_now_*.json, else curves_*.json")
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--saving", type=float, default=3.0, help="target: fewer epochs than no pruning, x")
     ap.add_argument("--max-best-pruned", type=int, default=1, help="target: winner pruned in at most this many seeds")
     ap.add_argument("--md", type=Path, default=RESULTS / "replay_pruning.md", help="markdown table of the figures")
     args = ap.parse_args()
     quiet_logs()
-    files = args.curves or real_curve_files()
+    files = args.curves or real_curve_files(now=True)
     if not files:
         raise SystemExit("no curve files: run bench/record_curves.py --dataset NAME first")
     sets = [load_curves(f) for f in files]

@@ -140,14 +140,14 @@ def key(a: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--curves", type=Path, nargs="+", default=None, help="default: bench/data/curves_*.json")
+    ap.add_argument("--curves", type=Path, nargs="+", default=None, help="default: bench/data/curves_now_*.json, else curves_*.json")
     ap.add_argument("--space", type=Path, default=ARCH_LOSS, help="the search space the trials sample")
     ap.add_argument("--budget", type=int, nargs="+", default=[20, 40], help="N, TPE's trials (random gets N and 2N)")
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--md", type=Path, default=RESULTS / "replay_search.md", help="markdown table of the figures")
     args = ap.parse_args()
     quiet_logs()
-    files = args.curves or real_curve_files()
+    files = args.curves or real_curve_files(now=True)
     if not files:
         raise SystemExit("no curve files: run bench/record_curves.py --dataset NAME first")
     sets = {s["name"]: s for s in map(load_curves, files)}

@@ -8,7 +8,10 @@ Two sources:
   image size, the exact train/val/test split ``segsearch launch`` uses), a grid sampled from the
   architectures, encoders and losses ``search_spaces/arch_loss.yaml`` had (``GRID_SPACE``; every
   architecture and every loss at least once, learning rates 1e-4..1e-2 log), written to
-  ``bench/data/curves_NAME.json``; ``--followup`` adds the ``FOLLOWUP`` runs.
+  ``bench/data/curves_NAME.json``; ``--followup`` adds the ``FOLLOWUP`` runs;
+* a real dataset with ``--grid current``: the grid is drawn from ``search_spaces/arch_loss.yaml`` as it is
+  now, and each run trains the way ``segsearch launch`` would (``amp: auto``, so bf16 autocast on a CPU
+  with hardware bf16; the space's batch size and augmentation), written to ``bench/data/curves_now_NAME.json``.
 
 Every configuration is trained with segsearch's real ``train()`` from scratch (``encoder_weights: None``)
 for a fixed number of epochs, no pruning. Per configuration the file holds the settings, the objective
@@ -19,6 +22,7 @@ per epoch; per dataset the objective of the best one-class predictor on the vali
     python bench/record_curves.py                                # demo scenes, ~10 minutes on 2 cores
     taskset -c 1 python bench/record_curves.py --dataset nuclei --probe   # seconds per epoch, 1 epoch each
     taskset -c 1 python bench/record_curves.py --dataset nuclei          # ~20 minutes of one core
+    taskset -c 1 python bench/record_curves.py --dataset mri_struct --grid current --configs 12 --epochs 16
 
 A real-data run writes the file after every configuration and, with ``--resume``, skips the
 configurations already in it.
@@ -117,17 +121,30 @@ GRID_SPACE = {
 }
 
 
-def arch_loss_space() -> dict[str, list[str]]:
-    """Architectures, encoders and losses the grid draws from (``GRID_SPACE``)."""
-    return {k: list(v) for k, v in GRID_SPACE.items()}
+ARCH_LOSS = ROOT / "search_spaces" / "arch_loss.yaml"
+# how a --grid current run trains: as `segsearch launch` trains a trial of the shipped space
+NOW_TRAIN = {"optimizer": "adamw", "scheduler": "cosine", "weight_decay": 1e-4, "encoder_weights": None,
+             "augmentation": "light", "amp": "auto"}
 
 
-def real_grid(n: int, seed: int = 0) -> list[dict[str, Any]]:
+def arch_loss_space(grid: str = "old") -> dict[str, list[str]]:
+    """Architectures, encoders and losses the grid draws from: ``GRID_SPACE`` (old) or the shipped
+    ``search_spaces/arch_loss.yaml`` (current)."""
+    if grid == "old":
+        return {k: list(v) for k, v in GRID_SPACE.items()}
+    import yaml
+
+    search = yaml.safe_load(ARCH_LOSS.read_text())["search"]
+    loss = search["loss"]["choices"] if isinstance(search["loss"], dict) else search["loss"]
+    return {"architecture": list(search["architecture"]), "encoder": list(search["encoder"]), "loss": list(loss)}
+
+
+def real_grid(n: int, seed: int = 0, grid: str = "old") -> list[dict[str, Any]]:
     """``n`` configurations, the same grid for every dataset: a first pass trains every architecture
     once; the rest are the light architectures (``LIGHT``) again with a learning rate from the other end
     of the range (low after high, high after low), so a collapse can be told apart from a bad rate.
     Losses, encoders and rates are dealt out in shuffled rounds, so each appears about equally often."""
-    space = arch_loss_space()
+    space = arch_loss_space(grid)
     rng = random.Random(seed)
     archs, encs, losses = space["architecture"], space["encoder"], space["loss"]
     if n < max(len(archs), len(losses)):
@@ -152,6 +169,13 @@ def real_grid(n: int, seed: int = 0) -> list[dict[str, Any]]:
     loss_col, enc_col = dealt(losses, n), dealt(encs, n)
     return [{"architecture": a, "encoder": e, "loss": lo, "loss_params": dict(LOSS_PARAMS.get(lo, {})), "lr": lr}
             for a, e, lo, lr in zip(arch_col, enc_col, loss_col, lr_col, strict=True)]
+
+
+def git_head() -> str:
+    import subprocess
+
+    r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return r.stdout.strip() or "unknown"
 
 
 def real_setup(name: str):
@@ -195,14 +219,17 @@ def one_class_scores(dcfg, splits) -> dict[str, float]:
     return out
 
 
-def train_one(cfg, dcfg, splits, settings: dict[str, Any], epochs: int, seed: int, run_dir: Path) -> dict[str, Any]:
+def train_one(cfg, dcfg, splits, settings: dict[str, Any], epochs: int, seed: int, run_dir: Path,
+              how: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One run from scratch; ``how``: NOW_TRAIN for --grid current (default: REAL_TRAIN, fp32)."""
     from segsearch.training import RunSpec, train
 
+    how = how or {**REAL_TRAIN, "amp": "off"}
     tcfg = cfg.train.model_copy(update={
-        **{k: v for k, v in REAL_TRAIN.items() if k != "augmentation"},
+        **{k: v for k, v in how.items() if k != "augmentation"},
         "architecture": settings["architecture"], "encoder": settings["encoder"], "loss": settings["loss"],
         "loss_params": settings["loss_params"], "lr": settings["lr"], "epochs": epochs, "seed": seed,
-        "device": "cpu", "amp": "off", "num_workers": 0})
+        "device": "cpu", "num_workers": 0})
     tcfg = type(tcfg).model_validate(tcfg.model_dump())
     spec = RunSpec(train=tcfg, data=dcfg, splits=splits, run_dir=run_dir, resume=False, checkpoint=False)
     t0 = time.perf_counter()
@@ -217,18 +244,23 @@ def train_one(cfg, dcfg, splits, settings: dict[str, Any], epochs: int, seed: in
             "collapsed": [bool(h.collapsed) for h in hist],
             "train_loss": [round(h.train_loss, 5) for h in hist],
             "seconds_per_epoch": [round(h.seconds, 2) for h in hist],
-            "n_params": res.n_params if res else None,
+            "n_params": res.n_params if res else None, "precision": res.precision if res else None,
             "error": error, "seconds": round(time.perf_counter() - t0, 1)}
 
 
 def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: bool, only: list[int] | None,
-                followup: bool = False) -> None:
+                followup: bool = False, grid_from: str = "old") -> None:
     os.environ["SEGSEARCH_THREADS"] = "1"
     import torch
 
     torch.set_num_threads(1)
     cfg, dcfg, splits = real_setup(name)
-    grid = real_grid(n)
+    how = {**REAL_TRAIN, "amp": "off"}
+    if grid_from == "current":  # the shipped space's batch size; the rest as launch trains a trial
+        import yaml
+
+        how = {**NOW_TRAIN, "batch_size": yaml.safe_load(ARCH_LOSS.read_text())["train"]["batch_size"]}
+    grid = real_grid(n, grid=grid_from)
     if followup:
         grid = [{"architecture": a, "encoder": e, "loss": "ce+dice", "loss_params": {"weight": 0.5}, "lr": 1e-3,
                  "part": "followup"} for a, e in FOLLOWUP]
@@ -237,7 +269,7 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
     if probe:  # one epoch each, to size the grid
         total = 0.0
         for i, s in enumerate(grid):
-            r = train_one(cfg, dcfg, splits, s, 1, i, WORK / "curves" / name / f"probe{i:03d}")
+            r = train_one(cfg, dcfg, splits, s, 1, i, WORK / "curves" / name / f"probe{i:03d}", how)
             total += r["seconds"]
             print(f"{i:2d} {s['architecture']:13s} {s['encoder']:15s} {s['loss']:8s} {r['seconds']:6.1f}s "
                   f"{r['error'] or ''}", flush=True)
@@ -258,9 +290,10 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
         "data": {"mode": dcfg.mode, "classes": list(dcfg.classes), "image_size": dcfg.image_size,
                  "train": len(splits.train), "val": len(splits.val), "test": len(splits.test),
                  "augmentation": dcfg.augmentation},
-        "train": {**{k: v for k, v in REAL_TRAIN.items() if k != "augmentation"}, "epochs": epochs,
+        "train": {**{k: v for k, v in how.items() if k != "augmentation"}, "epochs": epochs,
                   "device": "cpu", "threads": 1},
-        "grid": {"configs": n, "from": "search_spaces/arch_loss.yaml before 43e3439", **arch_loss_space(),
+        "grid": {"configs": n, "from": "search_spaces/arch_loss.yaml " + (
+                     "before 43e3439" if grid_from == "old" else f"at {git_head()}"), **arch_loss_space(grid_from),
                  "lr": list(REAL_LRS), "light": list(LIGHT), "loss_params": LOSS_PARAMS},
         "one_class": one_class, "one_class_best": max(one_class.values()),
     })
@@ -274,7 +307,7 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
     for i, s in enumerate(grid):
         if json.dumps(s, sort_keys=True) in done:
             continue
-        r = train_one(cfg, dcfg, splits, s, epochs, i, WORK / "curves" / name / f"{i:03d}")
+        r = train_one(cfg, dcfg, splits, s, epochs, i, WORK / "curves" / name / f"{i:03d}", how)
         doc["curves"].append(r)
         doc["curves"].sort(key=lambda c: json.dumps(c["config"], sort_keys=True))
         doc["seconds"] = round(doc.get("seconds", 0.0) + r["seconds"], 1)
@@ -297,12 +330,15 @@ def main() -> None:
     ap.add_argument("--probe", action="store_true", help="real data: one epoch per config, to size the grid")
     ap.add_argument("--only", type=int, nargs="*", help="real data: just these grid indices")
     ap.add_argument("--resume", action="store_true", help="real data: keep the configs already in --out")
+    ap.add_argument("--grid", choices=("old", "current"), default="old",
+                    help="real data: the grid of the first recordings (GRID_SPACE, fp32) or of the shipped space now")
     ap.add_argument("--followup", action="store_true",
                     help="real data: train the FOLLOWUP configurations instead of the grid (with --resume: add them)")
     args = ap.parse_args()
     if args.dataset:
-        out = args.out or DATA / f"curves_{args.dataset}.json"
-        record_real(args.dataset, args.configs, args.epochs, out, args.resume, args.probe, args.only, args.followup)
+        out = args.out or DATA / (f"curves_{args.dataset}.json" if args.grid == "old" else f"curves_now_{args.dataset}.json")
+        record_real(args.dataset, args.configs, args.epochs, out, args.resume, args.probe, args.only, args.followup,
+                    args.grid)
     else:
         record_demo(args.jobs, args.out or DATA / "curves.json")
 
