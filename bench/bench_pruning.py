@@ -31,19 +31,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files
 
+ARCH_LOSS = Path(__file__).resolve().parent.parent / "search_spaces" / "arch_loss.yaml"
+
+
+def shipped_pruner(space: Path = ARCH_LOSS) -> tuple[str, dict]:
+    """The pruner ``search_spaces/arch_loss.yaml`` ships (``study.pruner``)."""
+    import yaml
+
+    p = yaml.safe_load(space.read_text())["study"]["pruner"]
+    return p["name"], dict(p.get("args") or {})
+
+
+SHIPPED = shipped_pruner()
 # (pruner, args): the shipped default first, then a few settings of each
-SETTINGS: list[tuple[str, dict]] = [
-    ("asha", {"min_resource": 2, "reduction_factor": 3}),
-    *[("asha", {"min_resource": m, "reduction_factor": r}) for m in (1, 2, 3, 4) for r in (2, 3, 4)
-      if (m, r) != (2, 3)],
-    *[("asha", {"min_resource": m, "reduction_factor": 2}) for m in (5, 6)],
+SETTINGS: list[tuple[str, dict]] = [SHIPPED, *[s for s in [
+    *[("asha", {"min_resource": m, "reduction_factor": r}) for m in (1, 2, 3, 4) for r in (2, 3, 4)],
+    *[("asha", {"min_resource": m, "reduction_factor": 2}) for m in (5, 6, 8)],
     *[("median", {"n_startup_trials": s, "n_warmup_steps": w}) for s in (3, 5) for w in (1, 2, 3, 4, 5, 6)],
     # Optuna's percentile is the share kept: 25 prunes below the top quarter, 75 only the bottom quarter
     *[("percentile", {"percentile": p, "n_startup_trials": 5, "n_warmup_steps": w}) for p in (25.0, 75.0, 90.0)
       for w in (1, 2, 3)],
     *[("hyperband", {"min_resource": m, "reduction_factor": r}) for m in (1, 2) for r in (2, 3, 4)],
-]
-SHIPPED = ("asha", {"min_resource": 2, "reduction_factor": 3})
+] if s != SHIPPED]]
 
 
 def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int, seed: int) -> dict:

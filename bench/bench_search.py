@@ -41,12 +41,21 @@ FACTORS = ("architecture", "loss", "encoder")
 BANDWIDTH = 0.4
 WEIGHT_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)  # squared distance of a mismatch, per factor
 LR_SCALE_GRID = (0.25, 0.5, 1.0, 2.0)  # decades of lr that count as distance 1
-SHIPPED = {"n_startup_trials": 10, "multivariate": True, "group": True}
-SETTINGS: list[dict[str, Any]] = [
-    SHIPPED,
-    *[{"n_startup_trials": s, "multivariate": m, **({"group": True} if m else {})}
-      for s in (5, 10, 20) for m in (False, True) if not (s == 10 and m)],
-]
+
+
+def shipped_tpe(space: Path = ARCH_LOSS) -> dict[str, Any]:
+    """The TPE arguments ``search_spaces/arch_loss.yaml`` ships (``study.sampler.args``), ``multivariate`` and
+    ``group`` False dropped (Optuna's defaults), so equal settings compare equal."""
+    import yaml
+
+    args = dict(yaml.safe_load(space.read_text())["study"]["sampler"].get("args") or {})
+    return {k: v for k, v in args.items() if not (k in ("multivariate", "group") and v is False)}
+
+
+SHIPPED = shipped_tpe()
+SETTINGS: list[dict[str, Any]] = [SHIPPED, *[
+    a for a in ({"n_startup_trials": s, **({"multivariate": True, "group": True} if m else {})}
+                for s in (5, 10, 20) for m in (False, True)) if a != SHIPPED]]
 
 
 class Surrogate:
