@@ -3,7 +3,7 @@ and how often the winner gets pruned, over 10 seeds, replaying learning curves o
 Optuna's pruners as segsearch builds them (``build_pruner``).
 
 Curves: the files ``record_curves.py`` writes once, by default every real dataset
-(``bench/data/curves_NAME.json``; ``--curves bench/data/curves.json`` for the demo scenes). Each file
+(``bench/data/curves_now_NAME.json``, the shipped space as a trial trains it; ``--curves bench/data/curves_NAME.json`` for the first recordings, ``bench/data/curves.json`` for the demo scenes). Each file
 is its own study: each seed replays every recorded configuration once, in a random order, as a trial
 of a fresh study. The trial reports its validation objective epoch by epoch and asks the pruner after
 every epoch, the last one included (as segsearch's reporter does: a trial pruned at its last epoch is
@@ -17,6 +17,7 @@ overall saving among the settings that meet the winner target on every dataset, 
 the setting that prunes the winner least often (then the largest saving).
 
     python bench/bench_pruning.py                        # all real curve files
+    python bench/bench_pruning.py --report best          # the pruner sees each trial's best value so far
     python bench/bench_pruning.py --curves bench/data/curves_nuclei.json bench/data/curves_mri9.json
 """
 
@@ -55,7 +56,9 @@ SETTINGS: list[tuple[str, dict]] = [SHIPPED, *[s for s in [
 ] if s != SHIPPED]]
 
 
-def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int, seed: int) -> dict:
+def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int, seed: int,
+           report: str = "raw") -> dict:
+    """One study; ``report`` ``best``: the pruner sees each trial's best value so far instead of the epoch's."""
     import optuna
 
     from segsearch.config import StudyConfig
@@ -71,7 +74,7 @@ def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int,
         trial = study.ask()
         curve = curves[idx]
         for step, value in enumerate(curve, start=1):
-            trial.report(value, step)
+            trial.report(max(curve[:step]) if report == "best" else value, step)
             spent += 1
             if trial.should_prune():
                 pruned.add(idx)
@@ -95,6 +98,8 @@ def main() -> None:
     ap.add_argument("--saving", type=float, default=3.0, help="target: fewer epochs than no pruning, x")
     ap.add_argument("--max-best-pruned", type=int, default=1, help="target: winner pruned in at most this many seeds")
     ap.add_argument("--md", type=Path, default=RESULTS / "replay_pruning.md", help="markdown table of the figures")
+    ap.add_argument("--report", choices=("raw", "best"), default="raw",
+                    help="what the pruner sees each epoch: the epoch's value (as segsearch reports) or the best so far")
     args = ap.parse_args()
     quiet_logs()
     files = args.curves or real_curve_files(now=True)
@@ -115,7 +120,8 @@ def main() -> None:
         spent_by_seed = [0] * args.seeds
         full_all = 0
         for dname, d in datasets.items():
-            runs = [replay(d["_curves"], name, pargs, d["epochs_per_trial"], s) for s in range(args.seeds)]
+            runs = [replay(d["_curves"], name, pargs, d["epochs_per_trial"], s, args.report)
+                    for s in range(args.seeds)]
             savings = [d["epochs_without_pruning"] / r["epochs"] for r in runs]
             for i, r in enumerate(runs):
                 spent_by_seed[i] += r["epochs"]
@@ -175,7 +181,7 @@ def main() -> None:
                                for n in names) + " |")
     args.md.parent.mkdir(parents=True, exist_ok=True)
     args.md.write_text("\n".join(md) + "\n")
-    figs = {"files": [str(f) for f in files], "seeds": args.seeds,
+    figs = {"files": [str(f) for f in files], "seeds": args.seeds, "report": args.report,
             "datasets": {n: {k: v for k, v in d.items() if not k.startswith("_")} for n, d in datasets.items()},
             "settings": rows, "chosen": {"pruner": chosen["pruner"], "args": chosen["args"],
                                          "overall": chosen["overall"], "meets": chosen["meets"]},

@@ -3,7 +3,7 @@ best score random search reaches with N trials, and how often TPE with N trials 
 random search with 2N. 10 seeds, per curves file (dataset) and overall, for a few TPE settings.
 
 The objective is a surrogate made of real trials (``record_curves.py``; by default every real dataset,
-``bench/data/curves_NAME.json``). A trial samples the shipped search space with segsearch's own
+``bench/data/curves_now_NAME.json``, else the first recordings ``curves_NAME.json``). A trial samples the shipped search space with segsearch's own
 ``sample()`` (``search_spaces/arch_loss.yaml`` as it is now, or ``--space``: architecture, encoder, loss
 with its children, lr, weight decay; the lr range clipped to the recorded one), and scores the
 kernel-weighted mean (Nadaraya-Watson) of the recorded configurations' best validation objective, the
