@@ -168,6 +168,9 @@ def main() -> None:
              f"surrogate fit (leave-one-out): weights {fitted['weights']}, lr scale {fitted['lr_scale']} decades; "
              f"error / variance {fitted['loo_error_over_variance']} (per file {fitted['per_file']}; 1 = no better than "
              "the mean)"]
+    if fitted["loo_error_over_variance"] >= 0.9:
+        lines.append("WARNING: the surrogate predicts held-out runs no better than their mean: the figures below "
+                     "measure noise (record more configurations per dataset)")
     for N in args.budget:
         rnd = {n: [run(f, "random", {}, 2 * N, s, n) for s in range(args.seeds)] for n, f in funcs.items()}
         for a in SETTINGS:
