@@ -22,7 +22,9 @@ per epoch; per dataset the objective of the best one-class predictor on the vali
     python bench/record_curves.py                                # demo scenes, ~10 minutes on 2 cores
     taskset -c 1 python bench/record_curves.py --dataset nuclei --probe   # seconds per epoch, 1 epoch each
     taskset -c 1 python bench/record_curves.py --dataset nuclei          # ~20 minutes of one core
-    taskset -c 1 python bench/record_curves.py --dataset mri_struct --grid current --configs 12 --epochs 16
+    taskset -c 1 python bench/record_curves.py --dataset mri_struct --grid current --configs 12 --epochs 12
+    taskset -c 1 python bench/record_curves.py --dataset mri_struct --grid current --configs 12 --epochs 12 \
+        --grid-seed 1 --resume                                   # 12 more configurations in the same file
 
 A real-data run writes the file after every configuration and, with ``--resume``, skips the
 configurations already in it.
@@ -249,7 +251,7 @@ def train_one(cfg, dcfg, splits, settings: dict[str, Any], epochs: int, seed: in
 
 
 def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: bool, only: list[int] | None,
-                followup: bool = False, grid_from: str = "old") -> None:
+                followup: bool = False, grid_from: str = "old", grid_seed: int = 0) -> None:
     os.environ["SEGSEARCH_THREADS"] = "1"
     import torch
 
@@ -260,7 +262,7 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
         import yaml
 
         how = {**NOW_TRAIN, "batch_size": yaml.safe_load(ARCH_LOSS.read_text())["train"]["batch_size"]}
-    grid = real_grid(n, grid=grid_from)
+    grid = real_grid(n, seed=grid_seed, grid=grid_from)
     if followup:
         grid = [{"architecture": a, "encoder": e, "loss": "ce+dice", "loss_params": {"weight": 0.5}, "lr": 1e-3,
                  "part": "followup"} for a, e in FOLLOWUP]
@@ -292,7 +294,8 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
                  "augmentation": dcfg.augmentation},
         "train": {**{k: v for k, v in how.items() if k != "augmentation"}, "epochs": epochs,
                   "device": "cpu", "threads": 1},
-        "grid": {"configs": n, "from": "search_spaces/arch_loss.yaml " + (
+        "grid": {"configs": n, "seeds": sorted({*doc.get("grid", {}).get("seeds", [0]), grid_seed}),
+                 "from": "search_spaces/arch_loss.yaml " + (
                      "before 43e3439" if grid_from == "old" else f"at {git_head()}"), **arch_loss_space(grid_from),
                  "lr": list(REAL_LRS), "light": list(LIGHT), "loss_params": LOSS_PARAMS},
         "one_class": one_class, "one_class_best": max(one_class.values()),
@@ -332,13 +335,15 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true", help="real data: keep the configs already in --out")
     ap.add_argument("--grid", choices=("old", "current"), default="old",
                     help="real data: the grid of the first recordings (GRID_SPACE, fp32) or of the shipped space now")
+    ap.add_argument("--grid-seed", type=int, default=0,
+                    help="real data: another draw of the grid; with --resume its configurations are added to the file")
     ap.add_argument("--followup", action="store_true",
                     help="real data: train the FOLLOWUP configurations instead of the grid (with --resume: add them)")
     args = ap.parse_args()
     if args.dataset:
         out = args.out or DATA / (f"curves_{args.dataset}.json" if args.grid == "old" else f"curves_now_{args.dataset}.json")
         record_real(args.dataset, args.configs, args.epochs, out, args.resume, args.probe, args.only, args.followup,
-                    args.grid)
+                    args.grid, args.grid_seed)
     else:
         record_demo(args.jobs, args.out or DATA / "curves.json")
 
