@@ -18,6 +18,9 @@ ENCODERS = ["resnet18", "resnet34"]
 MIN_SIZE, MAX_SIZE = 64, 512
 SEARCH_EPOCHS = 12  # train.epochs: a trial's schedule without a budget (a budget scales it)
 STARTUP_SECONDS = 30.0  # imports, data scan and the budget's own timing, before the first trial
+# binary masks whose foreground is rarer than this leave plain CE out of the losses: from scratch on mri_struct
+# (1.6% foreground) every CE run on record predicted background everywhere (bench/LATEST.md, 'Pruner and sampler')
+RARE_FOREGROUND = 0.05
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Plan:
     budget: str | None = None
     epoch_seconds: float | None = None  # measured: one baseline epoch at image_size on this machine
     notes: list[str] = field(default_factory=list)
+    losses_left_out: list[str] = field(default_factory=list)
 
 
 def study_name(folder: str) -> str:
@@ -56,6 +60,11 @@ def choose(fp: Fingerprint, name: str, budget: str | None = None) -> Plan:
     plan = Plan(name, fp, size, classes, fp.mode, in_channels, imbalanced, _architectures(size), 40, budget)
     if size < fp.median_side:
         plan.notes.append(f"images are resized to {size} px (median shorter side {fp.median_side} px)")
+    foreground = sum(v for k, v in shares.items() if k != "background")
+    if fp.mode == "binary" and foreground < RARE_FOREGROUND:
+        plan.losses_left_out.append("ce")
+        plan.notes.append(f"plain CE is left out of the losses: the foreground is {foreground:.1%} of the pixels, "
+                          "and from scratch on such masks CE learned to predict background everywhere")
     if budget is not None:
         _fit_budget(plan)
     return plan

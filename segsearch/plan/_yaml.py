@@ -37,6 +37,7 @@ def plan_yaml(plan: Plan) -> str:
                               "focal": {"alpha": {"low": 0.1, "high": 0.9}, "gamma": {"low": 0.5, "high": 4.0}},
                               "jaccard": None, "lovasz": None, "tversky": {"alpha": {"low": 0.3, "high": 0.7}},
                               "ce+dice": {"weight": {"low": 0.1, "high": 0.9}}}
+    losses = {k: v for k, v in losses.items() if k not in plan.losses_left_out}
     body = [
         "study:",
         f"  # {timing}",

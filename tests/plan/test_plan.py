@@ -233,3 +233,23 @@ def test_a_file_that_is_not_a_list_of_names_is_not_read_as_one(tmp_path):
     (tmp_path / "d" / "labels.txt").write_text("These masks were drawn by hand in 2021.\nAsk Ivan about class 2.\n")
     fp = fingerprint(tmp_path / "d")
     assert [c.name for c in fp.classes] == ["background", "class_1", "class_2"] and fp.class_names_from is None
+
+
+def test_binary_masks_with_a_rare_foreground_leave_plain_ce_out(tmp_path):
+    # from scratch, plain CE on ~2% foreground learned to predict background everywhere (bench/LATEST.md)
+    def build(root, side):
+        for i in range(6):
+            mask = np.zeros((64, 64), np.uint8)
+            mask[10:10 + side, 20:20 + side] = 255
+            write_png(root / "images" / f"p{i}.png", image_from_mask(mask // 255))
+            write_png(root / "masks" / f"p{i}.png", mask)
+
+    build(tmp_path / "rare", 8)  # 64 of 4096 pixels: 1.6%
+    build(tmp_path / "common", 32)  # 25%
+    rare_path, rare = api.plan(tmp_path / "rare", out=tmp_path / "rare.yaml")
+    common_path, common = api.plan(tmp_path / "common", out=tmp_path / "common.yaml")
+    rare_losses = load_config(rare_path).search["loss"].choices
+    assert "ce" not in rare_losses and {"ce+dice", "wce", "dice", "focal"} <= set(rare_losses)
+    assert "ce" in load_config(common_path).search["loss"].choices and common.losses_left_out == []
+    assert rare.losses_left_out == ["ce"] and any("1.6%" in n for n in rare.notes)
+    assert "plain CE is left out" in rare_path.read_text()  # the YAML says why
