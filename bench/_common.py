@@ -18,6 +18,14 @@ DATA = BENCH / "data"
 WORK = Path(os.environ.get("SEGSEARCH_BENCH_DIR", "/tmp/segsearch_bench"))
 PG_URL = os.environ.get("SEGSEARCH_BENCH_PG", "postgresql+psycopg2:///segsearch_bench")
 CLASSES = ["background", "field", "forest", "water", "road"]
+ARCH_LOSS = BENCH.parent / "search_spaces" / "arch_loss.yaml"  # the flagship space: what "shipped" means
+
+
+def shipped(space: Path = ARCH_LOSS) -> dict[str, Any]:
+    """A search-space file as written (``study``, ``train``, ``search`` ...), for the settings it ships."""
+    import yaml
+
+    return yaml.safe_load(space.read_text())
 
 
 def data_config(n_images: int = 120, size: int = 64, augmentation: str = "none", **extra: Any):

@@ -30,20 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files
+from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files, shipped
 
-ARCH_LOSS = Path(__file__).resolve().parent.parent / "search_spaces" / "arch_loss.yaml"
-
-
-def shipped_pruner(space: Path = ARCH_LOSS) -> tuple[str, dict]:
-    """The pruner ``search_spaces/arch_loss.yaml`` ships (``study.pruner``)."""
-    import yaml
-
-    p = yaml.safe_load(space.read_text())["study"]["pruner"]
-    return p["name"], dict(p.get("args") or {})
-
-
-SHIPPED = shipped_pruner()
+_PRUNER = shipped()["study"]["pruner"]  # the pruner search_spaces/arch_loss.yaml ships
+SHIPPED: tuple[str, dict] = (_PRUNER["name"], dict(_PRUNER.get("args") or {}))
 # (pruner, args): the shipped default first, then a few settings of each
 SETTINGS: list[tuple[str, dict]] = [SHIPPED, *[s for s in [
     *[("asha", {"min_resource": m, "reduction_factor": r}) for m in (1, 2, 3, 4) for r in (2, 3, 4)],

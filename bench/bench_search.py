@@ -34,9 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files
+from bench._common import ARCH_LOSS, RESULTS, emit, load_curves, median, quiet_logs, real_curve_files, shipped
 
-ARCH_LOSS = Path(__file__).resolve().parent.parent / "search_spaces" / "arch_loss.yaml"
 FACTORS = ("architecture", "loss", "encoder")
 BANDWIDTH = 0.4
 WEIGHT_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)  # squared distance of a mismatch, per factor
@@ -46,9 +45,7 @@ LR_SCALE_GRID = (0.25, 0.5, 1.0, 2.0)  # decades of lr that count as distance 1
 def shipped_tpe(space: Path = ARCH_LOSS) -> dict[str, Any]:
     """The TPE arguments ``search_spaces/arch_loss.yaml`` ships (``study.sampler.args``), ``multivariate`` and
     ``group`` False dropped (Optuna's defaults), so equal settings compare equal."""
-    import yaml
-
-    args = dict(yaml.safe_load(space.read_text())["study"]["sampler"].get("args") or {})
+    args = dict(shipped(space)["study"]["sampler"].get("args") or {})
     return {k: v for k, v in args.items() if not (k in ("multivariate", "group") and v is False)}
 
 

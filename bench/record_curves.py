@@ -46,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import BENCH, DATA, WORK, data_config, splits_for, train_config
+from bench._common import BENCH, DATA, WORK, data_config, shipped, splits_for, train_config
 
 ARCHS = ("unet", "fpn", "linknet")
 LOSSES = ("ce", "dice")
@@ -123,7 +123,6 @@ GRID_SPACE = {
 }
 
 
-ARCH_LOSS = ROOT / "search_spaces" / "arch_loss.yaml"
 # how a --grid current run trains: as `segsearch launch` trains a trial of the shipped space
 NOW_TRAIN = {"optimizer": "adamw", "scheduler": "cosine", "weight_decay": 1e-4, "encoder_weights": None,
              "augmentation": "light", "amp": "auto"}
@@ -134,9 +133,7 @@ def arch_loss_space(grid: str = "old") -> dict[str, list[str]]:
     ``search_spaces/arch_loss.yaml`` (current)."""
     if grid == "old":
         return {k: list(v) for k, v in GRID_SPACE.items()}
-    import yaml
-
-    search = yaml.safe_load(ARCH_LOSS.read_text())["search"]
+    search = shipped()["search"]
     loss = search["loss"]["choices"] if isinstance(search["loss"], dict) else search["loss"]
     return {"architecture": list(search["architecture"]), "encoder": list(search["encoder"]), "loss": list(loss)}
 
@@ -259,9 +256,7 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
     cfg, dcfg, splits = real_setup(name)
     how = {**REAL_TRAIN, "amp": "off"}
     if grid_from == "current":  # the shipped space's batch size; the rest as launch trains a trial
-        import yaml
-
-        how = {**NOW_TRAIN, "batch_size": yaml.safe_load(ARCH_LOSS.read_text())["train"]["batch_size"]}
+        how = {**NOW_TRAIN, "batch_size": shipped()["train"]["batch_size"]}
     grid = real_grid(n, seed=grid_seed, grid=grid_from)
     if followup:
         grid = [{"architecture": a, "encoder": e, "loss": "ce+dice", "loss_params": {"weight": 0.5}, "lr": 1e-3,
