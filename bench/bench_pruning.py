@@ -18,6 +18,7 @@ the setting that prunes the winner least often (then the largest saving).
 
     python bench/bench_pruning.py                        # all real curve files
     python bench/bench_pruning.py --report best          # the pruner sees each trial's best value so far
+    python bench/bench_pruning.py --curves bench/data/curves_long_*.json --train-epochs 12   # 24-epoch trials
     python bench/bench_pruning.py --curves bench/data/curves_nuclei.json bench/data/curves_mri9.json
 """
 
@@ -36,6 +37,7 @@ _PRUNER = shipped()["study"]["pruner"]  # the pruner search_spaces/arch_loss.yam
 SHIPPED: tuple[str, dict] = (_PRUNER["name"], dict(_PRUNER.get("args") or {}))
 # (pruner, args): the shipped default first, then a few settings of each
 SETTINGS: list[tuple[str, dict]] = [SHIPPED, *[s for s in [
+    ("none", {}),  # the reference for the equal-budget figure
     *[("asha", {"min_resource": m, "reduction_factor": r}) for m in (1, 2, 3, 4) for r in (2, 3, 4)],
     *[("asha", {"min_resource": m, "reduction_factor": 2}) for m in (5, 6, 8)],
     *[("median", {"n_startup_trials": s, "n_warmup_steps": w}) for s in (3, 5) for w in (1, 2, 3, 4, 5, 6)],
@@ -47,15 +49,18 @@ SETTINGS: list[tuple[str, dict]] = [SHIPPED, *[s for s in [
 
 
 def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int, seed: int,
-           report: str = "raw") -> dict:
-    """One study; ``report`` ``best``: the pruner sees each trial's best value so far instead of the epoch's."""
+           report: str = "raw", train_epochs: int | None = None) -> dict:
+    """One study; ``report`` ``best``: the pruner sees each trial's best value so far instead of the epoch's.
+    ``train_epochs``: the settings are written for trials that long (``train.epochs``) and each trial records its
+    own planned epochs, as a ``--budget`` launch's trials do, so the pruner judges it at the same point of its
+    schedule; None: the settings apply to the curves' epochs as written."""
     import optuna
 
     from segsearch.config import StudyConfig
     from segsearch.search import build_pruner
 
     cfg = StudyConfig(name="replay", pruner={"name": pruner_name, "args": args})
-    study = optuna.create_study(direction="maximize", pruner=build_pruner(cfg, epochs),
+    study = optuna.create_study(direction="maximize", pruner=build_pruner(cfg, train_epochs or epochs),
                                 sampler=optuna.samplers.RandomSampler(seed=seed), study_name=f"replay-{seed}")
     order = list(range(len(curves)))
     random.Random(seed).shuffle(order)
@@ -63,6 +68,8 @@ def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int,
     for idx in order:
         trial = study.ask()
         curve = curves[idx]
+        if train_epochs:
+            trial.set_user_attr("epochs_fitted", len(curve))
         for step, value in enumerate(curve, start=1):
             trial.report(max(curve[:step]) if report == "best" else value, step)
             spent += 1
@@ -76,8 +83,42 @@ def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int,
     return {"epochs": spent, "best": best, "pruned": pruned}
 
 
+def replay_budget(curves: list[list[float]], pruner_name: str, args: dict, epochs: int, seed: int, budget: int,
+                  train_epochs: int | None = None) -> float:
+    """The question a user asks: the best value found when a study may train ``budget`` epochs in all. Trials
+    draw the recorded configurations in a shuffled order (reshuffled when all were drawn) until the epochs are
+    spent; the trial the budget cuts counts with its best epoch so far (a ``--budget`` launch keeps it)."""
+    import optuna
+
+    from segsearch.config import StudyConfig
+    from segsearch.search import build_pruner
+
+    cfg = StudyConfig(name="replay", pruner={"name": pruner_name, "args": args})
+    study = optuna.create_study(direction="maximize", pruner=build_pruner(cfg, train_epochs or epochs),
+                                sampler=optuna.samplers.RandomSampler(seed=seed))
+    rng, order, spent, best = random.Random(seed), [], 0, float("-inf")
+    while spent < budget:
+        if not order:
+            order = list(range(len(curves)))
+            rng.shuffle(order)
+        curve, trial = curves[order.pop()], study.ask()
+        if train_epochs:
+            trial.set_user_attr("epochs_fitted", len(curve))
+        for step, value in enumerate(curve, start=1):
+            trial.report(value, step)
+            spent += 1
+            if spent >= budget or step == len(curve):
+                best = max(best, max(curve[:step]))
+                study.tell(trial, max(curve[:step]))
+                break
+            if trial.should_prune():
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                break
+    return best
+
+
 def key(name: str, args: dict) -> str:
-    return name + " " + ",".join(f"{k.replace('n_startup_trials', 'startup').replace('n_warmup_steps', 'warmup')}="
+    return name + (" " if args else "") + ",".join(f"{k.replace('n_startup_trials', 'startup').replace('n_warmup_steps', 'warmup')}="
                                  f"{v:g}" for k, v in args.items())
 
 
@@ -88,6 +129,12 @@ def main() -> None:
     ap.add_argument("--saving", type=float, default=3.0, help="target: fewer epochs than no pruning, x")
     ap.add_argument("--max-best-pruned", type=int, default=1, help="target: winner pruned in at most this many seeds")
     ap.add_argument("--md", type=Path, default=RESULTS / "replay_pruning.md", help="markdown table of the figures")
+    ap.add_argument("--train-epochs", type=int, default=None,
+                    help="the settings are written for trials this long (train.epochs); longer curves are judged at "
+                         "the same point of their schedule, as a --budget launch judges its longer trials")
+    ap.add_argument("--budget-trials", type=int, default=4,
+                    help="the equal-budget figure: a study may train this many unpruned trials' epochs")
+    ap.add_argument("--budget-seeds", type=int, default=40, help="studies per dataset for the equal-budget figure")
     ap.add_argument("--report", choices=("raw", "best"), default="raw",
                     help="what the pruner sees each epoch: the epoch's value (as segsearch reports) or the best so far")
     args = ap.parse_args()
@@ -110,9 +157,12 @@ def main() -> None:
         spent_by_seed = [0] * args.seeds
         full_all = 0
         for dname, d in datasets.items():
-            runs = [replay(d["_curves"], name, pargs, d["epochs_per_trial"], s, args.report)
+            runs = [replay(d["_curves"], name, pargs, d["epochs_per_trial"], s, args.report, args.train_epochs)
                     for s in range(args.seeds)]
             savings = [d["epochs_without_pruning"] / r["epochs"] for r in runs]
+            at_budget = [replay_budget(d["_curves"], name, pargs, d["epochs_per_trial"], s,
+                                       args.budget_trials * d["epochs_per_trial"], args.train_epochs)
+                         for s in range(args.budget_seeds)]
             for i, r in enumerate(runs):
                 spent_by_seed[i] += r["epochs"]
             full_all += d["epochs_without_pruning"]
@@ -124,7 +174,8 @@ def main() -> None:
                 "best_found_median": round(median([r["best"] for r in runs]), 4),
                 "regret_median": round(median([d["best_without_pruning"] - r["best"] for r in runs]), 4),
                 "regret_max": round(max(d["best_without_pruning"] - r["best"] for r in runs), 4),
-                "mean_pruned_fraction": round(sum(len(r["pruned"]) for r in runs) / (len(runs) * d["trials"]), 3)}
+                "mean_pruned_fraction": round(sum(len(r["pruned"]) for r in runs) / (len(runs) * d["trials"]), 3),
+                "budget_regret_mean": round(d["best_without_pruning"] - sum(at_budget) / len(at_budget), 4)}
         all_savings = [full_all / s for s in spent_by_seed]
         per = row["datasets"].values()
         row["overall"] = {"saving_median": round(median(all_savings), 2), "saving_min": round(min(all_savings), 2),
@@ -132,6 +183,7 @@ def main() -> None:
                           "worst_dataset_best_pruned": max(p["seeds_best_pruned"] for p in per),
                           "seeds_equal_best": sum(p["seeds_equal_best"] for p in per),
                           "regret_max": max(p["regret_max"] for p in per),
+                          "budget_regret_mean": round(sum(p["budget_regret_mean"] for p in per) / len(per), 4),
                           "studies": args.seeds * len(datasets)}
         o = row["overall"]
         row["meets"] = {"saving": o["saving_median"] >= args.saving,
@@ -139,11 +191,12 @@ def main() -> None:
         rows.append(row)
     # the winner first (pruning that doesn't kill the winner): among the settings that meet its target on
     # every dataset the largest saving; when none does, the fewest winners pruned, then the largest saving
-    ok = [r for r in rows if r["meets"]["winner"]]
+    pruning = [r for r in rows if r["pruner"] != "none"]
+    ok = [r for r in pruning if r["meets"]["winner"]]
     if ok:
         chosen = max(ok, key=lambda r: (r["overall"]["saving_median"], -r["overall"]["seeds_best_pruned"]))
     else:
-        chosen = min(rows, key=lambda r: (r["overall"]["seeds_best_pruned"], r["overall"]["worst_dataset_best_pruned"],
+        chosen = min(pruning, key=lambda r: (r["overall"]["seeds_best_pruned"], r["overall"]["worst_dataset_best_pruned"],
                                           -r["overall"]["saving_median"]))
     names = list(datasets)
     lines = [f"{len(datasets)} datasets, {args.seeds} seeds each: " + "; ".join(
@@ -153,20 +206,20 @@ def main() -> None:
     for r in rows:
         o = r["overall"]
         lines.append(f"{r['key']:45s} overall x{o['saving_median']:.2f} (min {o['saving_min']:.2f}), winner pruned "
-                     f"{o['seeds_best_pruned']}/{o['studies']} | " + " | ".join(
+                     f"{o['seeds_best_pruned']}/{o['studies']}, loss at budget {o['budget_regret_mean']:.3f} | " + " | ".join(
                          f"{n} x{r['datasets'][n]['saving_median']:.2f} {r['datasets'][n]['seeds_best_pruned']}/"
                          f"{args.seeds}" for n in names))
     lines.append(f"chosen: {chosen['key']} (targets: saving {'met' if chosen['meets']['saving'] else 'MISSED'}, "
                  f"winner {'met' if chosen['meets']['winner'] else 'MISSED'})")
     md = [f"| pruner settings | overall saving (median, min) | winner pruned (of {args.seeds * len(names)}) | "
-          "largest loss of best value | "
+          f"largest loss of best value | loss at a budget of {args.budget_trials} trials (mean) | "
           + " | ".join(f"{n}: saving, winner pruned (of {args.seeds})" for n in names) + " |",
-          "|---|---|---|---|" + "---|" * len(names)]
+          "|---|---|---|---|---|" + "---|" * len(names)]
     for r in rows:
         o = r["overall"]
         mark = " **(chosen)**" if r is chosen else (" (shipped)" if (r["pruner"], r["args"]) == SHIPPED else "")
         md.append(f"| {r['key']}{mark} | x{o['saving_median']:.2f}, x{o['saving_min']:.2f} | {o['seeds_best_pruned']} | "
-                  f"{o['regret_max']:.3f} | "
+                  f"{o['regret_max']:.3f} | {o['budget_regret_mean']:.3f} | "
                   + " | ".join(f"x{r['datasets'][n]['saving_median']:.2f}, {r['datasets'][n]['seeds_best_pruned']}"
                                for n in names) + " |")
     args.md.parent.mkdir(parents=True, exist_ok=True)

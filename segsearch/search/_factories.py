@@ -60,20 +60,69 @@ def study_seed(seed: int | None, name: str) -> int | None:
     return (seed * 1_000_003 + zlib.crc32(name.encode())) % 2**31
 
 
+# the arguments that count epochs, per pruner: scaled to a trial's own schedule (``ScheduledPruner``)
+EPOCH_ARGS = {"median": ("n_warmup_steps",), "percentile": ("n_warmup_steps",), "asha": ("min_resource",),
+              "successive_halving": ("min_resource",)}
+
+
 def build_pruner(cfg: StudyConfig, epochs: int) -> optuna.pruners.BasePruner:
+    """The study's pruner, its settings written for trials of ``epochs`` (``train.epochs``). A pruner that
+    counts epochs (ASHA's first rung, the median's warm-up) is wrapped in a ``ScheduledPruner``, which scales
+    them to a longer trial's own schedule."""
+    pruner = _pruner(cfg, epochs)
+    if any(isinstance(cfg.pruner.args.get(a), int) for a in EPOCH_ARGS.get(cfg.pruner.name, ())):
+        return ScheduledPruner(cfg, epochs, pruner)
+    return pruner
+
+
+def _pruner(cfg: StudyConfig, epochs: int, scale: float = 1.0) -> optuna.pruners.BasePruner:
     p = cfg.pruner
     where = f"study.pruner ({p.name}) args"
+    args = {k: (max(1, round(v * scale)) if k in EPOCH_ARGS.get(p.name, ()) and isinstance(v, int) else v)
+            for k, v in p.args.items()}
     P = optuna.pruners
     if p.name == "none":
         return P.NopPruner()
     if p.name == "median":
-        return _make(P.MedianPruner, p.args, where)
+        return _make(P.MedianPruner, args, where)
     if p.name == "percentile":
-        return _make(P.PercentilePruner, {"percentile": 25.0, **p.args}, where)
+        return _make(P.PercentilePruner, {"percentile": 25.0, **args}, where)
     if p.name in ("asha", "successive_halving"):
-        return _make(P.SuccessiveHalvingPruner, p.args, where)
-    if p.name == "hyperband":
-        return _make(P.HyperbandPruner, {"max_resource": epochs, **p.args}, where)
+        return _make(P.SuccessiveHalvingPruner, args, where)
+    if p.name == "hyperband":  # not wrapped: TPE reads its brackets from ``study.pruner`` itself
+        return _make(P.HyperbandPruner, {"max_resource": epochs, **args}, where)
     if p.name == "wilcoxon":
-        return _make(P.WilcoxonPruner, p.args, where)
+        return _make(P.WilcoxonPruner, args, where)
     raise ValueError(f"unknown pruner {p.name!r}")
+
+
+def planned_epochs_of(trial: optuna.trial.FrozenTrial) -> int | None:
+    """The epochs a running trial is planned for: re-planned under a budget (``epochs_fitted``), else its
+    settings' (``settings.epochs``); None before they are recorded."""
+    fitted = trial.user_attrs.get("epochs_fitted")
+    if isinstance(fitted, int):
+        return fitted
+    epochs = (trial.user_attrs.get("settings") or {}).get("epochs")
+    return epochs if isinstance(epochs, int) else None
+
+
+class ScheduledPruner(optuna.pruners.BasePruner):
+    """The study's pruner at the same point of every trial's schedule. Its epoch settings are written for
+    ``train.epochs`` (the shipped ASHA first judges a trial at epoch 6 of 12, half its cosine schedule); a trial
+    planned longer (a ``--budget`` launch plans 96-epoch trials and more) is judged at the same fraction of its
+    own schedule: rungs at 48, 96, ... of 96, not 6, 12, 24, 48. On 24-epoch curves of real data a trial's rank
+    at epoch 6 told nothing of its rank at the end; at epoch 12 it did (bench/LATEST.md, 'Pruning longer
+    trials'). Trials shorter than ``train.epochs`` (squeezed by a deadline) keep the settings as written."""
+
+    def __init__(self, cfg: StudyConfig, epochs: int, pruner: optuna.pruners.BasePruner) -> None:
+        self._cfg, self._epochs = cfg, epochs
+        self._by_epochs: dict[int, optuna.pruners.BasePruner] = {epochs: pruner}
+
+    def for_epochs(self, planned: int) -> optuna.pruners.BasePruner:
+        planned = max(planned, self._epochs)
+        if planned not in self._by_epochs:
+            self._by_epochs[planned] = _pruner(self._cfg, planned, planned / self._epochs)
+        return self._by_epochs[planned]
+
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        return self.for_epochs(planned_epochs_of(trial) or self._epochs).prune(study, trial)

@@ -77,3 +77,29 @@ def _draws_of_the_oversized(infeasible_as: str) -> int:
 def test_a_configuration_that_cannot_run_teaches_tpe_to_avoid_it():
     infeasible, failed = _draws_of_the_oversized("infeasible"), _draws_of_the_oversized("failed")
     assert infeasible < failed / 2, (infeasible, failed)
+
+
+def _first_pruned_epoch(study: optuna.Study, values: list[float], planned: int | None) -> int | None:
+    trial = study.ask()
+    if planned is not None:  # what run_trial records for a trial whose schedule a budget re-planned
+        trial.set_user_attr("epochs_fitted", planned)
+    for epoch, v in enumerate(values, start=1):
+        trial.report(v, epoch)
+        if trial.should_prune():
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            return epoch
+    study.tell(trial, max(values))
+    return None
+
+
+@pytest.mark.parametrize("pruner, args", [("asha", {"min_resource": 2, "reduction_factor": 2}),
+                                          ("median", {"n_startup_trials": 2, "n_warmup_steps": 2})])
+def test_a_pruner_judges_a_longer_trial_at_the_same_point_of_its_schedule(pruner, args):
+    # written for 4-epoch trials: first judged at epoch 2 (half the schedule); a trial planned for 8 at epoch 4
+    cfg = StudyConfig(name="t", pruner={"name": pruner, "args": args})
+    study = optuna.create_study(direction="maximize", pruner=build_pruner(cfg, epochs=4))
+    for _ in range(3):
+        assert _first_pruned_epoch(study, [0.9] * 8, planned=8) is None
+    assert _first_pruned_epoch(study, [0.1] * 8, planned=8) == 4
+    assert _first_pruned_epoch(study, [0.1] * 4, planned=None) == 2
+    assert _first_pruned_epoch(study, [0.1] * 3, planned=3) == 2  # shorter: as written
