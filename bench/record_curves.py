@@ -25,6 +25,8 @@ per epoch; per dataset the objective of the best one-class predictor on the vali
     taskset -c 1 python bench/record_curves.py --dataset mri_struct --grid current --configs 12 --epochs 12
     taskset -c 1 python bench/record_curves.py --dataset mri_struct --grid current --configs 12 --epochs 12 \
         --grid-seed 1 --resume                                   # 12 more configurations in the same file
+    taskset -c 1 python bench/record_curves.py --dataset skin --grid current --configs 12 --epochs 24 \
+        --out bench/data/curves_long_skin.json                   # the same first 12, each for 24 epochs
 
 A real-data run writes the file after every configuration and, with ``--resume``, skips the
 configurations already in it.

@@ -44,7 +44,7 @@ def plan_yaml(plan: Plan) -> str:
         _dump(study).rstrip("\n"),
         "  # pruner and sampler chosen by replaying real learning curves (README: Performance)",
         "  sampler: {name: tpe, seed: 0, args: {n_startup_trials: 10}}",
-        "  pruner: {name: asha, args: {min_resource: 6, reduction_factor: 2}}",
+        "  pruner: {name: median, args: {n_startup_trials: 5, n_warmup_steps: 6}}",
         "",
         "data:",
         _dump(settings(plan)).rstrip("\n"),
