@@ -48,6 +48,26 @@ SETTINGS: list[tuple[str, dict]] = [SHIPPED, *[s for s in [
 ] if s != SHIPPED]]
 
 
+def replay_study(pruner_name: str, args: dict, epochs: int, seed: int):
+    """A fresh study with the pruner as segsearch builds it for trials of ``epochs`` (``build_pruner``)."""
+    import optuna
+
+    from segsearch.config import StudyConfig
+    from segsearch.search import build_pruner
+
+    cfg = StudyConfig(name="replay", pruner={"name": pruner_name, "args": args})
+    return optuna.create_study(direction="maximize", pruner=build_pruner(cfg, epochs),
+                               sampler=optuna.samplers.RandomSampler(seed=seed), study_name=f"replay-{seed}")
+
+
+def start(study, curve: list[float], train_epochs: int | None):
+    """A new trial; with ``train_epochs`` it records its planned epochs (the curve's), as a budget launch's do."""
+    trial = study.ask()
+    if train_epochs:
+        trial.set_user_attr("epochs_fitted", len(curve))
+    return trial
+
+
 def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int, seed: int,
            report: str = "raw", train_epochs: int | None = None) -> dict:
     """One study; ``report`` ``best``: the pruner sees each trial's best value so far instead of the epoch's.
@@ -56,20 +76,13 @@ def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int,
     schedule; None: the settings apply to the curves' epochs as written."""
     import optuna
 
-    from segsearch.config import StudyConfig
-    from segsearch.search import build_pruner
-
-    cfg = StudyConfig(name="replay", pruner={"name": pruner_name, "args": args})
-    study = optuna.create_study(direction="maximize", pruner=build_pruner(cfg, train_epochs or epochs),
-                                sampler=optuna.samplers.RandomSampler(seed=seed), study_name=f"replay-{seed}")
+    study = replay_study(pruner_name, args, train_epochs or epochs, seed)
     order = list(range(len(curves)))
     random.Random(seed).shuffle(order)
     spent, best, pruned = 0, float("-inf"), set()
     for idx in order:
-        trial = study.ask()
         curve = curves[idx]
-        if train_epochs:
-            trial.set_user_attr("epochs_fitted", len(curve))
+        trial = start(study, curve, train_epochs)
         for step, value in enumerate(curve, start=1):
             trial.report(max(curve[:step]) if report == "best" else value, step)
             spent += 1
@@ -90,20 +103,14 @@ def replay_budget(curves: list[list[float]], pruner_name: str, args: dict, epoch
     spent; the trial the budget cuts counts with its best epoch so far (a ``--budget`` launch keeps it)."""
     import optuna
 
-    from segsearch.config import StudyConfig
-    from segsearch.search import build_pruner
-
-    cfg = StudyConfig(name="replay", pruner={"name": pruner_name, "args": args})
-    study = optuna.create_study(direction="maximize", pruner=build_pruner(cfg, train_epochs or epochs),
-                                sampler=optuna.samplers.RandomSampler(seed=seed))
+    study = replay_study(pruner_name, args, train_epochs or epochs, seed)
     rng, order, spent, best = random.Random(seed), [], 0, float("-inf")
     while spent < budget:
         if not order:
             order = list(range(len(curves)))
             rng.shuffle(order)
-        curve, trial = curves[order.pop()], study.ask()
-        if train_epochs:
-            trial.set_user_attr("epochs_fitted", len(curve))
+        curve = curves[order.pop()]
+        trial = start(study, curve, train_epochs)
         for step, value in enumerate(curve, start=1):
             trial.report(value, step)
             spent += 1

@@ -19,7 +19,8 @@ MIN_SIZE, MAX_SIZE = 64, 512
 SEARCH_EPOCHS = 12  # train.epochs: a trial's schedule without a budget (a budget scales it)
 STARTUP_SECONDS = 30.0  # imports, data scan and the budget's own timing, before the first trial
 # binary masks whose foreground is rarer than this leave plain CE out of the losses: from scratch on mri_struct
-# (1.6% foreground) every CE run on record predicted background everywhere (bench/LATEST.md, 'Pruner and sampler')
+# (1.6% foreground) every 12-epoch CE run on record predicted background everywhere (bench/LATEST.md, 'Pruner and
+# sampler'); at 24 epochs one of two recovered ('Pruning longer trials')
 RARE_FOREGROUND = 0.05
 
 
