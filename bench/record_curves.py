@@ -130,6 +130,26 @@ NOW_TRAIN = {"optimizer": "adamw", "scheduler": "cosine", "weight_decay": 1e-4, 
              "augmentation": "light", "amp": "auto"}
 
 
+# --grid table: every architecture x loss of the shipped space at these rates, one encoder, so a sampler can be
+# replayed on exact lookups (bench/bench_search.py --table); the middle rate first, then the high, then the low,
+# each block shuffled, so a table cut short is whole at the rates it has
+TABLE_LRS = (1e-3, 3e-3, 3e-4)
+TABLE_ENCODER = "resnet18"
+
+
+def table_grid(seed: int = 0) -> list[dict[str, Any]]:
+    """Every architecture x loss of the shipped space, ``TABLE_ENCODER``, at each of ``TABLE_LRS``."""
+    space = arch_loss_space("current")
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    for lr in TABLE_LRS:
+        block = [{"architecture": a, "encoder": TABLE_ENCODER, "loss": lo, "loss_params": dict(LOSS_PARAMS.get(lo, {})),
+                  "lr": lr} for a, lo in itertools.product(space["architecture"], space["loss"])]
+        rng.shuffle(block)
+        out += block
+    return out
+
+
 def arch_loss_space(grid: str = "old") -> dict[str, list[str]]:
     """Architectures, encoders and losses the grid draws from: ``GRID_SPACE`` (old) or the shipped
     ``search_spaces/arch_loss.yaml`` (current)."""
@@ -257,9 +277,9 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
     torch.set_num_threads(1)
     cfg, dcfg, splits = real_setup(name)
     how = {**REAL_TRAIN, "amp": "off"}
-    if grid_from == "current":  # the shipped space's batch size; the rest as launch trains a trial
+    if grid_from in ("current", "table"):  # the shipped space's batch size; the rest as launch trains a trial
         how = {**NOW_TRAIN, "batch_size": shipped()["train"]["batch_size"]}
-    grid = real_grid(n, seed=grid_seed, grid=grid_from)
+    grid = table_grid(grid_seed) if grid_from == "table" else real_grid(n, seed=grid_seed, grid=grid_from)
     if followup:
         grid = [{"architecture": a, "encoder": e, "loss": "ce+dice", "loss_params": {"weight": 0.5}, "lr": 1e-3,
                  "part": "followup"} for a, e in FOLLOWUP]
@@ -291,10 +311,13 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
                  "augmentation": dcfg.augmentation},
         "train": {**{k: v for k, v in how.items() if k != "augmentation"}, "epochs": epochs,
                   "device": "cpu", "threads": 1},
-        "grid": {"configs": n, "seeds": sorted({*doc.get("grid", {}).get("seeds", [0]), grid_seed}),
+        "grid": {"configs": len(grid) if grid_from == "table" else n,
+                 "seeds": sorted({*doc.get("grid", {}).get("seeds", [0]), grid_seed}),
                  "from": "search_spaces/arch_loss.yaml " + (
                      "before 43e3439" if grid_from == "old" else f"at {git_head()}"), **arch_loss_space(grid_from),
-                 "lr": list(REAL_LRS), "light": list(LIGHT), "loss_params": LOSS_PARAMS},
+                 "lr": list(TABLE_LRS if grid_from == "table" else REAL_LRS), "light": list(LIGHT),
+                 "loss_params": LOSS_PARAMS, "kind": "table" if grid_from == "table" else "draw",
+                 **({"encoder": [TABLE_ENCODER]} if grid_from == "table" else {})},
         "one_class": one_class, "one_class_best": max(one_class.values()),
     })
     if followup:
@@ -330,15 +353,17 @@ def main() -> None:
     ap.add_argument("--probe", action="store_true", help="real data: one epoch per config, to size the grid")
     ap.add_argument("--only", type=int, nargs="*", help="real data: just these grid indices")
     ap.add_argument("--resume", action="store_true", help="real data: keep the configs already in --out")
-    ap.add_argument("--grid", choices=("old", "current"), default="old",
-                    help="real data: the grid of the first recordings (GRID_SPACE, fp32) or of the shipped space now")
+    ap.add_argument("--grid", choices=("old", "current", "table"), default="old",
+                    help="real data: the grid of the first recordings (GRID_SPACE, fp32), a draw from the shipped space "
+                         "now, or every architecture x loss of it at TABLE_LRS (for --out, default curves_table_NAME.json)")
     ap.add_argument("--grid-seed", type=int, default=0,
                     help="real data: another draw of the grid; with --resume its configurations are added to the file")
     ap.add_argument("--followup", action="store_true",
                     help="real data: train the FOLLOWUP configurations instead of the grid (with --resume: add them)")
     args = ap.parse_args()
     if args.dataset:
-        out = args.out or DATA / (f"curves_{args.dataset}.json" if args.grid == "old" else f"curves_now_{args.dataset}.json")
+        prefix = {"old": "curves", "current": "curves_now", "table": "curves_table"}[args.grid]
+        out = args.out or DATA / f"{prefix}_{args.dataset}.json"
         record_real(args.dataset, args.configs, args.epochs, out, args.resume, args.probe, args.only, args.followup,
                     args.grid, args.grid_seed)
     else:
