@@ -103,7 +103,7 @@ def real_curve_files(now: bool = False) -> list[Path]:
     --dataset NAME``: ``curves_NAME.json``, the old grid in fp32), or with ``now`` those of the shipped space
     as it is now (``--grid current``: ``curves_now_NAME.json``) where there are any. The 24-epoch recordings
     (``curves_long_NAME.json``) are read only when named."""
-    old = sorted(p for p in DATA.glob("curves_*.json") if not p.name.startswith(("curves_now_", "curves_long_")))
+    old = sorted(p for p in DATA.glob("curves_*.json") if not p.name.startswith(("curves_now_", "curves_long_", "curves_table_")))
     return (sorted(DATA.glob("curves_now_*.json")) or old) if now else old
 
 

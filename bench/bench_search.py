@@ -34,7 +34,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ARCH_LOSS, RESULTS, emit, load_curves, median, quiet_logs, real_curve_files, shipped
+from bench._common import (
+    ARCH_LOSS,
+    DATA,
+    RESULTS,
+    emit,
+    load_curves,
+    median,
+    quiet_logs,
+    real_curve_files,
+    shipped,
+)
 
 FACTORS = ("architecture", "loss", "encoder")
 BANDWIDTH = 0.4
@@ -103,6 +113,55 @@ class Surrogate:
         return max(self.value(c) for c, _ in self.points)
 
 
+class Table:
+    """A lookup table of real trainings (``record_curves.py --grid table``: every architecture x loss of the
+    shipped space at a few rates, one encoder): a trial samples the shipped space with segsearch's own
+    ``sample()``, the table's encoder only, and scores the recorded run of its architecture, loss and the
+    recorded rate nearest its lr (on the log scale), no model in between. Weight decay and the losses'
+    children are sampled and have no effect (they were not varied). A configuration whose run failed (pan
+    below 128 px) ends pruned, as ``launch`` ends it infeasible."""
+
+    def __init__(self, curve_set: dict[str, Any], space_file: Path) -> None:
+        from segsearch.config import load_config
+
+        doc = curve_set["doc"]
+        self.lrs = sorted(float(x) for x in doc["grid"]["lr"])
+        self.table = {self._key(r["config"]): max(r["values"]) for r in curve_set["runs"]}
+        self.failed = {self._key(c["config"]) for c in doc["curves"] if c.get("error")}
+        space = dict(load_config(space_file).search)
+        space["encoder"] = space["encoder"].model_copy(update={"choices": list(doc["grid"]["encoder"])})
+        self.space = space
+        want = {(a, lo, lr) for a in space["architecture"].choices for lo in (space["loss"].choices or [])
+                for lr in self.lrs}
+        missing = want - set(self.table) - self.failed
+        if missing:
+            raise SystemExit(f"{curve_set['path']}: {len(missing)} of {len(want)} table entries not recorded "
+                             "(run record_curves.py --grid table --resume to finish it)")
+        self.points = list(self.table.items())
+
+    def _key(self, c: dict[str, Any]) -> tuple[str, str, float]:
+        lr = min(self.lrs, key=lambda x: abs(math.log(x) - math.log(float(c["lr"]))))
+        return (str(c["architecture"]), str(c["loss"]), lr)
+
+    def __call__(self, trial) -> float:
+        import optuna
+
+        from segsearch.search._space import sample
+
+        k = self._key(sample(trial, self.space))
+        if k in self.failed:
+            raise optuna.TrialPruned("incompatible")
+        return self.table[k]
+
+    @property
+    def optimum(self) -> float:
+        return max(self.table.values())
+
+    @property
+    def lr_range(self) -> tuple[float, float]:
+        return (self.lrs[0], self.lrs[-1])
+
+
 def fit(funcs: list[Surrogate]) -> dict[str, Any]:
     """Set every surrogate's factor weights and lr scale to the pooled leave-one-out best."""
     import itertools
@@ -122,19 +181,22 @@ def fit(funcs: list[Surrogate]) -> dict[str, Any]:
             "per_file": [round(f.loo_error(), 3) for f in funcs]}
 
 
-def run(f: Surrogate, sampler_name: str, args: dict, n: int, seed: int, name: str) -> list[float]:
-    """Running best value after each trial."""
+def run(f: Surrogate | Table, sampler_name: str, args: dict, n: int, seed: int, name: str) -> list[float]:
+    """Running best value after each trial. The study's name includes the sampler: segsearch seeds a sampler
+    from the seed and the study's name, and TPE's first trials are drawn by a random sampler with that
+    seed, so under one name TPE and random search would share their first ``n_startup_trials`` draws (and
+    TPE would "reach" random's best-of-N whenever random found it that early)."""
     import optuna
 
     from segsearch.config import StudyConfig
     from segsearch.search import build_sampler
 
-    cfg = StudyConfig(name=f"search-{name}", sampler={"name": sampler_name, "seed": seed, "args": args})
+    cfg = StudyConfig(name=f"search-{name}-{sampler_name}", sampler={"name": sampler_name, "seed": seed, "args": args})
     study = optuna.create_study(direction="maximize", sampler=build_sampler(cfg))
     study.optimize(f, n_trials=n)
     best, out = float("-inf"), []
-    for t in study.trials:
-        best = max(best, t.value)
+    for t in study.trials:  # a pruned (infeasible) trial counts as a trial and finds nothing
+        best = max(best, t.value if t.value is not None else float("-inf"))
         out.append(best)
     return out
 
@@ -146,25 +208,31 @@ def key(a: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--curves", type=Path, nargs="+", default=None, help="default: bench/data/curves_now_*.json, else curves_*.json")
+    ap.add_argument("--curves", type=Path, nargs="+", default=None,
+                    help="default: the lookup tables bench/data/curves_table_*.json, else curves_now_*.json, else curves_*.json")
     ap.add_argument("--space", type=Path, default=ARCH_LOSS, help="the search space the trials sample")
     ap.add_argument("--budget", type=int, nargs="+", default=[20, 40], help="N, TPE's trials (random gets N and 2N)")
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--md", type=Path, default=RESULTS / "replay_search.md", help="markdown table of the figures")
     args = ap.parse_args()
     quiet_logs()
-    files = args.curves or real_curve_files(now=True)
+    files = args.curves or sorted(DATA.glob("curves_table_*.json")) or real_curve_files(now=True)
     if not files:
         raise SystemExit("no curve files: run bench/record_curves.py --dataset NAME first")
     sets = {s["name"]: s for s in map(load_curves, files)}
-    funcs = {n: Surrogate(s, args.space) for n, s in sets.items()}
-    fitted = fit(list(funcs.values()))
+    funcs: dict[str, Surrogate | Table] = {
+        n: Table(s, args.space) if s["doc"].get("grid", {}).get("kind") == "table" else Surrogate(s, args.space)
+        for n, s in sets.items()}
+    surrogates = [f for f in funcs.values() if isinstance(f, Surrogate)]
+    fitted = fit(surrogates) if surrogates else {"loo_error_over_variance": 0.0}
     rows: list[dict] = []
-    lines = ["surrogates: " + "; ".join(f"{n}: {len(f.points)} recorded configs, optimum {f.optimum:.4f}, "
-                                         f"lr {f.lr_range[0]:g}..{f.lr_range[1]:g}" for n, f in funcs.items()),
-             f"surrogate fit (leave-one-out): weights {fitted['weights']}, lr scale {fitted['lr_scale']} decades; "
-             f"error / variance {fitted['loo_error_over_variance']} (per file {fitted['per_file']}; 1 = no better than "
-             "the mean)"]
+    lines = ["objectives: " + "; ".join(
+        f"{n}: {'lookup table' if isinstance(f, Table) else 'surrogate'} of {len(f.points)} recorded configs, "
+        f"optimum {f.optimum:.4f}, lr {f.lr_range[0]:g}..{f.lr_range[1]:g}" for n, f in funcs.items())]
+    if surrogates:
+        lines.append(f"surrogate fit (leave-one-out): weights {fitted['weights']}, lr scale {fitted['lr_scale']} "
+                     f"decades; error / variance {fitted['loo_error_over_variance']} (per file {fitted['per_file']}; "
+                     "1 = no better than the mean)")
     if fitted["loo_error_over_variance"] >= 0.9:
         lines.append("WARNING: the surrogate predicts held-out runs no better than their mean: the figures below "
                      "measure noise (record more configurations per dataset)")
@@ -234,7 +302,9 @@ def main() -> None:
                       for n in names) + " |")
     args.md.parent.mkdir(parents=True, exist_ok=True)
     args.md.write_text("\n".join(md) + "\n")
-    figs = {"files": [str(f) for f in files], "objective": "Nadaraya-Watson surrogate of recorded best values",
+    figs = {"files": [str(f) for f in files],
+            "objective": {n: "lookup table of recorded best values" if isinstance(f, Table) else
+                          "Nadaraya-Watson surrogate of recorded best values" for n, f in funcs.items()},
             "surrogate_fit": fitted, "space": str(args.space),
             "surrogates": {n: {"configs": len(f.points), "optimum": round(f.optimum, 5), "lr_range": f.lr_range}
                            for n, f in funcs.items()},

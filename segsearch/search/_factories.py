@@ -96,10 +96,13 @@ def _pruner(cfg: StudyConfig, epochs: int, scale: float = 1.0) -> optuna.pruners
     raise ValueError(f"unknown pruner {p.name!r}")
 
 
+EPOCHS_FITTED_ATTR = "epochs_fitted"  # trial user attribute: the epochs a trial was re-planned for under a budget
+
+
 def planned_epochs_of(trial: optuna.trial.FrozenTrial) -> int | None:
     """The epochs a running trial is planned for: re-planned under a budget (``epochs_fitted``), else its
     settings' (``settings.epochs``); None before they are recorded."""
-    fitted = trial.user_attrs.get("epochs_fitted")
+    fitted = trial.user_attrs.get(EPOCHS_FITTED_ATTR)
     if isinstance(fitted, int):
         return fitted
     epochs = (trial.user_attrs.get("settings") or {}).get("epochs")

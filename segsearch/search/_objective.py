@@ -26,6 +26,7 @@ from ..data import DataError, Splits
 from ..errors import DiskFull, is_disk_full
 from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter, RunSpec, StopTraining, train
 from ._budget import TRIAL_EPOCHS_ATTR, trial_epochs_for
+from ._factories import EPOCHS_FITTED_ATTR
 from ._multi import report, should_prune
 from ._requeue import reported_steps, system_attrs
 from ._space import params_to_settings, sample
@@ -224,7 +225,7 @@ def _fit_epochs(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> TrainC
     import time
 
     if trial_root(trial) != trial.number or PAUSED_ATTR in trial.user_attrs:
-        planned = trial.user_attrs.get("epochs_fitted")
+        planned = trial.user_attrs.get(EPOCHS_FITTED_ATTR)
         return tcfg.model_copy(update={"epochs": int(planned)}) if planned else tcfg
     # a trial's own epochs (an enqueued recipe's) stand; otherwise the planned ones (scaled to a budget)
     epochs = tcfg.epochs if tcfg.epochs != env.cfg.train.epochs else planned_epochs(trial.study, env)
@@ -237,7 +238,7 @@ def _fit_epochs(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> TrainC
             epochs = fit
     if epochs == tcfg.epochs:
         return tcfg
-    trial.set_user_attr("epochs_fitted", epochs)
+    trial.set_user_attr(EPOCHS_FITTED_ATTR, epochs)
     return tcfg.model_copy(update={"epochs": epochs})
 
 
@@ -274,7 +275,7 @@ def _replanner(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Callabl
             log.info("trial %d: the first epoch took %.1f s: trials now train for %d epochs (planned %d)",
                      trial.number, epoch_seconds, epochs, tcfg.epochs)
         trial.study.set_user_attr(TRIAL_EPOCHS_ATTR, {"epochs": epochs, "deadline": deadline})
-        trial.set_user_attr("epochs_fitted", epochs)
+        trial.set_user_attr(EPOCHS_FITTED_ATTR, epochs)
         return epochs
 
     return replan

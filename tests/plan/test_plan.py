@@ -4,6 +4,7 @@ into a YAML that loads; bad folders refused with nothing written."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,6 +36,9 @@ def test_index_masks_give_a_multiclass_plan_that_launch_reads(tmp_path):
     assert fp["n_pairs"] == 10 and fp["image_sizes"] == {"64x64": 10} and fp["encoding"] == "index"
     shares = {c["name"]: c["pixel_share"] for c in fp["classes"]}
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3) and shares["background"] > 0.3
+    # a plan runs the sampler and pruner the flagship space ships (chosen from replays of real curves)
+    flagship = load_config(Path(__file__).parents[2] / "search_spaces" / "arch_loss.yaml").study
+    assert (cfg.study.sampler, cfg.study.pruner) == (flagship.sampler, flagship.pruner)
 
 
 def test_0_255_masks_with_a_suffix_are_binary_and_paired(tmp_path):
