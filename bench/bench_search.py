@@ -2,8 +2,11 @@
 best score random search reaches with N trials, and how often TPE with N trials does at least as well as
 random search with 2N. 10 seeds, per curves file (dataset) and overall, for a few TPE settings.
 
-The objective is a surrogate made of real trials (``record_curves.py``; by default every real dataset,
-``bench/data/curves_now_NAME.json``, else the first recordings ``curves_NAME.json``). A trial samples the shipped search space with segsearch's own
+The objective is made of real trials (``record_curves.py``). A lookup table (``--grid table``:
+``bench/data/curves_table_NAME.json``, read by default where there are any) is scored exactly (``Table``:
+every architecture x loss of the shipped space at three rates was trained, a sampled lr takes the nearest
+recorded rate). Other recordings (``curves_now_NAME.json``, else the first recordings ``curves_NAME.json``)
+are scored by a surrogate, as follows. A trial samples the shipped search space with segsearch's own
 ``sample()`` (``search_spaces/arch_loss.yaml`` as it is now, or ``--space``: architecture, encoder, loss
 with its children, lr, weight decay; the lr range clipped to the recorded one), and scores the
 kernel-weighted mean (Nadaraya-Watson) of the recorded configurations' best validation objective, the
@@ -18,9 +21,11 @@ demo file (``bench/data/curves.json``, a full grid) is scored the same way over 
 (architecture x loss x lr).
 
 Targets: TPE reaches random's best-of-N within N/2 trials (median over seeds); TPE(N) >= random(2N) in
-at least 8 of 10 seeds.
+at least 8 of 10 seeds. Also reported: the mean regret (best recorded value minus the best found) of TPE(N),
+random(N) and random(2N). ``--gp`` adds Optuna's GPSampler as a comparison.
 
-    python bench/bench_search.py                       # all real curve files, N = 20 and 40
+    python bench/bench_search.py                       # the lookup tables (else all real curve files), N = 20 and 40
+    python bench/bench_search.py --gp --budget 10 20 40
     python bench/bench_search.py --curves bench/data/curves.json --budget 20
 """
 
@@ -63,6 +68,7 @@ SHIPPED = shipped_tpe()
 SETTINGS: list[dict[str, Any]] = [SHIPPED, *[
     a for a in ({"n_startup_trials": s, **({"multivariate": True, "group": True} if m else {})}
                 for s in (5, 10, 20) for m in (False, True)) if a != SHIPPED]]
+GP = {"sampler": "gp", "n_startup_trials": 10}  # Optuna's Gaussian-process sampler (--gp), for comparison
 
 
 class Surrogate:
@@ -202,6 +208,8 @@ def run(f: Surrogate | Table, sampler_name: str, args: dict, n: int, seed: int, 
 
 
 def key(a: dict) -> str:
+    if a.get("sampler", "tpe") != "tpe":
+        return f"{a['sampler']} startup={a['n_startup_trials']}"
     return f"tpe startup={a['n_startup_trials']}" + (",multivariate" if a.get("multivariate") else "") + (
         ",group" if a.get("group") else "")
 
@@ -213,9 +221,11 @@ def main() -> None:
     ap.add_argument("--space", type=Path, default=ARCH_LOSS, help="the search space the trials sample")
     ap.add_argument("--budget", type=int, nargs="+", default=[20, 40], help="N, TPE's trials (random gets N and 2N)")
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--gp", action="store_true", help="also Optuna's GPSampler (slower: a Gaussian process per trial)")
     ap.add_argument("--md", type=Path, default=RESULTS / "replay_search.md", help="markdown table of the figures")
     args = ap.parse_args()
     quiet_logs()
+    settings = SETTINGS + ([GP] if args.gp else [])
     files = args.curves or sorted(DATA.glob("curves_table_*.json")) or real_curve_files(now=True)
     if not files:
         raise SystemExit("no curve files: run bench/record_curves.py --dataset NAME first")
@@ -238,12 +248,12 @@ def main() -> None:
                      "measure noise (record more configurations per dataset)")
     for N in args.budget:
         rnd = {n: [run(f, "random", {}, 2 * N, s, n) for s in range(args.seeds)] for n, f in funcs.items()}
-        for a in SETTINGS:
+        for a in settings:
             row: dict = {"budget": N, "tpe_args": a, "key": key(a), "datasets": {}}
             for n, f in funcs.items():
                 seeds = []
                 for s in range(args.seeds):
-                    tpe = run(f, "tpe", a, N, s, n)
+                    tpe = run(f, a.get("sampler", "tpe"), {k: v for k, v in a.items() if k != "sampler"}, N, s, n)
                     target, twice = rnd[n][s][N - 1], rnd[n][s][-1]
                     needed = next((i + 1 for i, v in enumerate(tpe) if v >= target - 1e-12), None)
                     seeds.append({"seed": s, "random_N": round(target, 5), "random_2N": round(twice, 5),
@@ -256,7 +266,10 @@ def main() -> None:
                     "seeds_tpe_gt_random_2N": sum(x["tpe_N"] > x["random_2N"] + 1e-12 for x in seeds),
                     "tpe_N_median": median([x["tpe_N"] for x in seeds]),
                     "random_N_median": median([x["random_N"] for x in seeds]),
-                    "random_2N_median": median([x["random_2N"] for x in seeds]), "seeds": seeds}
+                    "random_2N_median": median([x["random_2N"] for x in seeds]),
+                    # how far below the best recorded value each ends, averaged over seeds
+                    "regret": {k: round(sum(f.optimum - x[k] for x in seeds) / len(seeds), 4)
+                               for k in ("tpe_N", "random_N", "random_2N")}, "seeds": seeds}
             per = list(row["datasets"].values())
             all_need = [x["tpe_trials_to_random_N"] or 2 * N for p in per for x in p["seeds"]]
             row["overall"] = {"trials_to_random_N_median": median(all_need),
@@ -272,33 +285,35 @@ def main() -> None:
             lines.append(f"N={N:3d} {row['key']:34s} trials to random's best-of-N: median {o['trials_to_random_N_median']:g}"
                          f" (within N/2 in {o['seeds_within_half']}/{o['studies']}); TPE(N) >= random(2N) in "
                          f"{o['seeds_tpe_ge_random_2N']}/{o['studies']} | " + " | ".join(
-                             f"{n} {p['trials_to_random_N_median']:g} tr, {p['seeds_tpe_ge_random_2N']}/{args.seeds}"
-                             for n, p in row["datasets"].items()))
+                             f"{n} {p['trials_to_random_N_median']:g} tr, {p['seeds_tpe_ge_random_2N']}/{args.seeds}, "
+                             f"regret {p['regret']['tpe_N']:.3f} (random N {p['regret']['random_N']:.3f}, "
+                             f"2N {p['regret']['random_2N']:.3f})" for n, p in row["datasets"].items()))
 
     def score(r: dict) -> tuple:
         o = r["overall"]
         return (r["meets"]["half"] + r["meets"]["twice"], o["seeds_tpe_ge_random_2N"], -o["trials_to_random_N_median"])
 
     chosen = {}
-    for a in SETTINGS:  # a setting is judged on every budget together
+    for a in settings:  # a setting is judged on every budget together
         rs = [r for r in rows if r["tpe_args"] == a]
         chosen[key(a)] = (sum(score(r)[0] for r in rs), sum(score(r)[1] for r in rs),
                           sum(score(r)[2] for r in rs))
     best_key = max(chosen, key=lambda k: chosen[k])
-    best = next(a for a in SETTINGS if key(a) == best_key)
+    best = next(a for a in settings if key(a) == best_key)
     lines.append(f"chosen: {best_key} " + "; ".join(
         f"N={r['budget']}: half {'met' if r['meets']['half'] else 'MISSED'}, 2N {'met' if r['meets']['twice'] else 'MISSED'}"
         for r in rows if r["tpe_args"] == best))
     names = list(funcs)
     md = ["| N | TPE settings | trials to random's best-of-N (median; seeds <= N/2) | TPE(N) >= random(2N) | "
-          + " | ".join(f"{n}: trials, >= 2N (of {args.seeds})" for n in names) + " |",
+          + " | ".join(f"{n}: trials, >= 2N (of {args.seeds}), regret TPE(N) / random(2N)" for n in names) + " |",
           "|---|---|---|---|" + "---|" * len(names)]
     for r in rows:
         o = r["overall"]
         mark = " **(chosen)**" if r["tpe_args"] == best else (" (shipped)" if r["tpe_args"] == SHIPPED else "")
         md.append(f"| {r['budget']} | {r['key']}{mark} | {o['trials_to_random_N_median']:g}; {o['seeds_within_half']}/"
                   f"{o['studies']} | {o['seeds_tpe_ge_random_2N']}/{o['studies']} | " + " | ".join(
-                      f"{r['datasets'][n]['trials_to_random_N_median']:g}, {r['datasets'][n]['seeds_tpe_ge_random_2N']}"
+                      f"{r['datasets'][n]['trials_to_random_N_median']:g}, {r['datasets'][n]['seeds_tpe_ge_random_2N']}, "
+                      f"{r['datasets'][n]['regret']['tpe_N']:.3f} / {r['datasets'][n]['regret']['random_2N']:.3f}"
                       for n in names) + " |")
     args.md.parent.mkdir(parents=True, exist_ok=True)
     args.md.write_text("\n".join(md) + "\n")
