@@ -9,6 +9,9 @@ Two sources:
   architectures, encoders and losses ``search_spaces/arch_loss.yaml`` had (``GRID_SPACE``; every
   architecture and every loss at least once, learning rates 1e-4..1e-2 log), written to
   ``bench/data/curves_NAME.json``; ``--followup`` adds the ``FOLLOWUP`` runs;
+* a real dataset with ``--grid table``: every architecture x loss of the shipped space at ``TABLE_LRS``,
+  ``TABLE_ENCODER``, trained as ``--grid current`` trains, written to ``bench/data/curves_table_NAME.json``: a
+  lookup table ``bench_search.py`` replays samplers on exactly;
 * a real dataset with ``--grid current``: the grid is drawn from ``search_spaces/arch_loss.yaml`` as it is
   now, and each run trains the way ``segsearch launch`` would (``amp: auto``, so bf16 autocast on a CPU
   with hardware bf16; the space's batch size and augmentation), written to ``bench/data/curves_now_NAME.json``.
@@ -27,6 +30,9 @@ per epoch; per dataset the objective of the best one-class predictor on the vali
         --grid-seed 1 --resume                                   # 12 more configurations in the same file
     taskset -c 1 python bench/record_curves.py --dataset skin --grid current --configs 12 --epochs 24 \
         --out bench/data/curves_long_skin.json                   # the same first 12, each for 24 epochs
+    taskset -c 0 python bench/record_curves.py --dataset skin --grid table --epochs 6
+                                                                 # every architecture x loss at 3 rates (216 runs,
+                                                                 # ~100 min): bench/data/curves_table_skin.json
 
 A real-data run writes the file after every configuration and, with ``--resume``, skips the
 configurations already in it.
