@@ -137,7 +137,7 @@ NOW_TRAIN = {"optimizer": "adamw", "scheduler": "cosine", "weight_decay": 1e-4, 
 
 
 # --grid table: every architecture x loss of the shipped space at these rates, one encoder, so a sampler can be
-# replayed on exact lookups (bench/bench_search.py --table); the middle rate first, then the high, then the low,
+# replayed on exact lookups (bench/bench_search.py reads these files by default); the middle rate first, then the high, then the low,
 # each block shuffled, so a table cut short is whole at the rates it has
 TABLE_LRS = (1e-3, 3e-3, 3e-4)
 TABLE_ENCODER = "resnet18"
