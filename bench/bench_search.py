@@ -22,10 +22,13 @@ demo file (``bench/data/curves.json``, a full grid) is scored the same way over 
 
 Targets: TPE reaches random's best-of-N within N/2 trials (median over seeds); TPE(N) >= random(2N) in
 at least 8 of 10 seeds. Also reported: the mean regret (best recorded value minus the best found) of TPE(N),
-random(N) and random(2N). ``--gp`` adds Optuna's GPSampler as a comparison.
+random(N) and random(2N). ``--gp`` adds Optuna's GPSampler as a comparison. ``--baseline`` replays the
+studies as ``launch`` runs them: each sampler study's first trial is the space's baseline (seed 001's recipe
+in ``arch_loss.yaml``), the rest sampled; random search (N and 2N) stays plain.
 
     python bench/bench_search.py                       # the lookup tables (else all real curve files), N = 20 and 40
     python bench/bench_search.py --gp --budget 10 20 40
+    python bench/bench_search.py --baseline --budget 10 20 40
     python bench/bench_search.py --curves bench/data/curves.json --budget 20
 """
 
@@ -187,11 +190,13 @@ def fit(funcs: list[Surrogate]) -> dict[str, Any]:
             "per_file": [round(f.loo_error(), 3) for f in funcs]}
 
 
-def run(f: Surrogate | Table, sampler_name: str, args: dict, n: int, seed: int, name: str) -> list[float]:
+def run(f: Surrogate | Table, sampler_name: str, args: dict, n: int, seed: int, name: str,
+        first: dict[str, Any] | None = None) -> list[float]:
     """Running best value after each trial. The study's name includes the sampler: segsearch seeds a sampler
     from the seed and the study's name, and TPE's first trials are drawn by a random sampler with that
     seed, so under one name TPE and random search would share their first ``n_startup_trials`` draws (and
-    TPE would "reach" random's best-of-N whenever random found it that early)."""
+    TPE would "reach" random's best-of-N whenever random found it that early). ``first``: Optuna params queued
+    as the study's first trial, as ``launch`` queues a new study's baseline."""
     import optuna
 
     from segsearch.config import StudyConfig
@@ -199,12 +204,36 @@ def run(f: Surrogate | Table, sampler_name: str, args: dict, n: int, seed: int, 
 
     cfg = StudyConfig(name=f"search-{name}-{sampler_name}", sampler={"name": sampler_name, "seed": seed, "args": args})
     study = optuna.create_study(direction="maximize", sampler=build_sampler(cfg))
+    if first:
+        study.enqueue_trial(first)
     study.optimize(f, n_trials=n)
     best, out = float("-inf"), []
     for t in study.trials:  # a pruned (infeasible) trial counts as a trial and finds nothing
         best = max(best, t.value if t.value is not None else float("-inf"))
         out.append(best)
     return out
+
+
+def baseline_first(f: Surrogate | Table, space_file: Path) -> dict[str, Any]:
+    """The space's baseline (``launch`` queues it first) as Optuna params of the replay, with its score and
+    rank among the recorded runs."""
+    import optuna
+
+    from segsearch.config import load_config
+    from segsearch.search._baseline import baseline_params
+
+    params = dict(baseline_params(load_config(space_file)) or {})
+    if not params:
+        raise SystemExit(f"{space_file}: no baseline to queue (study.baseline is off)")
+    encoders = f.space["encoder"].choices
+    if params.get("encoder") not in encoders:
+        params["encoder"] = encoders[0]
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial(params)
+    study.optimize(f, n_trials=1)
+    value = study.trials[0].value if study.trials[0].value is not None else float("-inf")
+    rank = 1 + sum(v > value for _, v in f.points)
+    return {"params": params, "value": value, "rank": rank}
 
 
 def key(a: dict) -> str:
@@ -222,6 +251,9 @@ def main() -> None:
     ap.add_argument("--budget", type=int, nargs="+", default=[20, 40], help="N, TPE's trials (random gets N and 2N)")
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--gp", action="store_true", help="also Optuna's GPSampler (slower: a Gaussian process per trial)")
+    ap.add_argument("--baseline", action="store_true",
+                    help="the sampler's studies start with the space's baseline, as `launch` runs a new study (the "
+                         "encoder mapped to the recorded one); random search stays plain")
     ap.add_argument("--md", type=Path, default=RESULTS / "replay_search.md", help="markdown table of the figures")
     args = ap.parse_args()
     quiet_logs()
@@ -246,6 +278,10 @@ def main() -> None:
     if fitted["loo_error_over_variance"] >= 0.9:
         lines.append("WARNING: the surrogate predicts held-out runs no better than their mean: the figures below "
                      "measure noise (record more configurations per dataset)")
+    first = {n: baseline_first(f, args.space) for n, f in funcs.items()} if args.baseline else {}
+    for n, b in first.items():
+        lines.append(f"{n}: every sampler study starts with the baseline {b['params']}, which scores {b['value']:.4f} "
+                     f"(rank {b['rank']} of {len(funcs[n].points)} recorded)")
     for N in args.budget:
         rnd = {n: [run(f, "random", {}, 2 * N, s, n) for s in range(args.seeds)] for n, f in funcs.items()}
         for a in settings:
@@ -253,7 +289,8 @@ def main() -> None:
             for n, f in funcs.items():
                 seeds = []
                 for s in range(args.seeds):
-                    tpe = run(f, a.get("sampler", "tpe"), {k: v for k, v in a.items() if k != "sampler"}, N, s, n)
+                    tpe = run(f, a.get("sampler", "tpe"), {k: v for k, v in a.items() if k != "sampler"}, N, s, n,
+                              first[n]["params"] if first else None)
                     target, twice = rnd[n][s][N - 1], rnd[n][s][-1]
                     needed = next((i + 1 for i, v in enumerate(tpe) if v >= target - 1e-12), None)
                     seeds.append({"seed": s, "random_N": round(target, 5), "random_2N": round(twice, 5),
@@ -320,7 +357,7 @@ def main() -> None:
     figs = {"files": [str(f) for f in files],
             "objective": {n: "lookup table of recorded best values" if isinstance(f, Table) else
                           "Nadaraya-Watson surrogate of recorded best values" for n, f in funcs.items()},
-            "surrogate_fit": fitted, "space": str(args.space),
+            "surrogate_fit": fitted, "space": str(args.space), "baseline_first": first,
             "surrogates": {n: {"configs": len(f.points), "optimum": round(f.optimum, 5), "lr_range": f.lr_range}
                            for n, f in funcs.items()},
             "seeds": args.seeds, "settings": rows, "chosen": best,
