@@ -380,7 +380,8 @@ def _deployment_cost(trial: optuna.Trial, spec: RunSpec, tcfg: TrainConfig, cfg:
 
 def _too_slow_for_the_budget(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Outcome | None:
     """Under a launch budget, a sampled configuration slower than the study's typical one starts only if its
-    full schedule leaves the search time for one more typical trial. Its epoch time is predicted from its
+    full schedule leaves the search time for one more typical trial, or fits and takes no typical trial's place
+    (where only one trial fits either way). Its epoch time is predicted from its
     measured latency and the study's finished trials' seconds per epoch per ms of latency (on mri9 at 20
     minutes one upernet trial at 2.4x the baseline's epoch time took the rest of the search, and the run lost
     to the recipe trained alone: bench/LATEST.md). It ends ``infeasible`` (reason ``too_slow``) with a
@@ -403,7 +404,9 @@ def _too_slow_for_the_budget(trial: optuna.Trial, tcfg: TrainConfig, env: TrialE
     need, usual = per_epoch * tcfg.epochs, typical * tcfg.epochs
     left = env.deadline - time.time()
     trial.set_user_attr("predicted_seconds_per_epoch", round(per_epoch, 2))
-    if need <= usual or need <= left - usual:
+    # it runs when it is no slower than typical, leaves room for one more typical trial, or takes no typical
+    # trial's place (only one fits either way: a trial 2% slower than typical is not refused for noise)
+    if need <= usual or need <= left - usual or (need <= left and (left - need) // usual + 1 >= left // usual):
         return None
     return _infeasible(trial, "too_slow", f"predicted {per_epoch:.1f} s per epoch ({float(latency):.1f} ms latency; "
                        f"the study's typical epoch: {typical:.1f} s): its {tcfg.epochs} epochs need {need:.0f} s "

@@ -30,6 +30,9 @@ def _study_with_a_finished_trial() -> optuna.Study:
     (12.0, 100.0, {}, False),  # 48 s, and 52 s stay: one more typical trial fits
     (30.0, 10_000.0, {}, False),  # slow, but the budget pays for it and more
     (8.0, 30.0, {}, False),  # not slower than typical: it runs whenever the worker starts it
+    (10.5, 60.0, {}, False),  # 5% slower, and one trial fits either way: it takes no typical trial's place
+    (13.0, 90.0, {}, True),  # 52 s of 90: two typical 40 s trials would fit, with it only one
+    (16.0, 60.0, {}, True),  # 64 s: it does not fit the 60 s left
     (30.0, 100.0, {"baseline": True}, False),  # the baseline and your own trials always run
     (30.0, 100.0, {"enqueued": True}, False),
 ])
@@ -47,9 +50,9 @@ def test_a_configuration_too_slow_for_what_is_left_is_infeasible(tmp_path, laten
     assert outcome is not None and outcome.state == TrialState.PRUNED and outcome.reason == "too_slow"
     study.tell(trial, state=outcome.state)
     frozen = study.trials[-1]
-    assert frozen.user_attrs["infeasible"] and frozen.user_attrs["predicted_seconds_per_epoch"] == 30.0
-    assert frozen.constraints["budget_s"] == pytest.approx(120 - (left - 40), abs=1.0)  # > 0: violated
-    assert "predicted 30.0 s per epoch" in frozen.user_attrs["error"]
+    assert frozen.user_attrs["infeasible"] and frozen.user_attrs["predicted_seconds_per_epoch"] == latency
+    assert frozen.constraints["budget_s"] == pytest.approx(4 * latency - (left - 40), abs=1.0)  # > 0: violated
+    assert f"predicted {latency:.1f} s per epoch" in frozen.user_attrs["error"]
 
 
 def test_without_a_budget_or_a_measured_trial_nothing_is_refused(tmp_path):
