@@ -8,7 +8,12 @@ trains one schedule of N + M epochs from scratch for reference:
 - ``tail``: cosine from the lr that one schedule of N + M epochs would have at epoch N, to 0 over M epochs
   (the tail of the long schedule the trial and its continuation together approximate);
 - ``low``: cosine from 0.3x the trial's lr (what the final stage used for converged trials before run 4);
-- ``scratch``: one cosine schedule of N + M epochs from scratch, with the final augmentation.
+- ``scratch``: one cosine schedule of N + M epochs from scratch, with the final augmentation;
+- ``fresh``: one cosine schedule of M epochs from scratch, with the final augmentation (what the final stage can
+  train in the M epochs it has, instead of continuing the trial).
+
+A run named with ``_light`` (``restart_light``, ``fresh_light``, ...) uses the search's augmentation (the
+trial's) instead of the final one.
 
 Counts epochs, not seconds, so a busy core changes only the wall time. Each run's best-validation weights
 are scored on the test split by ``bench/score.py``'s confusion matrix::
@@ -66,17 +71,21 @@ def main() -> None:
         return run_dir
 
     wanted = args.runs.split(",")
-    if "scratch" in wanted:
-        run("scratch", base.model_copy(update={"epochs": n + m}), final_data, None)
-    if any(w in wanted for w in ("restart", "tail", "low")):
+    for aug, data in (("", final_data), ("_light", cfg.data)):
+        if "scratch" + aug in wanted:
+            run("scratch" + aug, base.model_copy(update={"epochs": n + m}), data, None)
+        if "fresh" + aug in wanted:
+            run("fresh" + aug, base.model_copy(update={"epochs": m}), data, None)
+    if any(w.split("_")[0] in ("restart", "tail", "low") for w in wanted):
         trial_dir = work / "trial"
         if not (trial_dir / "last.pt").is_file():
             run("trial", base.model_copy(update={"epochs": n}), cfg.data, None)
         last = trial_dir / "last.pt"
         tail_lr = base.lr * (1 + math.cos(math.pi * n / (n + m))) / 2
         for name, lr in (("restart", base.lr), ("tail", tail_lr), ("low", 0.3 * base.lr)):
-            if name in wanted:
-                run(name, base.model_copy(update={"epochs": m, "lr": lr}), final_data, last)
+            for aug, data in (("", final_data), ("_light", cfg.data)):
+                if name + aug in wanted:
+                    run(name + aug, base.model_copy(update={"epochs": m, "lr": lr}), data, last)
 
 
 if __name__ == "__main__":
