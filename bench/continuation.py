@@ -71,7 +71,8 @@ def main() -> None:
         return run_dir
 
     wanted = args.runs.split(",")
-    for aug, data in (("", final_data), ("_light", cfg.data)):
+    augmentations = (("", final_data), ("_light", cfg.data))  # a run's name suffix and the data it trains on
+    for aug, data in augmentations:
         if "scratch" + aug in wanted:
             run("scratch" + aug, base.model_copy(update={"epochs": n + m}), data, None)
         if "fresh" + aug in wanted:
@@ -83,7 +84,7 @@ def main() -> None:
         last = trial_dir / "last.pt"
         tail_lr = base.lr * (1 + math.cos(math.pi * n / (n + m))) / 2
         for name, lr in (("restart", base.lr), ("tail", tail_lr), ("low", 0.3 * base.lr)):
-            for aug, data in (("", final_data), ("_light", cfg.data)):
+            for aug, data in augmentations:
                 if name + aug in wanted:
                     run(name + aug, base.model_copy(update={"epochs": m, "lr": lr}), data, last)
 
