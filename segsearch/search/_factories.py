@@ -70,7 +70,8 @@ def build_pruner(cfg: StudyConfig, epochs: int) -> optuna.pruners.BasePruner:
     counts epochs (ASHA's first rung, the median's warm-up) is wrapped in a ``ScheduledPruner``, which scales
     them to a longer trial's own schedule."""
     pruner = _pruner(cfg, epochs)
-    if any(isinstance(cfg.pruner.args.get(a), int) for a in EPOCH_ARGS.get(cfg.pruner.name, ())):
+    if cfg.pruner.name == "hyperband" or any(isinstance(cfg.pruner.args.get(a), int)
+                                             for a in EPOCH_ARGS.get(cfg.pruner.name, ())):
         return ScheduledPruner(cfg, epochs, pruner)
     return pruner
 
@@ -89,11 +90,26 @@ def _pruner(cfg: StudyConfig, epochs: int, scale: float = 1.0) -> optuna.pruners
         return _make(P.PercentilePruner, {"percentile": 25.0, **args}, where)
     if p.name in ("asha", "successive_halving"):
         return _make(P.SuccessiveHalvingPruner, args, where)
-    if p.name == "hyperband":  # not wrapped: TPE reads its brackets from ``study.pruner`` itself
-        return _make(P.HyperbandPruner, {"max_resource": epochs, **args}, where)
+    if p.name == "hyperband":
+        return _make(P.HyperbandPruner, _hyperband_args(dict(p.args), epochs, scale), where)
     if p.name == "wilcoxon":
         return _make(P.WilcoxonPruner, args, where)
     raise ValueError(f"unknown pruner {p.name!r}")
+
+
+def _hyperband_args(given: dict[str, Any], epochs: int, scale: float) -> dict[str, Any]:
+    """Hyperband's settings for trials planned for ``epochs`` (``scale`` times ``train.epochs``): its first rung
+    (``min_resource``, default 1) scaled like ASHA's, and ``max_resource`` (default ``train.epochs``) kept at the
+    same multiple of it, so the brackets (their number follows max / min) are the same at every scale and a
+    trial lands in the same bracket whatever its schedule."""
+    low, top = given.get("min_resource", 1), given.get("max_resource", max(1, round(epochs / scale)))
+    if not isinstance(low, int) or scale == 1.0:
+        return {"max_resource": top, **given}
+    scaled = max(1, round(low * scale))
+    out = {**given, "min_resource": scaled}
+    if isinstance(top, int):  # not "auto"
+        out["max_resource"] = max(scaled, round(scaled * top / low))
+    return out
 
 
 EPOCHS_FITTED_ATTR = "epochs_fitted"  # trial user attribute: the epochs a trial was re-planned for under a budget
@@ -113,9 +129,9 @@ class ScheduledPruner(optuna.pruners.BasePruner):
     """The study's pruner at the same point of every trial's schedule. Its epoch settings are written for
     ``train.epochs`` (the shipped median pruner's warm-up: 6 of 12 epochs, half the cosine schedule); a trial
     planned longer (a ``--budget`` launch plans 96-epoch trials and more) is judged at the same fraction of its
-    own schedule: from epoch 48 of 96, not 6 (ASHA: rungs at 48, 96, ... not 6, 12, 24, 48). On 24-epoch curves
-    of real data a trial's rank at epoch 6 told little of its rank at the end (Spearman -0.03 to 0.64 over four
-    datasets); at epoch 12 it did better (0.67-0.76; bench/LATEST.md, 'Pruning longer trials'). Trials shorter
+    own schedule: from epoch 48 of 96, not 6 (ASHA: rungs at 48, 96, ... not 6, 12, 24, 48; Hyperband's
+    brackets likewise). On 24-epoch curves of real data a trial's rank at epoch 6 told little of its rank at the
+    end (Spearman -0.03 to 0.64 over four datasets); at epoch 12 it did better (0.67-0.76; bench/LATEST.md, 'Pruning longer trials'). Trials shorter
     than ``train.epochs`` (squeezed by a deadline) keep the settings as written."""
 
     def __init__(self, cfg: StudyConfig, epochs: int, pruner: optuna.pruners.BasePruner) -> None:

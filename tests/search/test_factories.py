@@ -93,7 +93,9 @@ def _first_pruned_epoch(study: optuna.Study, values: list[float], planned: int |
 
 
 @pytest.mark.parametrize("pruner, args", [("asha", {"min_resource": 2, "reduction_factor": 2}),
-                                          ("median", {"n_startup_trials": 2, "n_warmup_steps": 2})])
+                                          ("median", {"n_startup_trials": 2, "n_warmup_steps": 2}),
+                                          # one bracket (max / min < reduction_factor): rungs at 2, 6, ...
+                                          ("hyperband", {"min_resource": 2, "max_resource": 4, "reduction_factor": 3})])
 def test_a_pruner_judges_a_longer_trial_at_the_same_point_of_its_schedule(pruner, args):
     # written for 4-epoch trials: first judged at epoch 2 (half the schedule); a trial planned for 8 at epoch 4
     cfg = StudyConfig(name="t", pruner={"name": pruner, "args": args})
