@@ -215,20 +215,24 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
     writer = _checkpoint.CheckpointWriter(background=rt.is_cuda)  # GPU: writes off the training path
     try:
         total, epoch = cfg.epochs, start
-        took: list[float] = []  # seconds of each epoch of this run (before its checkpoint)
-        saved_at, saved_epoch = time.monotonic(), start
+        took: list[float] = []  # seconds of each epoch of this run: training and validation
+        after: list[float] = []  # seconds between an epoch's validation and the next epoch (checkpoints, pruner)
+        saved_at, saved_epoch, validated = time.monotonic(), start, None
         while epoch < total:
             epoch += 1
             t0 = time.perf_counter()
+            if validated is not None:
+                after.append(t0 - validated)
             loss = _train_epoch(step_fn, train_dl, loss_fn, optimizer, scheduler, scaler, rt, reporter, epoch,
                                 cfg.grad_clip, cfg.accumulation)
             if not math.isfinite(loss):
                 raise NonFiniteLoss(f"training loss is {loss} at epoch {epoch}")
             scores = evaluate(step_fn, val_dl, rt, MetricAccumulator(*acc_args))
             objective = scores.miou if spec.objective == "miou" else scores.mdice
-            took.append(time.perf_counter() - t0)
+            validated = time.perf_counter()
+            took.append(validated - t0)
             if spec.fit_to_deadline or (epoch == 1 and spec.replan is not None):  # before the step: its lr
-                total = _refit(total, epoch, took, spec, scheduler)
+                total = _refit(total, epoch, took, after, spec, scheduler)
             scheduler.step_epoch(objective)
             lr = optimizer.param_groups[0]["lr"]
             is_best = _improves(objective, result.best_value, spec.maximize)
@@ -256,7 +260,7 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
                 if spec.checkpoint and saved_epoch != epoch:  # the hand-back resumes from here
                     _save(writer, spec, model, optimizer, scheduler, scaler, result, epoch)
                 raise StopTraining("interrupted")
-            if epoch < total and _out_of_time(spec.deadline, result.history):
+            if epoch < total and _out_of_time(spec.deadline, took, [*after, time.perf_counter() - validated]):
                 result.stopped = "budget"
                 break
         if spec.checkpoint and saved_epoch != epoch:  # stopped early: the final stage may continue from here
@@ -266,18 +270,21 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
     return result
 
 
-def _refit(planned: int, epoch: int, took: list[float], spec: RunSpec, scheduler: Scheduler) -> int:
+def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec: RunSpec,
+           scheduler: Scheduler) -> int:
     """The epochs to plan for, timed by this run's epochs (an estimate made before training can be off by 2x on a
     shared core). ``spec.replan`` answers once, after the first epoch. ``fit_to_deadline`` re-plans after every
     epoch for the epochs that fit the deadline at the mean epoch time so far (the first, slower one left out once
-    there are others), when that moves the end by 2 epochs or more. A cosine schedule is stretched or shrunk
-    to end there; other schedules keep their plan."""
+    there are others) plus the mean time between epochs (``after``: checkpoints, the pruner, logging; on short
+    epochs as long as the epoch itself, and left out, every plan ran long and shrank epoch by epoch), when that
+    moves the end by 2 epochs or more. A cosine schedule is stretched or shrunk to end there; other schedules
+    keep their plan."""
     if scheduler.name not in ("cosine", "none") or not took or took[-1] <= 0:
         return planned
     if spec.replan is not None:
         fit = max(1, spec.replan(took[0]))
     elif spec.deadline is not None:
-        per_epoch = sum(took[1:]) / len(took[1:]) if len(took) > 1 else took[0]
+        per_epoch = (sum(took[1:]) / len(took[1:]) if len(took) > 1 else took[0]) + _mean(after)
         fit = epoch + max(0, int((spec.deadline - time.time()) // per_epoch))
         if epoch > 1 and abs(fit - planned) < 2:
             return planned
@@ -300,12 +307,16 @@ def _checkpoint_due(interval: float, saved_at: float, epoch_seconds: float, last
     return interval == 0 or last_epoch or time.monotonic() - saved_at + epoch_seconds >= interval
 
 
-def _out_of_time(deadline: float | None, history: list[EpochResult]) -> bool:
-    """Whether another epoch, as long as this run's epochs so far, would end after the deadline."""
-    if deadline is None or not history:
+def _out_of_time(deadline: float | None, took: list[float], after: list[float]) -> bool:
+    """Whether another epoch, as long as this run's epochs so far (``took``) and the time between them
+    (``after``), would end after the deadline."""
+    if deadline is None or not took:
         return False
-    per_epoch = sum(h.seconds for h in history) / len(history)
-    return time.time() + per_epoch > deadline
+    return time.time() + _mean(took) + _mean(after) > deadline
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs) if xs else 0.0
 
 
 def _improves(value: float, best: float, maximize: bool) -> bool:

@@ -204,3 +204,24 @@ def test_the_first_trial_under_a_budget_replans_every_trials_epochs_from_its_fir
     # without a budget there is nothing to re-plan
     fresh = optuna.create_study(direction="maximize")
     assert _replanner(fresh.ask(), cfg.train, dataclasses.replace(env, trial_epochs=None)) is None
+
+
+def test_a_plan_fitted_to_the_deadline_counts_the_time_between_epochs(tmp_path: Path):
+    # 100 s of training and validation per epoch and 100 s after it (checkpoints, the pruner): 200 s an epoch.
+    # Counting only the 100 s planned twice the epochs that fit, and every later plan shrank.
+    import torch
+
+    from segsearch.components import Scheduler
+    from segsearch.training._loop import _out_of_time, _refit
+
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 5})))
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = Scheduler("cosine", optimizer, 5, 1, {}, True)
+    spec = RunSpec(train=cfg.train, data=cfg.data, splits=None, run_dir=tmp_path,
+                   deadline=time.time() + 2050, fit_to_deadline=True)
+    assert _refit(5, 2, [100.0, 100.0], [100.0], spec, scheduler) == 2 + 10  # 2050 s // 200 s
+    assert scheduler.impl.T_max == 12
+    assert _refit(5, 2, [100.0, 100.0], [], spec, scheduler) == 2 + 20  # without the time between epochs
+    # another epoch fits only if its training, validation and the time after it end before the deadline
+    soon = time.time() + 150
+    assert _out_of_time(soon, [100.0], [100.0]) and not _out_of_time(soon, [100.0], [0.0])
