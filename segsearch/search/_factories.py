@@ -131,8 +131,9 @@ class ScheduledPruner(optuna.pruners.BasePruner):
     planned longer (a ``--budget`` launch plans 96-epoch trials and more) is judged at the same fraction of its
     own schedule: from epoch 48 of 96, not 6 (ASHA: rungs at 48, 96, ... not 6, 12, 24, 48; Hyperband's
     brackets likewise). On 24-epoch curves of real data a trial's rank at epoch 6 told little of its rank at the
-    end (Spearman -0.03 to 0.64 over four datasets); at epoch 12 it did better (0.67-0.76; bench/LATEST.md, 'Pruning longer trials'). Trials shorter
-    than ``train.epochs`` (squeezed by a deadline) keep the settings as written."""
+    end (Spearman -0.03 to 0.64 over four datasets); at epoch 12 it did better (0.67-0.76; bench/LATEST.md,
+    'Pruning longer trials'). Trials shorter than ``train.epochs`` (squeezed by a deadline) keep the settings as
+    written."""
 
     def __init__(self, cfg: StudyConfig, epochs: int, pruner: optuna.pruners.BasePruner) -> None:
         self._cfg, self._epochs = cfg, epochs

@@ -284,7 +284,7 @@ def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec
     if spec.replan is not None:
         fit = max(1, spec.replan(took[0]))
     elif spec.deadline is not None:
-        per_epoch = (sum(took[1:]) / len(took[1:]) if len(took) > 1 else took[0]) + _mean(after)
+        per_epoch = (_mean(took[1:]) if len(took) > 1 else took[0]) + _mean(after)
         fit = epoch + max(0, int((spec.deadline - time.time()) // per_epoch))
         if epoch > 1 and abs(fit - planned) < 2:
             return planned
