@@ -170,7 +170,7 @@ def _fork(cfg: SearchSpaceFile, name: str, storage: str | None, studies_dir: Pat
 
 
 def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> bool:
-    """Whether the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (24 x
+    """Whether the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (36 x
     train.epochs). Below that a search only takes epochs away from the one model it can train (measured:
     bench/LATEST.md, 'Search quality on real data'), so the baseline gets the whole budget instead, trained as
     seed 001's recipe (the final augmentation, no mosaic)."""
@@ -251,7 +251,13 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
         study_lock,
         top_up_budget,
     )
+    from .search._baseline import baseline_params
 
+    try:  # a YAML baseline outside the space is refused before anything is written
+        baseline_params(cfg)
+    except ValueError as exc:
+        where = f"{config}: " if isinstance(config, str | Path) else ""
+        raise ConfigError(f"{where}study.baseline: {exc}") from None
     budget = budget if budget is not None else cfg.study.budget
     try:
         plan = Budget.parse(budget, started, cfg) if budget is not None else None

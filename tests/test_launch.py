@@ -323,6 +323,20 @@ def test_unusable_budget_is_refused_before_anything_is_written(tmp_path, studies
     assert not (studies / "tiny").exists()
 
 
+@pytest.mark.parametrize(("baseline", "message"), [
+    ({"lr": 0.1}, "lr=0.1 is outside the study's search range [0.001, 0.01]"),
+    ({"architecture": "manet"}, "architecture='manet' is not in the study's search space; choices: ['unet', 'fpn']"),
+])
+def test_a_baseline_outside_the_space_is_refused_before_anything_is_written(tmp_path, studies, baseline, message):
+    cfg = tiny_config(tmp_path, study={"baseline": baseline})
+    proc = subprocess.run([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--no-wandb"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert f"{cfg}: study.baseline: {message}" in proc.stderr, proc.stderr[-1000:]
+    assert "Traceback" not in proc.stderr
+    assert not (studies / "tiny").exists()
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A real 24 MB filesystem (tmpfs): room for the data and the database, not for a checkpoint."""
