@@ -175,6 +175,9 @@ def _share(deadline: float | None, members_left: int) -> float | None:
 
 # seconds kept back for writing and evaluating the model folder; full augmentation costs a bit more per epoch
 _EVAL_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 10.0, 1.05, 0.3
+# a continuation shorter than this is not trained: the three measured (1, 1 and 5 epochs, bench/LATEST.md) all
+# scored below the trial's own weights on validation, which were kept; the time was spent for nothing
+_MIN_CONTINUE = 3
 
 
 def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[TrainConfig, Path | None, str]:
@@ -184,8 +187,9 @@ def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[Train
     unspent is a worse model, and the best epoch by validation is what is kept): the same time buys the
     trial's epochs plus these, where a retrain
     would start from nothing (measured on real data: a 51-epoch retrain ended below the 20-epoch trial it
-    copied, bench/LATEST.md). A trial without a checkpoint is retrained for the epochs that fit; 0 epochs:
-    use the trial's best weights as they are. Returns the train settings, the weights to start from, and how."""
+    copied, bench/LATEST.md). A trial without a checkpoint is retrained for the epochs that fit; fewer than
+    ``_MIN_CONTINUE`` epochs: use the trial's best weights as they are. Returns the train settings, the weights
+    to start from, and how."""
     import time
 
     if deadline is None:
@@ -199,7 +203,7 @@ def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[Train
     best, last = _trial_checkpoint(t, rundir.BEST), _trial_checkpoint(t, rundir.LAST)
     if best is None:
         return tcfg.model_copy(update={"epochs": max(1, fit)}), None, "retrain"
-    if fit < 1:
+    if fit < _MIN_CONTINUE:
         return tcfg, best, "trial_weights"
     # a second schedule at least as long as the trial's is a warm restart at the trial's rate; a short one refines
     restart = _still_learning(t) or fit >= trial_epochs > 0
@@ -236,7 +240,8 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
     if done.is_file() and not fresh:
         log.info("%s: training already finished; re-evaluating", run_dir)
     elif how == "trial_weights":
-        log.info("final: no time left to train; the model is trial %d's best checkpoint", t.number)  # init: best.pt
+        log.info("final: the time left pays for fewer than %d epochs; the model is trial %d's best checkpoint",
+                 _MIN_CONTINUE, t.number)  # init: best.pt
         assert init is not None  # plan_final gives trial_weights only with the trial's best.pt
         shutil.copyfile(init, run_dir / rundir.BEST)
         done.write_text(json.dumps({"how": how, "from_trial": t.number, "best_value": _value(t)}, indent=2))

@@ -54,6 +54,8 @@ def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = Tru
     (1000, "continue", 94),  # (1000 - 10 reserve) // 10.5: every epoch that fits, far beyond final.epochs
     (400, "continue", 37),  # (400 - 10) // 10.5 epochs fit
     (100, "continue", 8),  # (100 - 10 reserve) // 10.5
+    (45, "continue", 3),  # (45 - 10) // 10.5: the shortest continuation trained
+    (40, "trial_weights", 30),  # 2 epochs: too short to pay (measured), use the trial's weights
     (12, "trial_weights", 30),  # not one epoch: use the trial's weights
 ])
 def test_final_stage_retrains_continues_or_keeps_the_trial_by_the_time_left(tmp_path, left, how, epochs):
