@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -33,6 +34,7 @@ class LaunchResult:
     trade_off: list[str] = field(default_factory=list)  # the costs the Pareto front weighs accuracy against
     front: list[dict[str, Any]] = field(default_factory=list)  # a multi-objective study's Pareto front
     space_versions: list[dict[str, Any]] = field(default_factory=list)  # a grown space's versions (the first: 1)
+    no_search: dict[str, Any] | None = None  # the latest --budget launch had no room to search (api._no_search)
 
 
 def preflight(cfg: SearchSpaceFile, studies_dir: Path) -> Any:
@@ -170,23 +172,39 @@ def _fork(cfg: SearchSpaceFile, name: str, storage: str | None, studies_dir: Pat
 
 
 def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> bool:
-    """Whether the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (36 x
+    return _no_search(plan, per_epoch, cfg) is None
+
+
+def _no_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> dict[str, Any] | None:
+    """None when the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (36 x
     train.epochs). Below that a search only takes epochs away from the one model it can train (measured:
     bench/LATEST.md, 'Search quality on real data'), so the baseline gets the whole budget instead, trained as
-    seed 001's recipe (the final augmentation, no mosaic)."""
+    seed 001's recipe (the final augmentation, no mosaic); the returned note (stored on the study as
+    ``NO_SEARCH_ATTR``, shown by the launch summary, ``status`` and the report) says how much room there was and
+    about which budget would search here."""
     if plan is None or not per_epoch:
-        return True
-    affordable = (plan.end - time.time()) / per_epoch
+        return None
     from .search import SEARCH_ROOM
 
+    now = time.time()
+    affordable = (plan.end - now) / per_epoch
+    search_epochs = affordable * (1 - cfg.final.budget_share)
     need = SEARCH_ROOM * cfg.train.epochs
-    if affordable * (1 - cfg.final.budget_share) >= need:
-        return True
+    if search_epochs >= need:
+        return None
+    to_search = (now - plan.started) + need * per_epoch / (1 - cfg.final.budget_share)
+    note = {"search_epochs": int(search_epochs), "room": round(search_epochs / cfg.train.epochs, 1), "need": SEARCH_ROOM,
+            "seconds_per_epoch": round(per_epoch, 2), "budget_to_search": _fmt_minutes(to_search)}
     log.warning("budget: about %d baseline epochs fit, %d of them for the search: fewer than %d full trials "
                 "(%d x train.epochs = %d epochs): no search; the baseline trains as seed 001's recipe with the "
-                "final augmentation until the budget ends", affordable, affordable * (1 - cfg.final.budget_share),
-                SEARCH_ROOM, SEARCH_ROOM, need)
-    return False
+                "final augmentation until the budget ends (about --budget %s would search here)", affordable,
+                search_epochs, SEARCH_ROOM, SEARCH_ROOM, need, note["budget_to_search"])
+    return note
+
+
+def _fmt_minutes(seconds: float) -> str:
+    m = math.ceil(seconds / 60)
+    return f"{m // 60}h{m % 60:02d}m" if m >= 60 else f"{m}m"
 
 
 def _trial_epochs(plan: Any, deadline: float | None, per_epoch: float | None, cfg: SearchSpaceFile, solo: bool
@@ -244,6 +262,7 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     log.info("study %s: loading torch, smp and Optuna, then checking the space and the data in %s", cfg.study.name,
              cfg.data.root if cfg.data.root is not None else "the generated demo scenes")
     from .search import (
+        NO_SEARCH_ATTR,
         Budget,
         check_budget,
         open_storage,
@@ -270,7 +289,8 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
             per_epoch = check_budget(plan, cfg, len(splits.train), len(splits.val))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-    solo = not _affords_search(plan, per_epoch, cfg)
+    no_search = _no_search(plan, per_epoch, cfg)
+    solo = no_search is not None
     deadline = cast(Budget, plan).end - _SOLO_RESERVE if solo else _search_deadline(plan, started, cfg.study.timeout)
     if fork:
         cfg = _fork(cfg, fork, storage, studies_dir)
@@ -288,6 +308,8 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
         study = open_study(opened.storage, cfg)
         new = not study.get_trials(deepcopy=False)
         added = top_up_budget(study, cfg, portfolio=not solo)
+        if plan is not None and (solo or NO_SEARCH_ATTR in study.user_attrs):  # the latest budget launch's
+            study.set_user_attr(NO_SEARCH_ATTR, no_search)
         if not new and warm_start:
             log.warning("--warm-start applies to a new study; %s already has trials", cfg.study.name)
         if new:
@@ -591,6 +613,9 @@ def summarize(study: Any, storage: str, seconds: float, interrupted: bool = Fals
     from .search import accuracy, best_trial
 
     res.space_versions = list(study.user_attrs.get("space_versions") or [])
+    from .search import NO_SEARCH_ATTR
+
+    res.no_search = study.user_attrs.get(NO_SEARCH_ATTR)
     if len(study.directions) > 1:  # the Pareto front over every objective (costs minimized)
         from .search import pareto_front
 

@@ -312,6 +312,26 @@ def test_budget_covers_search_and_final_model(tmp_path, studies):
     assert first.user_attrs.get("baseline") and first.params["architecture"] == "unet"  # the recipe ran first
 
 
+def test_a_budget_with_no_room_to_search_trains_the_baseline_alone_and_says_so(tmp_path, studies):
+    # 400-epoch trials: a search needs 36 x 400 baseline epochs, which 50 s cannot pay for on any machine
+    cfg = tiny_config(tmp_path, train={"epochs": 400})
+    proc = subprocess.run([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--budget", "50s", "--no-wandb"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    study = study_of("tiny", studies)
+    trials = [t for t in study.trials if t.state != TrialState.WAITING]
+    assert len(trials) == 1 and trials[0].user_attrs.get("baseline") and trials[0].state == TrialState.COMPLETE
+    note = study.user_attrs["no_search"]
+    assert note["need"] == 36 and note["search_epochs"] > 0 and note["room"] < 36 and note["seconds_per_epoch"] > 0
+    assert "No search:" in proc.stdout and f"about --budget {note['budget_to_search']} would search" in proc.stdout
+    assert (studies / "tiny" / "final" / "model.json").is_file()
+    res = CliRunner().invoke(app, ["status", "tiny", "--studies-dir", str(studies)])
+    assert res.exit_code == 0 and f"paid for {note['search_epochs']} baseline epochs" in res.output, res.output
+    res = CliRunner().invoke(app, ["report", "tiny", "--studies-dir", str(studies)])
+    summary = (studies / "tiny" / "report" / "report.md").read_text().split("## Trials")[0]
+    assert res.exit_code == 0 and "No search:" in summary and note["budget_to_search"] in summary
+
+
 @pytest.mark.parametrize(("budget", "message"), [("1s", "the minimum is"), ("soon", "is not a duration")])
 def test_unusable_budget_is_refused_before_anything_is_written(tmp_path, studies, budget, message):
     cfg = tiny_config(tmp_path)

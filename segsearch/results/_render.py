@@ -28,6 +28,16 @@ def _states(res: Any) -> str:
     return text + (f" | {left} more in the budget" if left else "")
 
 
+def no_search_text(note: dict[str, Any] | None) -> str:
+    """One sentence for a --budget launch that had no room to search (``api._no_search``'s note); '' otherwise."""
+    if not note:
+        return ""
+    return (f"No search: the budget's search share paid for {note['search_epochs']} baseline epochs "
+            f"({note['seconds_per_epoch']:g} s each), {note['room']:g} full schedules of the {note['need']} a search "
+            f"needs, so the baseline trained alone for the whole budget; about --budget {note['budget_to_search']} "
+            "would search here.")
+
+
 def _best_block(res: Any) -> None:
     b = res.best
     if not b:
@@ -46,6 +56,8 @@ def _best_block(res: Any) -> None:
 
 def print_status(res: Any, rows: list[dict[str, Any]], limit: int) -> None:
     _console.print(f"[bold]study {res.study}[/bold]: " + _states(res))
+    if getattr(res, "no_search", None):
+        _console.print(no_search_text(res.no_search), soft_wrap=True)
     for v in getattr(res, "space_versions", [])[1:]:
         _console.print(f"search space version {v['version']} from trial {v['from_trial']}: " + "; ".join(v["changes"]))
     _best_block(res)
@@ -80,6 +92,8 @@ def print_launch_summary(res: Any, studies_dir: Path) -> None:
     folder = Path(studies_dir) / res.study
     _console.rule(f"study {res.study}")
     _console.print("trials: " + _states(res) + f" | {res.seconds / 60:.1f} min | storage {res.storage}")
+    if getattr(res, "no_search", None):
+        _console.print(no_search_text(res.no_search), soft_wrap=True)
     _best_block(res)
     report = folder / "report" / "report.html"
     _console.print(f"report:    segsearch report {res.study} -> {report}"

@@ -305,7 +305,8 @@ def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
 
 
 def _sections(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, report: Report) -> list[Section]:
-    from ..search import budget_left
+    from ..search import NO_SEARCH_ATTR, budget_left
+    from ._render import no_search_text
 
     states: dict[str, int] = {}
     for r in rows:
@@ -313,7 +314,9 @@ def _sections(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, repor
     left = budget_left(study)
     head = Section("Summary", [", ".join(f"{k} {v}" for k, v in sorted(states.items())) + " trials"
                                + (f" ({left} more in the budget)" if left else "") + "; objective "
-                               + (f"{objective_label(cfg)} ({cfg.study.direction})" if cfg else study.directions[0].name)])
+                               + (f"{objective_label(cfg)} ({cfg.study.direction})" if cfg else study.directions[0].name)
+                               + ("; " + no_search_text(study.user_attrs.get(NO_SEARCH_ATTR))
+                                  if study.user_attrs.get(NO_SEARCH_ATTR) else "")])
     costs = trade_off(cfg)
     front = [r for r in rows if r.get("pareto")]
     out = [head, Section("Trials", [trials_table(rows), "All values: trials.csv."])]

@@ -1,6 +1,14 @@
 """The only package that imports Optuna: storage, sampling, pruning, studies, trials."""
 
-from ._budget import MIN_SEARCH_TRIALS, SEARCH_ROOM, TRIAL_EPOCHS_ATTR, Budget, check_budget, trial_epochs_for
+from ._budget import (
+    MIN_SEARCH_TRIALS,
+    NO_SEARCH_ATTR,
+    SEARCH_ROOM,
+    TRIAL_EPOCHS_ATTR,
+    Budget,
+    check_budget,
+    trial_epochs_for,
+)
 from ._factories import build_pruner, build_sampler
 from ._multi import AccuracyView, accuracy, best_trial, pareto_front
 from ._objective import (
@@ -102,6 +110,7 @@ __all__ = [
     "Budget",
     "MIN_SEARCH_TRIALS",
     "SEARCH_ROOM",
+    "NO_SEARCH_ATTR",
     "TRIAL_EPOCHS_ATTR",
     "trial_epochs_for",
     "best_value",

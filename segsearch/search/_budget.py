@@ -48,6 +48,7 @@ MIN_SEARCH_TRIALS = 3  # the baseline and two alternatives, each on its full sch
 # 0.03 lower on validation). 36 is above every room measured so far by more than the start-up timing's noise
 # (two identical launches timed 8.2 and 9.7 s per epoch): there the baseline gets the whole budget.
 SEARCH_ROOM = 36
+NO_SEARCH_ATTR = "no_search"  # study attribute: the latest --budget launch had no room to search, and why
 TRIAL_EPOCHS_ATTR = "trial_epochs"  # study attribute: the trial schedule re-planned from the first real epoch
 
 
