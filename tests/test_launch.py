@@ -327,6 +327,8 @@ def test_a_budget_with_no_room_to_search_trains_the_baseline_alone_and_says_so(t
     assert (studies / "tiny" / "final" / "model.json").is_file()
     res = CliRunner().invoke(app, ["status", "tiny", "--studies-dir", str(studies)])
     assert res.exit_code == 0 and f"paid for {note['search_epochs']} baseline epochs" in res.output, res.output
+    # the trial budget left (n_trials 3) is named apart from the time budget the launch spent
+    assert "2 more in the trial budget (study.n_trials)" in res.output, res.output
     res = CliRunner().invoke(app, ["report", "tiny", "--studies-dir", str(studies)])
     summary = (studies / "tiny" / "report" / "report.md").read_text().split("## Trials")[0]
     assert res.exit_code == 0 and "No search:" in summary and note["budget_to_search"] in summary

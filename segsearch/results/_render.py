@@ -25,7 +25,7 @@ def _states(res: Any) -> str:
     names = {"WAITING": "queued"}
     text = ", ".join(f"{names.get(k, k.lower())} {v}" for k, v in sorted(res.states.items()))
     left = getattr(res, "budget_left", 0)
-    return text + (f" | {left} more in the budget" if left else "")
+    return text + (f" | {left} more in the trial budget (study.n_trials)" if left else "")
 
 
 def no_search_text(note: dict[str, Any] | None) -> str:

@@ -313,7 +313,7 @@ def _sections(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, repor
         states[_state(r["state"])] = states.get(_state(r["state"]), 0) + 1
     left = budget_left(study)
     head = Section("Summary", [", ".join(f"{k} {v}" for k, v in sorted(states.items())) + " trials"
-                               + (f" ({left} more in the budget)" if left else "") + "; objective "
+                               + (f" ({left} more in the trial budget, study.n_trials)" if left else "") + "; objective "
                                + (f"{objective_label(cfg)} ({cfg.study.direction})" if cfg else study.directions[0].name)
                                + ("; " + no_search_text(study.user_attrs.get(NO_SEARCH_ATTR))
                                   if study.user_attrs.get(NO_SEARCH_ATTR) else "")])

@@ -178,7 +178,7 @@ def _enqueue_start(study: optuna.Study, cfg: SearchSpaceFile, left: int | None, 
 
 
 def budget_left(study: optuna.Study, trials: list[optuna.trial.FrozenTrial] | None = None) -> int:
-    """What views show as "N more in the budget": trials it still pays for that nobody has configured yet."""
+    """What views show as "N more in the trial budget": trials it still pays for that nobody has configured yet."""
     trials = study.get_trials(deepcopy=False) if trials is None else trials
     return sum(is_budget_placeholder(t) for t in trials) + (trials_left(study, trials) or 0)
 
