@@ -610,11 +610,9 @@ def summarize(study: Any, storage: str, seconds: float, interrupted: bool = Fals
     for t in trials:
         if not is_budget_placeholder(t):
             res.states[state_name(t)] = res.states.get(state_name(t), 0) + 1
-    from .search import accuracy, best_trial
+    from .search import NO_SEARCH_ATTR, accuracy, best_trial
 
     res.space_versions = list(study.user_attrs.get("space_versions") or [])
-    from .search import NO_SEARCH_ATTR
-
     res.no_search = study.user_attrs.get(NO_SEARCH_ATTR)
     if len(study.directions) > 1:  # the Pareto front over every objective (costs minimized)
         from .search import pareto_front
