@@ -394,8 +394,10 @@ from helpers import tiny_config
 from segsearch import api
 d = Path({tmp!r})
 cfg = tiny_config(d, study={{"n_trials": 1}}, data={{"image_size": 256, "demo": {{"n_images": 24, "size": 256}}}},
-                  train={{"epochs": 1, "batch_size": 16}}, search={{"architecture": ["unet"], "lr": [0.001]}},
+                  train={{"epochs": 1, "batch_size": 16, "amp": "off"}}, search={{"architecture": ["unet"], "lr": [0.001]}},
                   deploy={{"image_size": 64, "repeats": 2}})  # the limit is for training, not the latency pass
+# fp32 (amp off): under an address-space limit torch 2.14's bf16 CPU convolutions crashed (SIGSEGV in
+# _conv_forward, 4 of 14 runs here) instead of raising; fp32 raised the out-of-memory error in 10 of 10
 import torch, segmentation_models_pytorch, albumentations, optuna  # mapped before the limit is set
 import torch.utils.flop_counter, torch.utils._python_dispatch  # (the deployment cost, measured before training)
 import iterstrat.ml_stratifiers, sklearn.model_selection, scipy.stats, matplotlib.pyplot  # (splits, plots)
