@@ -238,7 +238,9 @@ def make_storage(url: str, heartbeat_interval: int = 30, grace_period: int | Non
     if is_embedded(url):
         path = Path(url.split("sqlite:///", 1)[1])
         path.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(path, timeout=60) as con:  # WAL: readers don't block the writer
+        # WAL (readers don't block the writer), set under the study's lock: two launches of one YAML at once
+        # must not switch the journal mode while the other creates the schema
+        with _file_lock(url), contextlib.closing(sqlite3.connect(path, timeout=60)) as con:
             con.execute("PRAGMA journal_mode=WAL")
     shown, url = mask_url(url), driver_url(url)
     seconds = retry_seconds_from_env() if retry_seconds is None else retry_seconds
