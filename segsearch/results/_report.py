@@ -312,11 +312,11 @@ def _sections(study: Any, rows: list[dict[str, Any]], best: Any, cfg: Any, repor
     for r in rows:
         states[_state(r["state"])] = states.get(_state(r["state"]), 0) + 1
     left = budget_left(study)
+    no_search = no_search_text(study.user_attrs.get(NO_SEARCH_ATTR))
     head = Section("Summary", [", ".join(f"{k} {v}" for k, v in sorted(states.items())) + " trials"
                                + (f" ({left} more in the trial budget, study.n_trials)" if left else "") + "; objective "
                                + (f"{objective_label(cfg)} ({cfg.study.direction})" if cfg else study.directions[0].name)
-                               + ("; " + no_search_text(study.user_attrs.get(NO_SEARCH_ATTR))
-                                  if study.user_attrs.get(NO_SEARCH_ATTR) else "")])
+                               + ("; " + no_search if no_search else "")])
     costs = trade_off(cfg)
     front = [r for r in rows if r.get("pareto")]
     out = [head, Section("Trials", [trials_table(rows), "All values: trials.csv."])]
