@@ -119,7 +119,14 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
 
     return TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights, deadline=deadline,
                     epoch_estimate=epoch_estimate, solo=solo, data=_solo_data(cfg) if solo else None,
+                    tail_passes=_final_checks(cfg, splits) if solo else 0.0,
                     trial_epochs=trial_epochs, extra_reporters=reporters, on_outcome=(tracker.on_outcome,))
+
+
+def _final_checks(cfg: SearchSpaceFile, splits: Any) -> float:
+    from .final import check_passes
+
+    return check_passes(cfg, splits)
 
 
 def _solo_data(cfg: SearchSpaceFile) -> Any:
@@ -335,7 +342,9 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
     return res
 
 
-_SOLO_RESERVE = 12.0  # seconds left at the end of a solo run for writing and evaluating the model folder
+# seconds left at the end of a solo run for handing the trial back and writing the model folder; the time its
+# evaluation takes is measured during the run and kept back too (``final.check_passes``)
+_SOLO_RESERVE = 5.0
 
 
 def _search_deadline(plan: Any, started: float, timeout: float | None) -> float | None:

@@ -179,7 +179,9 @@ def test_two_launches_of_one_yaml_at_once_run_exactly_the_budget(tmp_path, studi
     cmd = [*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--no-wandb"]
     procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     errs = [p.communicate(timeout=600)[1] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], [e[-2000:] for e in errs]
+    # a failure shows each launch's first traceback from its start (the exception's first line is there), else its tail
+    assert [p.returncode for p in procs] == [0, 0], [e[e.find("Traceback"):][:4000] if "Traceback" in e else e[-2000:]
+                                                     for e in errs]
     assert not any("UNIQUE constraint" in e or "IntegrityError" in e for e in errs)
     trials = study_of("tiny", studies).get_trials()
     assert len(trials) == 3 and all(t.state == TrialState.COMPLETE for t in trials)

@@ -24,11 +24,19 @@ from ._predict import (
     window_starts,
     with_flips,
 )
-from ._stage import choose_tta, final_data_config, final_train_config, finalize, pick_trials, plan_final
+from ._stage import (
+    check_passes,
+    choose_tta,
+    final_data_config,
+    final_train_config,
+    finalize,
+    pick_trials,
+    plan_final,
+)
 from ._threshold import choose_threshold
 
 __all__ = ["COMBINE", "FILES", "FORMATS", "IMAGE_EXTS", "TOLERANCES", "Ensemble", "ExportMismatch", "SegModel",
-           "check_inputs", "choose_threshold", "choose_tta", "class_colors", "compare", "evaluate_model", "export_model",
+           "check_inputs", "check_passes", "choose_threshold", "choose_tta", "class_colors", "compare", "evaluate_model", "export_model",
            "final_data_config", "final_train_config", "finalize", "gaussian_weights", "iter_images", "load_model",
            "overlay", "pick_trials", "plan_final", "predict_paths", "predict_probabilities", "save_mask",
            "sliding_window", "splits_from_folder", "to_mask", "to_unit_tensor", "whole_image", "window_starts",

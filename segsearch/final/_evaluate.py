@@ -78,15 +78,15 @@ def evaluate_model(path: str | Path, split: str = "test", splits: Splits | None 
     return metrics
 
 
-def sweep_thresholds(path: Path, splits: Splits, candidates: list[float]) -> dict[float, float]:
+def sweep_thresholds(path: Path, splits: Splits, candidates: list[float], device: str = "cpu") -> dict[float, float]:
     """Validation IoU (class mean; binary: foreground) of a binary or multilabel model folder at each candidate
     threshold, from one pass with the folder's test-time augmentation."""
     from ._threshold import ThresholdSweep
 
-    model = load_model(path)
+    model = load_model(path, device=device)
     data, tcfg = _folder_configs(model)
     sweep = ThresholdSweep(data.ignore_index)
-    evaluate(model, _loader(splits.val, data, tcfg), make_runtime("cpu", "off", False), sweep)
+    evaluate(model, _loader(splits.val, data, tcfg), make_runtime(device, "off", False), sweep)
     return sweep.compute(candidates)
 
 

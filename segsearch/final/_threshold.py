@@ -84,7 +84,7 @@ def pick_threshold(ious: dict[float, float], current: float) -> float:
     return min(near, key=lambda t: (abs(t - current), t))
 
 
-def choose_threshold(run_dir: Path, splits: Splits, setting: str = "auto") -> float | None:
+def choose_threshold(run_dir: Path, splits: Splits, setting: str = "auto", device: str = "cpu") -> float | None:
     """Decide a binary or multilabel model folder's threshold (``model.json``: ``threshold``, and with
     ``auto`` ``threshold_val``: validation IoU by candidate); multiclass models (argmax) are left alone.
     Run after ``choose_tta``: the sweep sees the probabilities ``predict`` will see."""
@@ -98,7 +98,7 @@ def choose_threshold(run_dir: Path, splits: Splits, setting: str = "auto") -> fl
     meta["train_threshold"] = current
     if setting == "auto" and splits.val:
         near = round(current, 2)  # the sweep's resolution
-        ious = sweep_thresholds(run_dir, splits, sorted({*CANDIDATES, near}))
+        ious = sweep_thresholds(run_dir, splits, sorted({*CANDIDATES, near}), device)
         chosen = pick_threshold(ious, near)
         meta["threshold"] = current if chosen == near else chosen
         meta["threshold_val"] = {f"{t:.2f}": round(v, 5) for t, v in ious.items()}

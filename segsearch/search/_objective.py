@@ -46,6 +46,7 @@ class TrialEnv:
     solo: bool = False  # the budget affords no search: the baseline alone trains until the deadline
     trial_epochs: int | None = None  # under a budget: a trial's planned epochs (>= train.epochs), scaled to it
     data: DataConfig | None = None  # the data settings trials train with, when not the YAML's (solo: final's)
+    tail_passes: float = 0.0  # solo: the final stage's checks after the run, in validation passes (kept back)
     extra_reporters: Callable[[optuna.Trial, TrainConfig, Path], Sequence[Reporter]] = lambda *a: ()
     stop: threading.Event = field(default_factory=threading.Event)  # set by the worker: stop at the epoch's end
     on_outcome: tuple[Callable[[optuna.Trial, Outcome], None], ...] = ()
@@ -235,7 +236,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
         return _fail(trial, "error", f"cannot write the trial folder {run_dir}: {exc}")
     spec = RunSpec(train=tcfg, data=env.data or cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
                    maximize=cfg.study.direction == "maximize", class_weights=env.class_weights,
-                   keep_best=True, deadline=env.deadline, fit_to_deadline=env.solo,
+                   keep_best=True, deadline=env.deadline, fit_to_deadline=env.solo, tail_passes=env.tail_passes,
                    replan=_replanner(trial, tcfg, env))  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
                  OptunaReporter(trial, cfg.data.classes, env.stop.is_set, prune_stuck=not env.solo)]

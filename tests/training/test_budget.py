@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
@@ -37,6 +38,41 @@ def test_a_run_fitted_to_its_deadline_replans_its_schedule_after_the_first_epoch
     result = train(spec)
     # the schedule was re-planned to end at epoch 1 (annealed), not cut short at epoch 1 of 5
     assert [h.epoch for h in result.history] == [1] and result.stopped is None
+
+
+@pytest.mark.parametrize("fit", [False, True])
+def test_the_checks_after_a_run_are_kept_back_from_its_deadline_at_their_measured_time(tmp_path: Path,
+                                                                                       studies: Path, fit: bool):
+    # an hour is left; the checks that follow the run take 1e9 of its validation passes (any real pass takes
+    # more than an hour then), so only the first epoch is trained: stopped at the boundary, or re-planned to it
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 3, "scheduler": "cosine"})))
+    splits = load_splits(cfg.data, studies)
+
+    def run(passes: float) -> Any:
+        return train(RunSpec(train=cfg.train, data=cfg.data, splits=splits, run_dir=tmp_path / f"run{passes}",
+                             deadline=time.time() + 3600, fit_to_deadline=fit, tail_passes=passes))
+
+    kept_back = run(1e9)
+    assert [h.epoch for h in kept_back.history] == [1]
+    assert kept_back.stopped == (None if fit else "budget")
+    if not fit:  # (fitted to an hour without the checks, the schedule would grow to fill it)
+        assert [h.epoch for h in run(0.0).history] == [1, 2, 3]
+
+
+def test_the_checks_after_the_final_model_are_counted_in_validation_passes():
+    from segsearch.data import Splits
+    from segsearch.final import check_passes
+
+    cfg = load_config_text(yaml.safe_dump(tiny_doc()))  # multiclass, final.tta auto, threshold off
+    splits = Splits(train=[None] * 10, val=[None] * 4, test=[None] * 8)
+    assert check_passes(cfg, splits) == 4 + 3 * 2  # flip check (1 + 3), then 3 passes over twice the images
+    no_test = Splits(train=[None] * 10, val=[None] * 4, test=[])
+    assert check_passes(cfg, no_test) == 4 + 3  # the test falls back to validation
+    binary = load_config_text(yaml.safe_dump(tiny_doc(data={"classes": ["building"], "mode": "binary"},
+                                                      final={"tta": "off", "threshold": "auto"})))
+    assert check_passes(binary, splits) == 1 + 2  # the threshold sweep, then the test without flips
+    multiclass = cfg.model_copy(update={"final": binary.final})
+    assert check_passes(multiclass, splits) == 2  # argmax: no threshold to sweep
 
 
 def _trial(tmp_path: Path, seconds_per_epoch: float, with_checkpoint: bool = True) -> optuna.trial.FrozenTrial:
@@ -222,9 +258,9 @@ def test_a_plan_fitted_to_the_deadline_counts_the_time_between_epochs(tmp_path: 
     scheduler = Scheduler("cosine", optimizer, 5, 1, {}, True)
     spec = RunSpec(train=cfg.train, data=cfg.data, splits=None, run_dir=tmp_path,
                    deadline=time.time() + 2050, fit_to_deadline=True)
-    assert _refit(5, 2, [100.0, 100.0], [100.0], spec, scheduler) == 2 + 10  # 2050 s // 200 s
+    assert _refit(5, 2, [100.0, 100.0], [100.0], spec, scheduler, spec.deadline) == 2 + 10  # 2050 s // 200 s
     assert scheduler.impl.T_max == 12
-    assert _refit(5, 2, [100.0, 100.0], [], spec, scheduler) == 2 + 20  # without the time between epochs
+    assert _refit(5, 2, [100.0, 100.0], [], spec, scheduler, spec.deadline) == 2 + 20  # without the time between
     # another epoch fits only if its training, validation and the time after it end before the deadline
     soon = time.time() + 150
     assert _out_of_time(soon, [100.0], [100.0]) and not _out_of_time(soon, [100.0], [0.0])
