@@ -560,14 +560,15 @@ def finalize(study_name: str, storage: str | None = None, studies_dir: str | Pat
     return path
 
 
-def evaluate(model: str | Path, split: str = "test", combine: str | None = None, device: str = "cpu",
+def evaluate(model: str | Path, split: str = "test", combine: str | None = None, device: str = "auto",
              tta: bool | None = None) -> dict[str, Any]:
-    """Metrics of a model or ensemble folder on its test (or val) split; the test figures go to metrics.json."""
+    """Metrics of a model or ensemble folder on its test (or val) split; the test figures go to metrics.json.
+    ``device``: auto (a GPU when there is one), cpu, cuda, cuda:N, mps."""
     from .final import evaluate_model
 
     if split not in ("test", "val"):
         raise ConfigError(f"split must be test or val, got {split!r}")
-    return _model_call(evaluate_model, model, split=split, combine=combine, device=device, tta=tta,
+    return _model_call(evaluate_model, model, split=split, combine=combine, device=_device(device), tta=tta,
                        write=split == "test" and combine is None and tta is None)
 
 
@@ -580,15 +581,30 @@ def export(model: str | Path, formats: Any = None, images: Any = None) -> dict[s
 
 def predict(model: str | Path, inputs: Any, out: str | Path, tile: int | None = None, overlap: float = 0.5,
             tta: bool | None = None, overlays: bool = True, whole: bool = False, combine: str | None = None,
-            device: str = "cpu") -> list[Any]:
-    """Segment images and folders of images of any size into ``out`` (index masks and colour overlays)."""
+            device: str = "auto") -> list[Any]:
+    """Segment images and folders of images of any size into ``out`` (index masks and colour overlays).
+    ``device``: auto (a GPU when there is one), cpu, cuda, cuda:N, mps."""
     from .final import load_model, predict_paths
 
     if not 0 <= overlap < 1:
         raise ConfigError(f"overlap must be in [0, 1), got {overlap}")
-    loaded = _model_call(load_model, model, combine=combine, device=device)
+    loaded = _model_call(load_model, model, combine=combine, device=_device(device))
     return _model_call(predict_paths, loaded, inputs, out, tile=tile, overlap=overlap, tta=tta, overlays=overlays,
                        whole=whole)
+
+
+def _device(name: str) -> str:
+    """The torch device a model command runs on; one that is not valid here is the user's to fix."""
+    from .config import TrainConfig
+
+    try:
+        TrainConfig.model_validate({"device": name})  # the names train.device takes
+        from .training import resolve_device
+
+        return str(resolve_device(name))
+    except (ValueError, RuntimeError) as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ") if hasattr(exc, "errors") else str(exc)
+        raise ConfigError(f"--device {name}: {reason}") from None
 
 
 def _model_call(fn: Any, *args: Any, **kwargs: Any) -> Any:

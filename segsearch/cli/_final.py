@@ -13,6 +13,7 @@ from ._common import StorageOpt, StudiesOpt
 
 ModelArg = Annotated[Path, typer.Argument(help="A model folder (model.json) or ensemble folder (ensemble.json).")]
 CombineOpt = Annotated[str | None, typer.Option(help="Ensembles: mean (average probabilities) or vote.")]
+DeviceOpt = Annotated[str, typer.Option(help="auto (a GPU when there is one), cpu, cuda, cuda:N, mps.")]
 
 
 def finalize(
@@ -51,6 +52,7 @@ def evaluate(
     split: Annotated[str, typer.Option(help="test or val.")] = "test",
     combine: CombineOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full metrics as JSON.")] = False,
+    device: DeviceOpt = "auto",
 ) -> None:
     """Test-split metrics of a model folder (written to <folder>/metrics.json for the test split)."""
     from .. import api
@@ -58,7 +60,7 @@ def evaluate(
     api.configure_logging(False)
     if split not in ("test", "val"):
         _fail(f"--split must be test or val, got {split!r}")
-    metrics = _call(api.evaluate, model, split=split, combine=combine)
+    metrics = _call(api.evaluate, model, split=split, combine=combine, device=device)
     if as_json:
         typer.echo(json.dumps(metrics, indent=2))
     else:
@@ -96,6 +98,7 @@ def predict(
     whole: Annotated[bool, typer.Option("--whole", help="One pass over the whole image, no windows.")] = False,
     overlays: Annotated[bool, typer.Option("--overlay/--no-overlay", help="Write colour overlays.")] = True,
     combine: CombineOpt = None,
+    device: DeviceOpt = "auto",
 ) -> None:
     """Segment images of any size (sliding window with Gaussian blending); writes index masks and overlays."""
     from .. import api
@@ -104,7 +107,7 @@ def predict(
     if not 0 <= overlap < 1:
         _fail(f"--overlap must be in [0, 1), got {overlap}")
     records = _call(api.predict, model, inputs, out, tile=tile, overlap=overlap, tta=tta, overlays=overlays,
-                    whole=whole, combine=combine)
+                    whole=whole, combine=combine, device=device)
     typer.echo(f"wrote {len(records)} mask(s) to {out}")
 
 

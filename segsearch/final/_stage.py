@@ -380,7 +380,8 @@ def _write_ensemble(out: Path, members: list[Path], cfg: SearchSpaceFile) -> Non
            "trials": [json.loads((m / rundir.MODEL).read_text())["trial"] for m in members]}
     (out / rundir.ENSEMBLE).write_text(json.dumps(doc, indent=2))
     splits = splits_from_folder(members[0])
-    results = {c: evaluate_model(out, splits=splits, combine=c, write=False) for c in COMBINE}
+    device = str(resolve_device(cfg.train.device))
+    results = {c: evaluate_model(out, splits=splits, combine=c, device=device, write=False) for c in COMBINE}
     singles = [json.loads((m / rundir.TEST_METRICS).read_text()) for m in members]
     best_single = max(singles, key=lambda m: m["miou"])
     summary = {**results[cfg.final.combine],

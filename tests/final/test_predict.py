@@ -95,3 +95,18 @@ def test_a_model_trained_on_resized_images_predicts_at_its_training_scale(finali
         assert model.predict_mask(big, tile=32).shape == (96, 96)  # sliding windows on request
         agree.append(float((model.predict_mask(big)[1::3, 1::3] == model.predict_mask(small)).mean()))
     assert float(np.mean(agree)) >= 0.9, agree
+
+
+def test_model_commands_run_on_the_device_asked_and_refuse_one_not_valid_or_not_here(finalized: Path,
+                                                                                      tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = runner.invoke(app, ["evaluate", str(finalized), "--split", "val", "--device", "gpu"])
+    assert bad.exit_code == 2 and "--device gpu" in bad.output and "auto, cpu, cuda, cuda:N, mps" in bad.output
+    if not torch.cuda.is_available():
+        missing = runner.invoke(app, ["predict", str(finalized), str(finalized), "--out", str(tmp_path / "out"),
+                                      "--device", "cuda"])
+        assert missing.exit_code == 2 and "CUDA is not available" in missing.output
+        assert not (tmp_path / "out").exists()  # refused before anything is written
+    ok = runner.invoke(app, ["evaluate", str(finalized), "--split", "val", "--device", "cpu", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["split"] == "val"
