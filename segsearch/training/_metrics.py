@@ -50,6 +50,7 @@ def bootstrap_interval(tp: torch.Tensor, fp: torch.Tensor, fn: torch.Tensor, lev
     n = tp.shape[0]
     if n < 2:
         return None
+    tp, fp, fn = (t.detach().cpu() for t in (tp, fp, fn))  # N x C counts; a model evaluated on a GPU gives CUDA ones
     g = torch.Generator().manual_seed(seed)
     idx = torch.randint(0, n, (resamples, n), generator=g)
     step = max(1, 4_000_000 // (n * tp.shape[1]))  # resamples at once: a few million sums in memory
