@@ -102,6 +102,7 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
              trial_epochs: int | None = None, progress: Any = None) -> Any:
     """The worker's trial environment, built once: W&B runs when enabled, prediction previews always, and the
     live ``progress`` display when given."""
+    from .final import check_passes
     from .search import TrialEnv
     from .tracking import Tracker
 
@@ -119,14 +120,8 @@ def make_env(cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bo
 
     return TrialEnv(cfg=cfg, splits=splits, studies_dir=studies_dir, class_weights=weights, deadline=deadline,
                     epoch_estimate=epoch_estimate, solo=solo, data=_solo_data(cfg) if solo else None,
-                    tail_passes=_final_checks(cfg, splits) if solo else 0.0,
+                    tail_passes=check_passes(cfg, splits) if solo else 0.0,
                     trial_epochs=trial_epochs, extra_reporters=reporters, on_outcome=(tracker.on_outcome,))
-
-
-def _final_checks(cfg: SearchSpaceFile, splits: Any) -> float:
-    from .final import check_passes
-
-    return check_passes(cfg, splits)
 
 
 def _solo_data(cfg: SearchSpaceFile) -> Any:
@@ -595,16 +590,13 @@ def predict(model: str | Path, inputs: Any, out: str | Path, tile: int | None = 
 
 def _device(name: str) -> str:
     """The torch device a model command runs on; one that is not valid here is the user's to fix."""
-    from .config import TrainConfig
+    from .config import check_device
+    from .training import resolve_device
 
     try:
-        TrainConfig.model_validate({"device": name})  # the names train.device takes
-        from .training import resolve_device
-
-        return str(resolve_device(name))
+        return str(resolve_device(check_device(name)))
     except (ValueError, RuntimeError) as exc:
-        reason = exc.errors()[0]["msg"].removeprefix("Value error, ") if hasattr(exc, "errors") else str(exc)
-        raise ConfigError(f"--device {name}: {reason}") from None
+        raise ConfigError(f"--device {name}: {exc}") from None
 
 
 def _model_call(fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from ._duration import parse_duration, process_started
 from ._load import ConfigError, describe_changes, load_config, load_config_text, space_fingerprint, space_hash
-from ._registry import REDUCTIONS, metric_label, objective_label
+from ._registry import REDUCTIONS, check_device, metric_label, objective_label
 from ._schema import (
     DataConfig,
     DeployConfig,
@@ -17,6 +17,7 @@ from ._schema import (
 __all__ = [
     "ConfigError",
     "REDUCTIONS",
+    "check_device",
     "metric_label",
     "objective_label",
     "describe_changes",

@@ -38,6 +38,17 @@ def check_name(value: str, choices: tuple[str, ...], what: str) -> str:
     return v
 
 
+DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
+
+
+def check_device(value: str) -> str:
+    """A device name as ``train.device`` and ``--device`` take it (whether this machine has it is torch's to say)."""
+    v = str(value).lower()
+    if v in ("auto", "cpu", "cuda", "mps") or (v.startswith("cuda:") and v[5:].isdigit()):
+        return v
+    raise ValueError(f"device {value!r} is not one of {', '.join(DEVICES)}")
+
+
 def parse_loss(name: str) -> list[str]:
     """Split a loss name such as ``ce+dice`` into its known parts."""
     parts = [p.strip() for p in str(name).lower().split("+")]

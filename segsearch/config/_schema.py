@@ -17,6 +17,7 @@ from ._registry import (
     PRUNERS,
     SAMPLERS,
     SCHEDULERS,
+    check_device,
     check_name,
     parse_loss,
 )
@@ -339,10 +340,7 @@ class TrainConfig(_Strict):
     @field_validator("device")
     @classmethod
     def _device(cls, v: str) -> str:
-        v = str(v).lower()
-        if v in ("auto", "cpu", "cuda", "mps") or v.startswith("cuda:"):
-            return v
-        raise ValueError(f"device {v!r} is not one of auto, cpu, cuda, cuda:N, mps")
+        return check_device(v)
 
 
 class ParamSpec(_Strict):

@@ -277,6 +277,9 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
     return result
 
 
+_FULL_PRECISION_COST = 1.5
+
+
 def _end(spec: RunSpec, vals: list[float], precision: str) -> float | None:
     """When training must end: the deadline less the checks that follow it (``spec.tail_passes`` validation
     passes at this run's mean validation time; they evaluate in full precision, ~1.5x a bf16 pass on a CPU with
@@ -284,9 +287,6 @@ def _end(spec: RunSpec, vals: list[float], precision: str) -> float | None:
     if spec.deadline is None:
         return None
     return spec.deadline - spec.tail_passes * _mean(vals) * (1.0 if precision == "fp32" else _FULL_PRECISION_COST)
-
-
-_FULL_PRECISION_COST = 1.5
 
 
 def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec: RunSpec,

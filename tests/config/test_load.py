@@ -59,6 +59,7 @@ def test_yaml_syntax_error_has_line_and_column(tmp_path):
         ({"data": {"mode": "binary"}}, ["data", "binary", "one foreground class"]),
         ({"study": {"objective": "acc"}}, ["study.objective", "miou", "mdice"]),
         ({"train": {"device": "tpu"}}, ["train.device", "'tpu'", "cuda"]),
+        ({"train": {"device": "cuda:first"}}, ["train.device", "'cuda:first'", "cuda:N"]),
         ({"study": {"constraints": {"speed_ms": {"max": 20}}}}, ["study.constraints", "speed_ms", "latency_ms"]),
         ({"study": {"constraints": {"latency_ms": {"max": -1}}}}, ["study.constraints.latency_ms.max", "greater than 0"]),
         ({"deploy": {"device": "tpu"}}, ["deploy.device", "'tpu'", "cuda"]),
