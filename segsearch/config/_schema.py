@@ -400,6 +400,10 @@ class FinalConfig(_Strict):
         default="off", description="binary and multilabel models: auto picks the foreground threshold that scores "
         "best on validation (kept at train.threshold unless it gains 0.01); off (default: measured not to pay on "
         "the benchmark data, bench/LATEST.md) keeps train.threshold")
+    checkpoint: Literal["auto", "best", "last"] = Field(
+        default="auto", description="the weights the final model keeps: best (the epoch that scored highest on "
+        "validation), last (the last epoch), auto (default: the last when the schedule had annealed, i.e. the last "
+        "epoch trained at under 5% of the peak learning rate, and it does not predict one class; the best otherwise)")
     budget_share: float = Field(default=0.25, gt=0, lt=1,
                                 description="with launch --budget: the share of the budget kept for the final model")
 

@@ -19,7 +19,7 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +219,45 @@ def _still_learning(t: Any) -> bool:
     return bool(a.get("last_collapsed")) or (a.get("best_epoch") is not None and a.get("best_epoch") == a.get("epochs_run"))
 
 
+@dataclass(frozen=True)
+class _Own:
+    """A trial's own weights as the final model keeps them: a checkpoint file, the epoch and its validation score."""
+
+    path: Path | None
+    epoch: int | None
+    value: float | None
+
+    def write(self, dest: Path) -> None:
+        import torch
+
+        assert self.path is not None
+        state = torch.load(self.path, map_location="cpu", weights_only=False)
+        torch.save({"model": state["model"], "epoch": state["epoch"]}, dest)
+
+
+def _trial_own(t: Any, setting: str, lr: float) -> _Own:
+    """The trial's weights the final model would keep (``final.checkpoint``, ``training.keeps_last``): its
+    last epoch's (``last.pt``) when its schedule had annealed there, else its best epoch's (``best.pt``)."""
+    import torch
+
+    from ..training import keeps_last
+
+    best, last = _trial_checkpoint(t, rundir.BEST), _trial_checkpoint(t, rundir.LAST)
+    own = _Own(best, t.user_attrs.get("best_epoch"), _value(t))
+    if last is None or setting == "best":
+        return own
+    result = torch.load(last, map_location="cpu", weights_only=False).get("result") or {}
+    history = list(result.get("history") or [])
+    top = next((h for h in history if h.epoch == result.get("best_epoch")), None)
+    if history and history[-1].epoch != own.epoch and keeps_last(history, lr, setting, top):
+        return _Own(last, history[-1].epoch, history[-1].objective)
+    return own
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
 def _trial_checkpoint(t: Any, name: str = rundir.BEST) -> Path | None:
     run_dir = t.user_attrs.get("run_dir")
     path = Path(run_dir) / name if run_dir else None
@@ -228,7 +267,6 @@ def _trial_checkpoint(t: Any, name: str = rundir.BEST) -> Path | None:
 def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume: bool, epochs: int | None,
              reporters: Sequence[Reporter], live: bool | None, deadline: float | None = None,
              study_uid: str | None = None) -> Path:
-    import shutil
 
     from ..tracking import Progress
     from ..training import Fanout, MetricsFile
@@ -241,14 +279,17 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
     if done.is_file() and not fresh:
         log.info("%s: training already finished; re-evaluating", run_dir)
     elif how == "trial_weights":
-        log.info("final: the time left pays for fewer than %d epochs; the model is trial %d's best checkpoint",
-                 _MIN_CONTINUE, t.number)  # init: best.pt
         assert init is not None  # plan_final gives trial_weights only with the trial's best.pt
-        shutil.copyfile(init, run_dir / rundir.BEST)
-        done.write_text(json.dumps({"how": how, "from_trial": t.number, "best_value": _value(t)}, indent=2))
+        own = _trial_own(t, cfg.final.checkpoint, tcfg.lr)
+        log.info("final: the time left pays for fewer than %d epochs; the model is trial %d's own weights (epoch %s, "
+                 "%s on validation)", _MIN_CONTINUE, t.number, own.epoch, _fmt(own.value))
+        own.write(run_dir / rundir.BEST)
+        done.write_text(json.dumps({"how": how, "from_trial": t.number, "best_epoch": own.epoch,
+                                    "best_value": own.value}, indent=2))
     else:
         spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=run_dir, objective=cfg.study.objective,
                        maximize=cfg.study.direction == "maximize", resume=resume and not fresh, keep_best=True,
+                       keep=cfg.final.checkpoint,
                        # under a budget the schedule anneals to the deadline, where most is learned: no early stop
                        patience=cfg.final.patience if deadline is None else None, init_weights=init, fit_to_deadline=how == "continue",
                        deadline=None if deadline is None else deadline - _WRITE_RESERVE,
@@ -262,14 +303,13 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
         with Progress(1, worker="final ", live=live, deadline=deadline) as progress:
             progress.trial_start(t.number, what, tcfg.epochs)
             result = train(spec, Fanout([MetricsFile(run_dir), progress, *reporters]))
-        trial_best = _trial_checkpoint(t, rundir.BEST)
-        kept = trial_best is not None and not _improves_on(result.best_value, _value(t),
-                                                           cfg.study.direction == "maximize")
-        if kept:  # the final epochs did not beat the trial's own best weights on validation: never worse than it
-            log.info("final: the %s reached %.4f on validation, trial %d's own weights %.4f: keeping the trial's",
-                     how, result.best_value, t.number, _value(t))
-            assert trial_best is not None  # kept implies it
-            shutil.copyfile(trial_best, run_dir / rundir.BEST)
+        own = _trial_own(t, cfg.final.checkpoint, final_train_config(cfg, t, epochs).lr)
+        kept = own.path is not None and not _improves_on(result.best_value, own.value,
+                                                         cfg.study.direction == "maximize")
+        if kept:  # the final epochs did not beat the trial's own weights on validation: never worse than it
+            log.info("final: the %s reached %.4f on validation, trial %d's own weights (epoch %d) %.4f: keeping "
+                     "the trial's", how, result.best_value, t.number, own.epoch, own.value)
+            own.write(run_dir / rundir.BEST)
         summary = {"how": how, "from_trial": t.number, "kept_trial_weights": kept,
                    "best_epoch": result.best_epoch, "best_value": result.best_value,
                    "epochs_run": result.history[-1].epoch if result.history else 0,

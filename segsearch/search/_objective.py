@@ -149,15 +149,7 @@ class OptunaReporter(Reporter):
         t.set_user_attr("last_collapsed", r.collapsed)  # still predicting one class at its latest epoch
         t.set_user_attr("seconds_per_epoch", round(sum(self.seconds) / len(self.seconds), 4))
         if is_best:
-            names = self._names(len(r.per_class_iou))
-            t.set_user_attr("best_epoch", r.epoch)
-            t.set_user_attr("val_miou", r.miou)
-            t.set_user_attr("val_mdice", r.mdice)
-            t.set_user_attr("collapsed", r.collapsed)
-            t.set_user_attr("per_class_iou", {n: _r(v) for n, v in zip(names, r.per_class_iou, strict=False)})
-            t.set_user_attr("per_class_dice", {n: _r(v) for n, v in zip(names, r.per_class_dice, strict=False)})
-            if r.confusion is not None:  # the dashboard shows it as the trial's confusion.png, not a nested list
-                t.storage.set_trial_system_attr(t._trial_id, "confusion", r.confusion)
+            self.kept(r)
         if r.epoch not in self.reported:
             report(t, r.objective, r.epoch)
             self.reported.add(r.epoch)
@@ -169,6 +161,18 @@ class OptunaReporter(Reporter):
                         "training loss within %.1f%% of %.4f; stopped as pruned (stuck)", t.number, STUCK_EPOCHS,
                         100 * STUCK_FLAT, r.train_loss)
             raise StopTraining("stuck")
+
+    def kept(self, r: EpochResult) -> None:
+        """The epoch whose weights the trial keeps (``best.pt``): its scores stand for the trial."""
+        t, names = self.trial, self._names(len(r.per_class_iou))
+        t.set_user_attr("best_epoch", r.epoch)
+        t.set_user_attr("val_miou", r.miou)
+        t.set_user_attr("val_mdice", r.mdice)
+        t.set_user_attr("collapsed", r.collapsed)
+        t.set_user_attr("per_class_iou", {n: _r(v) for n, v in zip(names, r.per_class_iou, strict=False)})
+        t.set_user_attr("per_class_dice", {n: _r(v) for n, v in zip(names, r.per_class_dice, strict=False)})
+        if r.confusion is not None:  # the dashboard shows it as the trial's confusion.png, not a nested list
+            t.storage.set_trial_system_attr(t._trial_id, "confusion", r.confusion)
 
     def _names(self, n: int) -> list[str]:
         return self.classes[-n:] if n < len(self.classes) else self.classes
@@ -237,6 +241,7 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
     spec = RunSpec(train=tcfg, data=env.data or cfg.data, splits=env.splits, run_dir=run_dir, objective=cfg.study.objective,
                    maximize=cfg.study.direction == "maximize", class_weights=env.class_weights,
                    keep_best=True, deadline=env.deadline, fit_to_deadline=env.solo, tail_passes=env.tail_passes,
+                   keep=cfg.final.checkpoint if env.solo else "best",  # a lone baseline is the final model
                    replan=_replanner(trial, tcfg, env))  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
                  OptunaReporter(trial, cfg.data.classes, env.stop.is_set, prune_stuck=not env.solo)]

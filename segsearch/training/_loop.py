@@ -77,6 +77,8 @@ class RunSpec:
     maximize: bool = True
     resume: bool = True
     keep_best: bool = False  # final retrain: keep best.pt by the objective
+    # which weights best.pt holds at the end: the best epoch on validation, the last, or ``auto`` (``keeps_last``)
+    keep: str = "best"
     patience: int | None = None  # final retrain: early stopping
     checkpoint: bool = True
     class_weights: list[float] | None = None  # precomputed for class_weights: auto
@@ -117,6 +119,7 @@ class Reporter:
     def epoch_start(self, epoch: int, n_batches: int) -> None: ...
     def step(self, epoch: int, batch: int) -> None: ...
     def epoch_end(self, result: EpochResult, is_best: bool) -> None: ...
+    def kept(self, result: EpochResult) -> None: ...  # at the end: the run keeps this epoch, not its best
     def stop_requested(self) -> bool:
         return False
 
@@ -272,9 +275,40 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
                 break
         if spec.checkpoint and saved_epoch != epoch:  # stopped early: the final stage may continue from here
             _save(writer, spec, model, optimizer, scheduler, scaler, result, epoch)
+        last = result.history[-1] if result.history else None
+        if spec.keep_best and last is not None and last.epoch != result.best_epoch and keeps_last(
+                result.history, cfg.lr, spec.keep, result.best):
+            writer.save({"model": model.state_dict(), "epoch": last.epoch}, spec.run_dir / rundir.BEST)
+            log.info("keeping the last epoch's weights (%d: %.4f on validation; the best epoch, %d, scored %.4f): "
+                     "the schedule had annealed", last.epoch, last.objective, result.best_epoch, result.best_value)
+            result.best_epoch, result.best_value = last.epoch, last.objective
+            reporter.kept(last)
     finally:
         writer.close()  # every checkpoint is on disk before the trial is handed back or told
     return result
+
+
+# a run whose last epoch trained at under this share of its peak learning rate has annealed (``keeps_last``)
+SETTLED_LR = 0.05
+
+
+def keeps_last(history: list[EpochResult], lr: float, setting: str, best: EpochResult | None) -> bool:
+    """Whether a finished run keeps its last epoch's weights rather than its best epoch's on validation.
+    ``auto``: when the last epoch trained at under ``SETTLED_LR`` of the peak learning rate (a cosine or
+    one-cycle schedule run to its end, a step schedule past its decays; not a run stopped early or mid-schedule)
+    and does not predict one class where the best epoch did not. The annealed end of a schedule generalises
+    better than the validation maximum, which on a few dozen validation images is partly noise: on four real
+    datasets the last epoch scored higher on the test images in 8 of 11 runs where the two differed (+0.004 to
+    +0.042) and within 0.001 in the other 3 (bench/LATEST.md, 'Which epoch to keep'); nnU-Net predicts with its
+    final checkpoint too."""
+    if setting == "best" or not history:
+        return False
+    if setting == "last":
+        return True
+    during = history[-2].lr if len(history) > 1 else lr  # EpochResult.lr is the rate after the epoch's step
+    peak = max(lr, *(h.lr for h in history))
+    collapsed = history[-1].collapsed and not (best is not None and best.collapsed)
+    return peak > 0 and during <= SETTLED_LR * peak and not collapsed
 
 
 _FULL_PRECISION_COST = 1.5

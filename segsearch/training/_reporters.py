@@ -33,6 +33,10 @@ class Fanout(Reporter):
         for r in self.reporters:
             r.epoch_end(result, is_best)
 
+    def kept(self, result: EpochResult) -> None:
+        for r in self.reporters:
+            r.kept(result)
+
     def stop_requested(self) -> bool:
         return any(r.stop_requested() for r in self.reporters)
 

@@ -199,3 +199,25 @@ def test_flip_tta_uses_the_flips_the_model_trained_with(finalized: Path, tmp_pat
                                    atol=1e-5)
     (folder / "model.json").write_text(json.dumps({**meta, "flips": []}))  # trained without flips: no flip TTA
     assert choose_tta(folder, splits, "on") is False and segsearch.load_model(folder).tta is False
+
+
+def test_the_final_model_keeps_the_annealed_end_of_the_trial_it_copies(tmp_path):
+    from segsearch import api
+    from segsearch.final._stage import _trial_own
+
+    from helpers import tiny_config
+
+    cfg = tiny_config(tmp_path, study={"name": "keep", "n_trials": 1}, train={"epochs": 8, "lr": 1e-3})
+    studies = tmp_path / "studies"
+    api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    t = api.load_study("keep", None, studies).trials[0]
+    run_dir = Path(t.user_attrs["run_dir"])
+    assert t.user_attrs["best_epoch"] < t.user_attrs["epochs_run"] == 8  # the trial peaked before its end
+    out = finalize("keep", studies_dir=studies, budget="1s", out=tmp_path / "final", live=False)
+    training = json.loads((out / "training.json").read_text())
+    assert training["how"] == "trial_weights" and training["best_epoch"] == 8  # no time to train: its own weights
+    kept = torch.load(out / "best.pt", weights_only=False)["model"]
+    last = torch.load(run_dir / "last.pt", weights_only=False)["model"]
+    assert all(torch.equal(kept[k], last[k]) for k in last)  # the cosine schedule's annealed end, not its peak
+    best = _trial_own(t, "best", 1e-3)  # final.checkpoint: best keeps the best epoch on validation
+    assert best.path == run_dir / "best.pt" and best.epoch == t.user_attrs["best_epoch"] and best.value == t.value
