@@ -10,6 +10,13 @@ used to choose anything; it says what each selection rule would have scored::
     python bench/last_epoch.py --summary /tmp/le/*.json
 
 The summary prints, per run, the test IoU of the best-validation epoch and of the last epoch.
+
+``--study`` does the same for a finished ``segsearch launch`` (a trial folder keeps ``best.pt`` and
+``last.pt``): each checkpoint's weights are put into a copy of the study's final model folder and scored on
+validation and test by ``bench/score.py`` (with the folder's flip TTA)::
+
+    python bench/last_epoch.py --study /tmp/q25b/mri_struct-8m-s1/real_mri_struct_s1 \
+        --space /tmp/q25b/mri_struct-8m-s1.yaml --out /tmp/le/launch_mri_struct.json
 """
 
 from __future__ import annotations
@@ -79,12 +86,42 @@ def train_and_score(space: str, epochs: int, seed: int) -> dict:
             "val": val, "test": test}
 
 
+def score_launch(study: str, space: str, trial: int = 0) -> dict:
+    import shutil
+    import tempfile
+
+    import torch
+
+    from bench.score import score_model
+
+    folder = Path(study)
+    out: dict = {"space": space, "study": study, "seed": None}
+    with tempfile.TemporaryDirectory() as tmp:
+        for which in ("best", "last"):
+            copy = Path(tmp) / which
+            shutil.copytree(folder / "final", copy)
+            state = torch.load(folder / "trials" / f"{trial:05d}" / f"{which}.pt", map_location="cpu",
+                               weights_only=False)
+            torch.save(state["model"], copy / "model.pt")
+            out[which] = {"epoch": state["epoch"], **{s: round(score_model(space, copy, s)["miou"], 4)
+                                                      for s in ("val", "test")}}
+            print(which, out[which], flush=True)
+    return out
+
+
 def summary(files: list[str]) -> None:
     rows = []
     print("| run | epochs | best-validation epoch: val / test | last epoch: val / test | last - best on test |")
     print("|---|---|---|---|---|")
     for f in files:
         r = json.loads(Path(f).read_text())
+        if "study" in r:  # a launch: its two checkpoints
+            b, last = r["best"], r["last"]
+            d = last["test"] - b["test"]
+            rows.append(d)
+            print(f"| launch {Path(r['study']).name} | {last['epoch']} | {b['epoch']}: {b['val']:.3f} / {b['test']:.3f} "
+                  f"| {last['val']:.3f} / {last['test']:.3f} | {d:+.3f} |")
+            continue
         val, test = r["val"], r["test"]
         b = max(range(len(val)), key=lambda i: val[i])  # the first epoch with the highest validation score
         d = test[-1] - test[b]
@@ -103,9 +140,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out")
     ap.add_argument("--summary", nargs="+", help="result files to tabulate")
+    ap.add_argument("--study", help="a finished launch's study folder: score its trial 0's best.pt and last.pt")
     args = ap.parse_args()
     if args.summary:
         summary(args.summary)
+        return
+    if args.study and args.space and args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(score_launch(args.study, args.space), indent=1))
         return
     if not (args.space and args.epochs and args.out):
         ap.error("--space, --epochs and --out (or --summary FILES)")

@@ -330,8 +330,9 @@ def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec
     epoch for the epochs that fit the deadline at the mean epoch time so far (the first, slower one left out once
     there are others) plus the mean time between epochs (``after``: checkpoints, the pruner, logging; on short
     epochs as long as the epoch itself, and left out, every plan ran long and shrank epoch by epoch), when that
-    moves the end by 2 epochs or more. A cosine schedule is stretched or shrunk to end there; other schedules
-    keep their plan."""
+    moves the end by 2 epochs or more, or by one too many within 2 epochs of the end (the deadline would cut the
+    last epoch off the schedule before it annealed: ``keeps_last``). A cosine schedule is stretched or shrunk to
+    end there; other schedules keep their plan."""
     if scheduler.name not in ("cosine", "none") or not took or took[-1] <= 0:
         return planned
     if spec.replan is not None:
@@ -339,8 +340,8 @@ def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec
     elif deadline is not None:
         per_epoch = (_mean(took[1:]) if len(took) > 1 else took[0]) + _mean(after)
         fit = epoch + max(0, int((deadline - time.time()) // per_epoch))
-        if epoch > 1 and abs(fit - planned) < 2:
-            return planned
+        if epoch > 1 and abs(fit - planned) < 2 and not (fit < planned and planned - epoch <= 2):
+            return planned  # one epoch either way is timing noise, except one too many near the end
     else:
         return planned
     if fit != planned:

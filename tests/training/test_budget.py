@@ -261,6 +261,14 @@ def test_a_plan_fitted_to_the_deadline_counts_the_time_between_epochs(tmp_path: 
     assert _refit(5, 2, [100.0, 100.0], [100.0], spec, scheduler, spec.deadline) == 2 + 10  # 2050 s // 200 s
     assert scheduler.impl.T_max == 12
     assert _refit(5, 2, [100.0, 100.0], [], spec, scheduler, spec.deadline) == 2 + 20  # without the time between
+    # one epoch more or less is timing noise mid-schedule; one too many near the end would cut the annealing off
+    assert _refit(13, 2, [100.0, 100.0], [100.0], spec, scheduler, spec.deadline) == 13
+    assert _refit(11, 2, [100.0, 100.0], [100.0], spec, scheduler, spec.deadline) == 11
+    near = time.time() + 850  # at epoch 8: 4 more epochs of 200 s fit, the plan says 13
+    assert _refit(13, 8, [100.0] * 8, [100.0], spec, scheduler, near) == 13  # 5 from the end: kept
+    assert _refit(13, 11, [100.0] * 11, [100.0], spec, scheduler, time.time() + 250) == 12  # 2 from the end
+    assert scheduler.impl.T_max == 12
+    assert _refit(11, 9, [100.0] * 9, [100.0], spec, scheduler, time.time() + 650) == 11  # one more fits: kept
     # another epoch fits only if its training, validation and the time after it end before the deadline
     soon = time.time() + 150
     assert _out_of_time(soon, [100.0], [100.0]) and not _out_of_time(soon, [100.0], [0.0])
