@@ -267,7 +267,6 @@ def _trial_checkpoint(t: Any, name: str = rundir.BEST) -> Path | None:
 def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume: bool, epochs: int | None,
              reporters: Sequence[Reporter], live: bool | None, deadline: float | None = None,
              study_uid: str | None = None) -> Path:
-
     from ..tracking import Progress
     from ..training import Fanout, MetricsFile
 
