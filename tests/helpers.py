@@ -13,8 +13,6 @@ TINY: dict[str, Any] = {
         "n_trials": 3,
         "sampler": {"name": "random", "seed": 0},
         "pruner": {"name": "none"},
-        "heartbeat_interval": 2,
-        "grace_period": 6,
     },
     "data": {
         "demo": {"n_images": 24, "size": 32, "seed": 0},
