@@ -144,3 +144,46 @@ def baseline_of(space: str | Path, work: Path) -> tuple[Any, Any, dict[str, Any]
 
     cfg = load_config(space)
     return cfg, load_splits(cfg.data, work / "studies"), baseline_params(cfg) or {}, final_data_config(cfg)
+
+
+def baseline_run(space: str | Path, epochs: int, seed: int | None, work: Path, data: Any = None) -> Any:
+    """Everything the epoch-by-epoch experiments (ema, last_epoch) need to train a real dataset's baseline by
+    hand, built as the training loop builds it: model (channels_last when the runtime uses it), loss,
+    optimizer, train/validation loaders, scheduler, a test loader without augmentation, and the metric's
+    arguments. ``seed`` None: the final stage's; ``data`` maps the final stage's data settings to the ones used."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from segsearch.components import Scheduler, build_loss, build_model, build_optimizer, preprocessing
+    from segsearch.config import TrainConfig
+    from segsearch.data import SegDataset, build_transform
+    from segsearch.search._space import params_to_settings
+    from segsearch.training import RunSpec
+    from segsearch.training._device import make_runtime
+    from segsearch.training._loop import _class_weights, build_loaders, seed_everything
+
+    cfg, splits, params, final_data = baseline_of(space, work)
+    data = data(final_data) if callable(data) else final_data
+    tcfg = TrainConfig.model_validate({**cfg.train.model_dump(), **params_to_settings(params),
+                                       "seed": cfg.final.seed if seed is None else seed, "epochs": epochs})
+    spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=work, objective=cfg.study.objective)
+    rt = make_runtime(tcfg.device, tcfg.amp, tcfg.channels_last)
+    seed_everything(tcfg.seed)
+    model = build_model(tcfg.architecture, tcfg.encoder, tcfg.encoder_weights, tcfg.encoder_depth,
+                        data.in_channels, data.num_classes, tcfg.architecture_params)
+    if rt.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    loss_fn = build_loss(tcfg.loss, dict(tcfg.loss_params), data.mode, data.num_classes, data.ignore_index,
+                         _class_weights(spec))
+    opt = build_optimizer(tcfg.optimizer, model.parameters(), tcfg.lr, tcfg.weight_decay, dict(tcfg.optimizer_params))
+    train_dl, val_dl = build_loaders(spec, rt, tcfg.batch_size)
+    sched = Scheduler(tcfg.scheduler, opt, tcfg.epochs, len(train_dl), dict(tcfg.scheduler_params), True)
+    pre = preprocessing(tcfg.encoder, tcfg.encoder_weights)
+    test_ds = SegDataset(splits.test, data, build_transform("none", data.size_hw, train=False), pre["mean"], pre["std"])
+    return SimpleNamespace(
+        cfg=cfg, tcfg=tcfg, data=data, splits=splits, spec=spec, rt=rt, model=model, loss_fn=loss_fn, opt=opt,
+        sched=sched, train_dl=train_dl, val_dl=val_dl,
+        test_dl=torch.utils.data.DataLoader(test_ds, batch_size=tcfg.batch_size),
+        acc_args=(data.mode, data.num_classes, data.ignore_index, tcfg.threshold, tcfg.metric_reduction,
+                  tcfg.include_background))

@@ -23,22 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from segsearch.components import Scheduler, build_loss, build_model, build_optimizer, preprocessing
-from segsearch.config import TrainConfig, load_config
-from segsearch.data import SegDataset, build_transform, load_splits
-from segsearch.final._stage import final_data_config
-from segsearch.search._baseline import baseline_params
-from segsearch.search._space import params_to_settings
-from segsearch.training import RunSpec
-from segsearch.training._device import make_runtime
-from segsearch.training._loop import (
-    Reporter,
-    _class_weights,
-    _train_epoch,
-    build_loaders,
-    evaluate,
-    seed_everything,
-)
+from bench._common import baseline_run
+from segsearch.components import build_model
+from segsearch.training._loop import Reporter, _train_epoch, evaluate
 from segsearch.training._metrics import MetricAccumulator
 
 
@@ -94,29 +81,10 @@ def main() -> None:
     ap.add_argument("--decays", default="0.9,0.97,0.99,0.995")
     ap.add_argument("--work", required=True)
     args = ap.parse_args()
-    cfg = load_config(args.space)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    splits = load_splits(cfg.data, work / "studies")
-    params = baseline_params(cfg) or {}
-    tcfg = TrainConfig.model_validate({**cfg.train.model_dump(), **params_to_settings(params),
-                                       "seed": cfg.final.seed, "epochs": args.epochs})
-    data = final_data_config(cfg)
-    spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=work, objective=cfg.study.objective)
-    rt = make_runtime(tcfg.device, tcfg.amp, tcfg.channels_last)
-    seed_everything(tcfg.seed)
-    model = build_model(tcfg.architecture, tcfg.encoder, tcfg.encoder_weights, tcfg.encoder_depth,
-                        data.in_channels, data.num_classes, tcfg.architecture_params)
-    loss_fn = build_loss(tcfg.loss, dict(tcfg.loss_params), data.mode, data.num_classes, data.ignore_index,
-                         _class_weights(spec))
-    opt = build_optimizer(tcfg.optimizer, model.parameters(), tcfg.lr, tcfg.weight_decay, dict(tcfg.optimizer_params))
-    train_dl, val_dl = build_loaders(spec, rt, tcfg.batch_size)
-    sched = Scheduler(tcfg.scheduler, opt, tcfg.epochs, len(train_dl), dict(tcfg.scheduler_params), True)
-    pre = preprocessing(tcfg.encoder, tcfg.encoder_weights)
-    test_ds = SegDataset(splits.test, data, build_transform("none", data.size_hw, train=False), pre["mean"], pre["std"])
-    test_dl = torch.utils.data.DataLoader(test_ds, batch_size=tcfg.batch_size)
-    acc_args = (data.mode, data.num_classes, data.ignore_index, tcfg.threshold, tcfg.metric_reduction,
-                tcfg.include_background)
+    r = baseline_run(args.space, args.epochs, seed=None, work=work)  # the final stage's seed
+    model, tcfg, data, rt, acc_args, test_dl = r.model, r.tcfg, r.data, r.rt, r.acc_args, r.test_dl
     decays = [float(d) for d in args.decays.split(",")]
     emas = {f"ema{d}": WeightAverage(model, d) for d in decays}
 
@@ -132,22 +100,22 @@ def main() -> None:
     t_train = t_ema = 0.0
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()
-        _train_epoch(model, train_dl, loss_fn, opt, sched, scaler, rt, _Step(), epoch, tcfg.grad_clip)
+        _train_epoch(model, r.train_dl, r.loss_fn, r.opt, r.sched, scaler, rt, _Step(), epoch, tcfg.grad_clip)
         t_train += time.perf_counter() - t0
-        sched.step_epoch(0.0)
+        r.sched.step_epoch(0.0)
         for name, m in variants.items():
-            v = evaluate(m, val_dl, rt, MetricAccumulator(*acc_args)).miou
+            v = evaluate(m, r.val_dl, rt, MetricAccumulator(*acc_args)).miou
             curves[name].append(round(v, 4))
             if v > best[name]["val"]:
                 best[name] = {"val": v, "epoch": epoch, "state": copy.deepcopy(m.state_dict())}
         print(epoch, {k: c[-1] for k, c in curves.items()}, flush=True)
     # the cost of the averages alone: the same updates timed over one more pass of steps
     t0 = time.perf_counter()
-    for _ in range(len(train_dl)):
+    for _ in range(len(r.train_dl)):
         for e in emas.values():
             e.update(model)
     t_ema = (time.perf_counter() - t0) / len(emas)
-    out = {"space": args.space, "epochs": args.epochs, "steps_per_epoch": len(train_dl),
+    out = {"space": args.space, "epochs": args.epochs, "steps_per_epoch": len(r.train_dl),
            "train_s_per_epoch": t_train / args.epochs, "one_ema_s_per_epoch": t_ema, "curves": curves}
     probe = build_model(tcfg.architecture, tcfg.encoder, None, tcfg.encoder_depth, data.in_channels,
                         data.num_classes, tcfg.architecture_params)

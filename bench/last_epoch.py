@@ -33,54 +33,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def train_and_score(space: str, epochs: int, seed: int) -> dict:
     import torch
 
-    from segsearch.components import Scheduler, build_loss, build_model, build_optimizer, preprocessing
-    from segsearch.config import TrainConfig, load_config
-    from segsearch.data import SegDataset, build_transform, load_splits
-    from segsearch.final._stage import final_data_config
-    from segsearch.search._baseline import baseline_params
-    from segsearch.search._space import params_to_settings
-    from segsearch.training import Reporter, RunSpec
-    from segsearch.training._device import make_runtime
-    from segsearch.training._loop import (
-        _class_weights,
-        _train_epoch,
-        build_loaders,
-        evaluate,
-        seed_everything,
-    )
+    from bench._common import baseline_run
+    from segsearch.training import Reporter
+    from segsearch.training._loop import _train_epoch, evaluate
     from segsearch.training._metrics import MetricAccumulator
 
-    cfg = load_config(space)
-    work = Path("/tmp") / "last_epoch_cache"
-    splits = load_splits(cfg.data, work)
-    tcfg = TrainConfig.model_validate({**cfg.train.model_dump(), **params_to_settings(baseline_params(cfg) or {}),
-                                       "seed": seed, "epochs": epochs})
-    data = final_data_config(cfg).model_copy(update={"mosaic": 0.0})  # what a launch without a search trains on
-    spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=work, objective=cfg.study.objective)
-    rt = make_runtime(tcfg.device, tcfg.amp, tcfg.channels_last)
-    seed_everything(tcfg.seed)
-    model = build_model(tcfg.architecture, tcfg.encoder, tcfg.encoder_weights, tcfg.encoder_depth,
-                        data.in_channels, data.num_classes, tcfg.architecture_params)
-    if rt.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    loss_fn = build_loss(tcfg.loss, dict(tcfg.loss_params), data.mode, data.num_classes, data.ignore_index,
-                         _class_weights(spec))
-    opt = build_optimizer(tcfg.optimizer, model.parameters(), tcfg.lr, tcfg.weight_decay, dict(tcfg.optimizer_params))
-    train_dl, val_dl = build_loaders(spec, rt, tcfg.batch_size)
-    sched = Scheduler(tcfg.scheduler, opt, tcfg.epochs, len(train_dl), dict(tcfg.scheduler_params), True)
-    pre = preprocessing(tcfg.encoder, tcfg.encoder_weights)
-    test_ds = SegDataset(splits.test, data, build_transform("none", data.size_hw, train=False), pre["mean"], pre["std"])
-    test_dl = torch.utils.data.DataLoader(test_ds, batch_size=tcfg.batch_size)
-    acc_args = (data.mode, data.num_classes, data.ignore_index, tcfg.threshold, tcfg.metric_reduction,
-                tcfg.include_background)
+    # what a launch without a search trains on: the final augmentation without mosaic
+    r = baseline_run(space, epochs, seed, Path("/tmp") / "last_epoch_cache",
+                     data=lambda d: d.model_copy(update={"mosaic": 0.0}))
+    model, tcfg, rt, acc_args = r.model, r.tcfg, r.rt, r.acc_args
     scaler = torch.amp.GradScaler("cuda", enabled=False)
     val, test = [], []
     t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        _train_epoch(model, train_dl, loss_fn, opt, sched, scaler, rt, Reporter(), epoch, tcfg.grad_clip)
-        sched.step_epoch(0.0)
-        val.append(round(evaluate(model, val_dl, rt, MetricAccumulator(*acc_args)).miou, 4))
-        test.append(round(evaluate(model, test_dl, rt, MetricAccumulator(*acc_args)).miou, 4))
+        _train_epoch(model, r.train_dl, r.loss_fn, r.opt, r.sched, scaler, rt, Reporter(), epoch, tcfg.grad_clip)
+        r.sched.step_epoch(0.0)
+        val.append(round(evaluate(model, r.val_dl, rt, MetricAccumulator(*acc_args)).miou, 4))
+        test.append(round(evaluate(model, r.test_dl, rt, MetricAccumulator(*acc_args)).miou, 4))
         print(epoch, val[-1], test[-1], flush=True)
     return {"space": space, "epochs": epochs, "seed": seed, "seconds": round(time.perf_counter() - t0, 1),
             "val": val, "test": test}

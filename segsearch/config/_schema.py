@@ -22,6 +22,9 @@ from ._registry import (
     parse_loss,
 )
 
+# which epoch's weights a finished run keeps (``final.checkpoint``, ``training.keeps_last``)
+KeptEpoch = Literal["auto", "best", "last"]
+
 Scalar = str | int | float | bool | None
 AUGMENTATION_PRESETS = ("none", "light", "full")
 
@@ -400,7 +403,7 @@ class FinalConfig(_Strict):
         default="off", description="binary and multilabel models: auto picks the foreground threshold that scores "
         "best on validation (kept at train.threshold unless it gains 0.01); off (default: measured not to pay on "
         "the benchmark data, bench/LATEST.md) keeps train.threshold")
-    checkpoint: Literal["auto", "best", "last"] = Field(
+    checkpoint: KeptEpoch = Field(
         default="auto", description="the weights the final model keeps: best (the epoch that scored highest on "
         "validation), last (the last epoch), auto (default: the last when the schedule had annealed, i.e. the last "
         "epoch trained at under 5% of the peak learning rate, and it does not predict one class; the best otherwise)")

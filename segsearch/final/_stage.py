@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import rundir
-from ..config import ConfigError, DataConfig, SearchSpaceFile, TrainConfig
+from ..config import ConfigError, DataConfig, KeptEpoch, SearchSpaceFile, TrainConfig
 from ..data import Splits, load_splits
 from ..training import Reporter, RunSpec, resolve_device, train
 from ._evaluate import _num, evaluate_model
@@ -235,7 +235,7 @@ class _Own:
         torch.save({"model": state["model"], "epoch": state["epoch"]}, dest)
 
 
-def _trial_own(t: Any, setting: str, lr: float) -> _Own:
+def _trial_own(t: Any, setting: KeptEpoch, lr: float) -> _Own:
     """The trial's weights the final model would keep (``final.checkpoint``, ``training.keeps_last``): its
     last epoch's (``last.pt``) when its schedule had annealed there, else its best epoch's (``best.pt``)."""
     import torch

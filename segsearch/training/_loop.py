@@ -21,7 +21,7 @@ import torch
 
 from .. import rundir
 from ..components import Scheduler, build_loss, build_model, build_optimizer, preprocessing
-from ..config import DataConfig, TrainConfig
+from ..config import DataConfig, KeptEpoch, TrainConfig
 from ..data import (
     SegDataset,
     Splits,
@@ -78,7 +78,7 @@ class RunSpec:
     resume: bool = True
     keep_best: bool = False  # final retrain: keep best.pt by the objective
     # which weights best.pt holds at the end: the best epoch on validation, the last, or ``auto`` (``keeps_last``)
-    keep: str = "best"
+    keep: KeptEpoch = "best"
     patience: int | None = None  # final retrain: early stopping
     checkpoint: bool = True
     class_weights: list[float] | None = None  # precomputed for class_weights: auto
@@ -292,7 +292,7 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
 SETTLED_LR = 0.05
 
 
-def keeps_last(history: list[EpochResult], lr: float, setting: str, best: EpochResult | None) -> bool:
+def keeps_last(history: list[EpochResult], lr: float, setting: KeptEpoch, best: EpochResult | None) -> bool:
     """Whether a finished run keeps its last epoch's weights rather than its best epoch's on validation.
     ``auto``: when the last epoch trained at under ``SETTLED_LR`` of the peak learning rate (a cosine or
     one-cycle schedule run to its end, a step schedule past its decays; not a run stopped early or mid-schedule)
