@@ -146,11 +146,12 @@ def baseline_of(space: str | Path, work: Path) -> tuple[Any, Any, dict[str, Any]
     return cfg, load_splits(cfg.data, work / "studies"), baseline_params(cfg) or {}, final_data_config(cfg)
 
 
-def baseline_run(space: str | Path, epochs: int, seed: int | None, work: Path, data: Any = None) -> Any:
+def baseline_run(space: str | Path, epochs: int, seed: int | None, work: Path,
+                 data_update: dict[str, Any] | None = None) -> Any:
     """Everything the epoch-by-epoch experiments (ema, last_epoch) need to train a real dataset's baseline by
     hand, built as the training loop builds it: model (channels_last when the runtime uses it), loss,
     optimizer, train/validation loaders, scheduler, a test loader without augmentation, and the metric's
-    arguments. ``seed`` None: the final stage's; ``data`` maps the final stage's data settings to the ones used."""
+    arguments. ``seed`` None: the final stage's; ``data_update`` changes fields of the final stage's data settings."""
     from types import SimpleNamespace
 
     import torch
@@ -164,7 +165,7 @@ def baseline_run(space: str | Path, epochs: int, seed: int | None, work: Path, d
     from segsearch.training._loop import _class_weights, build_loaders, seed_everything
 
     cfg, splits, params, final_data = baseline_of(space, work)
-    data = data(final_data) if callable(data) else final_data
+    data = final_data.model_copy(update=data_update or {})
     tcfg = TrainConfig.model_validate({**cfg.train.model_dump(), **params_to_settings(params),
                                        "seed": cfg.final.seed if seed is None else seed, "epochs": epochs})
     spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=work, objective=cfg.study.objective)

@@ -40,7 +40,7 @@ def train_and_score(space: str, epochs: int, seed: int) -> dict:
 
     # what a launch without a search trains on: the final augmentation without mosaic
     r = baseline_run(space, epochs, seed, Path("/tmp") / "last_epoch_cache",
-                     data=lambda d: d.model_copy(update={"mosaic": 0.0}))
+                     data_update={"mosaic": 0.0})
     model, tcfg, rt, acc_args = r.model, r.tcfg, r.rt, r.acc_args
     scaler = torch.amp.GradScaler("cuda", enabled=False)
     val, test = [], []
