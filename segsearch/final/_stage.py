@@ -228,9 +228,14 @@ class _Own:
     value: float | None
 
     def write(self, dest: Path) -> None:
+        import shutil
+
         import torch
 
         assert self.path is not None
+        if self.path.name == rundir.BEST:  # already the weights and their epoch: a copy, not a load and a save
+            shutil.copyfile(self.path, dest)
+            return
         state = torch.load(self.path, map_location="cpu", weights_only=False)
         torch.save({"model": state["model"], "epoch": state["epoch"]}, dest)
 
@@ -244,8 +249,8 @@ def _trial_own(t: Any, setting: KeptEpoch, lr: float) -> _Own:
 
     best, last = _trial_checkpoint(t, rundir.BEST), _trial_checkpoint(t, rundir.LAST)
     own = _Own(best, t.user_attrs.get("best_epoch"), _value(t))
-    if last is None or setting == "best":
-        return own
+    if last is None or setting == "best" or own.epoch == t.user_attrs.get("epochs_run"):
+        return own  # (best.pt holds the last epoch already: no need to load last.pt, optimizer state and all)
     result = torch.load(last, map_location="cpu", weights_only=False).get("result") or {}
     history = list(result.get("history") or [])
     top = next((h for h in history if h.epoch == result.get("best_epoch")), None)

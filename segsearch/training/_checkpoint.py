@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -86,18 +87,21 @@ class CheckpointWriter:
 
     def __init__(self, background: bool = True) -> None:
         self.background = background
-        self._queue: queue.Queue[tuple[Any, Path] | None] = queue.Queue(maxsize=1)
+        self._queue: queue.Queue[tuple[Any, Path, float] | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
+        self.seconds: dict[str, float] = {}  # file name -> what its latest write took (snapshot included)
         self._thread = threading.Thread(target=self._run, daemon=True, name="segsearch-checkpoint")
         if background:
             self._thread.start()
 
     def save(self, obj: Any, path: Path) -> None:
+        t0 = time.perf_counter()
         if not self.background:
             save_atomic(obj, path)
+            self.seconds[path.name] = time.perf_counter() - t0
             return
         self._raise()
-        self._queue.put((snapshot(obj), path))
+        self._queue.put((snapshot(obj), path, time.perf_counter() - t0))
 
     def close(self) -> None:
         """Wait until everything queued is on disk; re-raise a write error."""
@@ -108,8 +112,11 @@ class CheckpointWriter:
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
+            obj, path, copied = item
+            t0 = time.perf_counter()
             try:
-                save_atomic(*item)
+                save_atomic(obj, path)
+                self.seconds[path.name] = copied + time.perf_counter() - t0
             except BaseException as exc:
                 self._error = exc
 

@@ -240,7 +240,7 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             validated = time.perf_counter()
             took.append(validated - t0)
             vals.append(validated - trained)
-            end = _end(spec, vals, rt.precision)
+            end = _end(spec, vals, rt.precision, _closing_writes(writer.seconds, spec))
             if spec.fit_to_deadline or (epoch == 1 and spec.replan is not None):  # before the step: its lr
                 total = _refit(total, epoch, took, after, spec, scheduler, end)
             scheduler.step_epoch(objective)
@@ -314,13 +314,25 @@ def keeps_last(history: list[EpochResult], lr: float, setting: KeptEpoch, best: 
 _FULL_PRECISION_COST = 1.5
 
 
-def _end(spec: RunSpec, vals: list[float], precision: str) -> float | None:
-    """When training must end: the deadline less the checks that follow it (``spec.tail_passes`` validation
-    passes at this run's mean validation time; they evaluate in full precision, ~1.5x a bf16 pass on a CPU with
-    native bf16, bench/LATEST.md)."""
+def _end(spec: RunSpec, vals: list[float], precision: str, writes: float = 0.0) -> float | None:
+    """When training must end: the deadline less the checkpoint writes that close the run (``writes`` seconds,
+    ``_closing_writes``) and the checks that follow it (``spec.tail_passes`` validation passes at this run's mean
+    validation time; they evaluate in full precision, ~1.5x a bf16 pass on a CPU with native bf16,
+    bench/LATEST.md)."""
     if spec.deadline is None:
         return None
-    return spec.deadline - spec.tail_passes * _mean(vals) * (1.0 if precision == "fp32" else _FULL_PRECISION_COST)
+    checks = spec.tail_passes * _mean(vals) * (1.0 if precision == "fp32" else _FULL_PRECISION_COST)
+    return spec.deadline - writes - checks
+
+
+def _closing_writes(seconds: dict[str, float], spec: RunSpec) -> float:
+    """What the writes after the last epoch take, at their latest measured time (``CheckpointWriter.seconds``):
+    the resume checkpoint (``last.pt``, with the optimizer's state: ~4 s for a Unet/ResNet34 on a CPU, which ran
+    a 20-minute launch 3 s past its budget when left out, bench/LATEST.md run 27) and the kept weights
+    (``best.pt``). Until the first of a kind is written (the resume checkpoint waits ``checkpoint_interval``) it
+    counts 0."""
+    return ((seconds.get(rundir.LAST, 0.0) if spec.checkpoint else 0.0)
+            + (seconds.get(rundir.BEST, 0.0) if spec.keep_best else 0.0))
 
 
 def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec: RunSpec,
@@ -362,11 +374,11 @@ def _checkpoint_due(interval: float, saved_at: float, epoch_seconds: float, last
 
 
 def _out_of_time(deadline: float | None, took: list[float], after: list[float]) -> bool:
-    """Whether another epoch, as long as this run's epochs so far (``took``) and the time between them
-    (``after``), would end after the deadline."""
+    """Whether another epoch, as long as this run's epochs so far (``took``; the last three when they are
+    slower: a core that became busy) and the time between them (``after``), would end after the deadline."""
     if deadline is None or not took:
         return False
-    return time.time() + _mean(took) + _mean(after) > deadline
+    return time.time() + max(_mean(took), _mean(took[-3:])) + _mean(after) > deadline
 
 
 def _mean(xs: list[float]) -> float:

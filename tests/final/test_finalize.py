@@ -221,3 +221,24 @@ def test_the_final_model_keeps_the_annealed_end_of_the_trial_it_copies(tmp_path)
     assert all(torch.equal(kept[k], last[k]) for k in last)  # the cosine schedule's annealed end, not its peak
     best = _trial_own(t, "best", 1e-3)  # final.checkpoint: best keeps the best epoch on validation
     assert best.path == run_dir / "best.pt" and best.epoch == t.user_attrs["best_epoch"] and best.value == t.value
+
+
+def test_a_trial_whose_best_weights_are_its_last_epoch_is_copied_without_loading_its_resume_checkpoint(tmp_path):
+    import pickle
+
+    import optuna
+
+    from segsearch.final._stage import _trial_own
+
+    run_dir = tmp_path / "trial"
+    run_dir.mkdir()
+    torch.save({"model": {"w": torch.ones(3)}, "epoch": 12}, run_dir / "best.pt")
+    (run_dir / "last.pt").write_bytes(b"not a checkpoint: loading it would raise")
+    t = optuna.trial.create_trial(value=0.5, user_attrs={"run_dir": str(run_dir), "best_epoch": 12,
+                                                         "epochs_run": 12})
+    own = _trial_own(t, "auto", 1e-3)
+    assert (own.path, own.epoch, own.value) == (run_dir / "best.pt", 12, 0.5)
+    own.write(tmp_path / "final.pt")
+    assert (tmp_path / "final.pt").read_bytes() == (run_dir / "best.pt").read_bytes()
+    with pytest.raises(pickle.UnpicklingError):  # the same trial ending past its best epoch reads last.pt
+        _trial_own(optuna.trial.create_trial(value=0.5, user_attrs={**t.user_attrs, "epochs_run": 13}), "auto", 1e-3)

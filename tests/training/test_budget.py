@@ -272,3 +272,26 @@ def test_a_plan_fitted_to_the_deadline_counts_the_time_between_epochs(tmp_path: 
     # another epoch fits only if its training, validation and the time after it end before the deadline
     soon = time.time() + 150
     assert _out_of_time(soon, [100.0], [100.0]) and not _out_of_time(soon, [100.0], [0.0])
+
+
+def test_the_writes_that_close_a_run_are_kept_back_from_its_deadline(tmp_path: Path):
+    # the resume checkpoint (optimizer state and all) and the kept weights are written after the last epoch: a
+    # 20-minute launch ran 3 s past its budget when they were left out (bench/LATEST.md, run 27)
+    from segsearch.training._loop import _closing_writes, _end
+
+    cfg = load_config_text(yaml.safe_dump(tiny_doc()))
+    spec = RunSpec(train=cfg.train, data=cfg.data, splits=None, run_dir=tmp_path, deadline=1000.0, keep_best=True)
+    measured = {"last.pt": 4.0, "best.pt": 1.0, "other.pt": 9.0}
+    assert _end(spec, [2.0], "fp32", _closing_writes(measured, spec)) == 1000.0 - 5.0
+    no_resume = dataclasses.replace(spec, checkpoint=False, tail_passes=3.0)
+    assert _end(no_resume, [2.0], "fp32", _closing_writes(measured, no_resume)) == 1000.0 - 1.0 - 3 * 2.0
+    assert _closing_writes({}, spec) == 0.0  # nothing written yet: nothing measured
+
+
+def test_a_core_that_became_busy_stops_the_run_an_epoch_earlier():
+    from segsearch.training._loop import _out_of_time
+
+    steady, slowed = [10.0] * 6, [10.0] * 6 + [30.0] * 3  # mean 16.7 s, the last three 30 s
+    deadline = time.time() + 25
+    assert not _out_of_time(deadline, steady, [0.0])
+    assert _out_of_time(deadline, slowed, [0.0])  # by the mean alone (16.7 s) another epoch would still fit

@@ -39,3 +39,13 @@ def test_ctrl_c_in_the_middle_of_a_tensor_write_still_reads_as_ctrl_c():
         torch.save({"w": torch.zeros(2**20)}, _InterruptedFile())
     assert interrupted(info.value)  # save_atomic re-raises it as KeyboardInterrupt: the trial is handed back
     assert not interrupted(RuntimeError("unexpected pos 1 vs 2")) and not interrupted(None)
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_the_writer_times_each_file_s_latest_write(tmp_path, background):
+    # a deadline keeps back the writes that close a run at their measured time (training._loop._closing_writes)
+    writer = CheckpointWriter(background=background)
+    writer.save({"w": torch.ones(2**20)}, tmp_path / "last.pt")
+    writer.save({"w": torch.ones(4)}, tmp_path / "best.pt")
+    writer.close()
+    assert set(writer.seconds) == {"last.pt", "best.pt"} and all(s > 0 for s in writer.seconds.values())
