@@ -173,18 +173,28 @@ def _fork(cfg: SearchSpaceFile, name: str, storage: str | None, studies_dir: Pat
     return renamed
 
 
-def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> bool:
-    return _no_search(plan, per_epoch, cfg) is None
+SEARCH_MODES = ("auto", "always", "never")
 
 
-def _no_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile) -> dict[str, Any] | None:
+def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile, search: str = "auto") -> bool:
+    return _no_search(plan, per_epoch, cfg, search) is None
+
+
+def _no_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile, search: str = "auto"
+               ) -> dict[str, Any] | None:
     """None when the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (36 x
     train.epochs). Below that a search only takes epochs away from the one model it can train (measured:
     bench/LATEST.md, 'Search quality on real data'), so the baseline gets the whole budget instead, trained as
     seed 001's recipe (the final augmentation, no mosaic); the returned note (stored on the study as
     ``NO_SEARCH_ATTR``, shown by the launch summary, ``status`` and the report) says how much room there was and
-    about which budget would search here."""
-    if plan is None or not per_epoch:
+    about which budget would search here. ``search`` (``launch --search``) overrides the rule: ``always``
+    searches whatever the room, ``never`` trains the baseline alone."""
+    if plan is None or search == "always":
+        return None
+    if search == "never":
+        log.info("budget: --search never: the baseline trains alone as seed 001's recipe until the budget ends")
+        return {"asked": True, "seconds_per_epoch": round(per_epoch, 2) if per_epoch else None}
+    if not per_epoch:
         return None
     from .search import SEARCH_ROOM
 
@@ -241,7 +251,7 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
            device: str | None = None, n_trials: int | None = None, timeout: float | None = None,
            workers: int = 1, gpus: list[str] | None = None, use_wandb: bool = True, live: bool | None = None,
            budget: str | float | None = None, started: float | None = None, fork: str | None = None,
-           warm_start: str | None = None) -> LaunchResult:
+           warm_start: str | None = None, search: str = "auto") -> LaunchResult:
     """Create or resume the study of a search-space file and run workers until its budget is spent.
 
     ``budget`` ('8m', '2h', or seconds) bounds the whole launch from ``started`` (default: now; the
@@ -254,7 +264,12 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
 
     ``fork`` NEW_NAME: copy the finished trials of the config's study that fit its (changed) space into a new
     study NEW_NAME and run that one (a running study accepts only a space that grew).
+
+    ``search`` under a budget: ``auto`` searches only where the budget has room for it (``_no_search``),
+    ``always`` searches anyway, ``never`` trains the baseline alone for the whole budget.
     """
+    if search not in SEARCH_MODES:
+        raise ConfigError(f"--search {search!r}: choose one of {', '.join(SEARCH_MODES)}")
     started = time.time() if started is None else started
     t0 = time.monotonic() - (time.time() - started)
     studies_dir = Path(studies_dir)
@@ -280,6 +295,9 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
         where = f"{config}: " if isinstance(config, str | Path) else ""
         raise ConfigError(f"{where}study.baseline: {exc}") from None
     budget = budget if budget is not None else cfg.study.budget
+    if search == "never" and budget is None:
+        raise ConfigError("--search never trains the baseline alone for a wall-clock budget: give --budget (or "
+                          "study.budget), or run the baseline alone with --n-trials 1 (a new study's first trial)")
     try:
         plan = Budget.parse(budget, started, cfg) if budget is not None else None
     except ValueError as exc:
@@ -291,7 +309,7 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
             per_epoch = check_budget(plan, cfg, len(splits.train), len(splits.val))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-    no_search = _no_search(plan, per_epoch, cfg)
+    no_search = _no_search(plan, per_epoch, cfg, search)
     solo = no_search is not None
     deadline = cast(Budget, plan).end - _SOLO_RESERVE if solo else _search_deadline(plan, started, cfg.study.timeout)
     if fork:

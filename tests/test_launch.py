@@ -338,6 +338,33 @@ def test_a_budget_with_no_room_to_search_trains_the_baseline_alone_and_says_so(t
     assert res.exit_code == 0 and "No search:" in summary and note["budget_to_search"] in summary
 
 
+def test_search_never_trains_the_baseline_alone_for_the_whole_budget(tmp_path, studies):
+    # 2-epoch trials on tiny scenes: the room rule would search here; --search never trains the baseline alone
+    cfg = tiny_config(tmp_path, study={"n_trials": 4}, train={"epochs": 2})
+    proc = subprocess.run([*CLI, "launch", str(cfg), "--studies-dir", str(studies), "--budget", "40s", "--search",
+                           "never", "--no-wandb"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    study = study_of("tiny", studies)
+    ran = [t for t in study.trials if t.state != TrialState.WAITING]
+    assert len(ran) == 1 and ran[0].user_attrs.get("baseline") and ran[0].state == TrialState.COMPLETE
+    assert len(ran[0].intermediate_values) > 2  # its schedule was fitted to the budget, not train.epochs
+    assert study.user_attrs["no_search"]["asked"] is True
+    assert "No search (--search never)" in proc.stdout
+    assert (studies / "tiny" / "final" / "model.json").is_file()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--search", "maybe", "--budget", "1m"], "--search 'maybe': choose one of auto, always, never"),
+    (["--search", "never"], "--search never trains the baseline alone for a wall-clock budget: give --budget"),
+])
+def test_a_bad_search_choice_is_refused_before_anything_is_written(tmp_path, studies, args, message):
+    cfg = tiny_config(tmp_path)
+    proc = subprocess.run([*CLI, "launch", str(cfg), "--studies-dir", str(studies), *args, "--no-wandb"],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-2000:]
+    assert not list(studies.iterdir())
+
+
 @pytest.mark.parametrize(("budget", "message"), [("1s", "the minimum is"), ("soon", "is not a duration")])
 def test_unusable_budget_is_refused_before_anything_is_written(tmp_path, studies, budget, message):
     cfg = tiny_config(tmp_path)

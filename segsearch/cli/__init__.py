@@ -56,6 +56,9 @@ def launch(
     fork: Annotated[str | None, typer.Option(
         "--fork", help="NEW_NAME: copy the study's finished trials that fit CONFIG's changed space into a new study "
                        "and run that (a running study accepts only a grown space).")] = None,
+    search: Annotated[str, typer.Option(
+        "--search", help="With --budget: auto (search only where the budget has room for it), always, or never "
+                         "(train the baseline alone for the whole budget).")] = "auto",
     no_wandb: NoWandb = False,
     verbose: Verbose = False,
 ) -> None:
@@ -75,7 +78,7 @@ def launch(
         _fail(str(exc))
     res = _guard(api.launch, config, storage=storage, studies_dir=studies_dir, device=device, n_trials=n_trials,
                  timeout=timeout, workers=workers, gpus=gpu_list, use_wandb=not no_wandb, budget=budget,
-                 started=process_started(), fork=fork, warm_start=warm_start)
+                 started=process_started(), fork=fork, warm_start=warm_start, search=search)
     with ending(res.interrupted):
         _print_summary(res, studies_dir)
 

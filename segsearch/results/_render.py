@@ -32,6 +32,8 @@ def no_search_text(note: dict[str, Any] | None) -> str:
     """One sentence for a --budget launch that had no room to search (``api._no_search``'s note); '' otherwise."""
     if not note:
         return ""
+    if note.get("asked"):
+        return "No search (--search never): the baseline trained alone for the whole budget."
     return (f"No search: the budget's search share paid for {note['search_epochs']} baseline epochs "
             f"({note['seconds_per_epoch']:g} s each), {note['room']:g} full schedules of the {note['need']} a search "
             f"needs, so the baseline trained alone for the whole budget; about --budget {note['budget_to_search']} "

@@ -128,6 +128,8 @@ def test_a_budget_that_pays_for_fewer_than_36_full_trials_trains_the_baseline_al
     cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 12})))
     plan = Budget(started=time.time(), seconds=seconds, final_share=0.25)
     assert _affords_search(plan, per_epoch, cfg) is search
+    assert _affords_search(plan, per_epoch, cfg, "always") is True  # launch --search always: whatever the room
+    assert _affords_search(plan, per_epoch, cfg, "never") is False  # --search never: the baseline alone
 
 
 def test_a_trial_that_ends_still_learning_continues_at_its_own_learning_rate(tmp_path):
