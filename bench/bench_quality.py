@@ -21,6 +21,7 @@ Run from the repository root, after ``python bench/real_data.py``::
     python bench/bench_quality.py --planned --datasets mri9 --parallel   # folder in: `segsearch plan` writes the YAML
     python bench/bench_quality.py --parallel --seeds 0,1,2   # three trainings of each method: training noise
     python bench/bench_quality.py --parallel --recipe-bf16   # the recipe under bf16 autocast too (same precision)
+    python bench/bench_quality.py --parallel --recipe-bf16 --recipe-fused   # and its Adam on the fused kernel too
 
 With ``--seeds`` each method runs once per seed (segsearch: ``train.seed`` in a copy of the YAML; the recipe:
 ``--seed``), on the same split, and the table ends with each dataset's mean difference over the seeds: the
@@ -88,6 +89,7 @@ def finish(run: tuple[subprocess.Popen, float, Any]) -> dict[str, Any]:
 
 PLANNED = False  # --planned: both methods run on the YAML `segsearch plan` writes for the folder
 RECIPE_BF16 = False  # --recipe-bf16: the recipe trains under bf16 autocast (bench/recipe.py --bf16)
+RECIPE_FUSED = False  # --recipe-fused: the recipe's Adam steps with torch's fused kernel (bench/recipe.py --fused)
 SEED = 0  # --seeds: the seed of the runs under way (0: the YAML as written)
 
 
@@ -128,7 +130,7 @@ def run_pair(name: str, budget: str, work: Path, cores: list[int], parallel: boo
     if not PLANNED:  # a planned YAML holds its budget (study.budget): launched as written
         seg[seg.index(str(space)) + 1:seg.index(str(space)) + 1] = ["--budget", budget]
     rec = [sys.executable, "bench/recipe.py", "--space", str(space), "--budget", budget, "--out", str(recipe_out),
-           "--seed", str(SEED), *(["--bf16"] if RECIPE_BF16 else [])]
+           "--seed", str(SEED), *(["--bf16"] if RECIPE_BF16 else []), *(["--fused"] if RECIPE_FUSED else [])]
     print(f"[{name} {budget}] segsearch on core {cores[0]}, recipe on core {cores[-1]}"
           f"{' at once' if parallel else ', one after the other'}", flush=True)
     if parallel:
@@ -176,7 +178,7 @@ def score_pair(name: str, budget: str, work: Path, runs: dict[str, Any]) -> dict
 
     space = space_for(name, budget, work)
     row: dict[str, Any] = {"dataset": name, "budget": budget, "budget_s": parse_budget(budget), "seed": SEED,
-                           "recipe_precision": "bf16" if RECIPE_BF16 else "fp32"}
+                           "recipe_precision": "bf16" if RECIPE_BF16 else "fp32", "recipe_fused": RECIPE_FUSED}
     scored: dict[str, dict[str, Any]] = {}
     for method, model in (("segsearch", final_folder(name, budget, work)),
                           ("recipe", work / f"{run_tag(name, budget)}-recipe")):
@@ -205,7 +207,9 @@ def fmt(v: Any, spec: str = ".3f") -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> list[str]:
-    recipe = "recipe (bf16)" if any(r.get("recipe_precision") == "bf16" for r in rows) else "recipe"
+    tags = [t for t, on in (("bf16", any(r.get("recipe_precision") == "bf16" for r in rows)),
+                            ("fused Adam", any(r.get("recipe_fused") for r in rows))) if on]
+    recipe = f"recipe ({', '.join(tags)})" if tags else "recipe"
     lines = [f"| dataset | budget | seed | segsearch test mIoU | {recipe} test mIoU | difference (95% interval) "
              "| segsearch wall s | recipe wall s | collapsed (segsearch / recipe) | segsearch's choice |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -254,9 +258,11 @@ def main() -> None:
                     help="both methods on the YAML `segsearch plan <folder> --budget B` writes (not space.yaml)")
     ap.add_argument("--recipe-bf16", action="store_true",
                     help="the recipe trains under bf16 autocast (bench/recipe.py --bf16), as segsearch does on such CPUs")
+    ap.add_argument("--recipe-fused", action="store_true",
+                    help="the recipe's Adam uses torch's fused kernel (bench/recipe.py --fused), as segsearch's does")
     args = ap.parse_args()
-    global PLANNED, RECIPE_BF16, SEED
-    PLANNED, RECIPE_BF16 = args.planned, args.recipe_bf16
+    global PLANNED, RECIPE_BF16, RECIPE_FUSED, SEED
+    PLANNED, RECIPE_BF16, RECIPE_FUSED = args.planned, args.recipe_bf16, args.recipe_fused
     if RECIPE_BF16:
         from segsearch.training._device import cpu_has_native_bf16
 

@@ -17,6 +17,10 @@ the network; ``DIR/recipe.json`` the history and timings.
 with the loss on fp32 logits: the one line a script author would add, and what segsearch's ``amp: auto``
 does on a CPU with hardware bf16. Without it the script trains in fp32, as seed 001's did.
 
+``--fused`` builds Adam with ``fused=True`` (torch's one-kernel step, what segsearch's ``build_optimizer`` uses
+where the device has it); without it Adam steps with torch's default, on a CPU a loop over the parameter
+tensors, as seed 001's script did.
+
 Run (takes the budget; one core unless --threads)::
 
     python bench/recipe.py --space bench/data/real/nuclei/space.yaml --budget 8m --out /tmp/recipe_nuclei
@@ -164,6 +168,7 @@ def main() -> None:
     ap.add_argument("--reserve", type=float, default=10.0, help="seconds kept back for saving the model")
     ap.add_argument("--max-epochs", type=int, default=300)
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast on the CPU (default: fp32)")
+    ap.add_argument("--fused", action="store_true", help="Adam(fused=True), as segsearch steps (default: torch's)")
     args = ap.parse_args()
     deadline = T0 + args.budget - args.reserve
     precision = "bf16" if args.bf16 else "fp32"
@@ -189,7 +194,7 @@ def main() -> None:
                         generator=torch.Generator().manual_seed(args.seed))
     net = smp.Unet("resnet34", encoder_weights=None, in_channels=3, classes=1 if binary else len(names))
     loss_fn = RecipeLoss(binary)
-    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr, **({"fused": True} if args.fused else {}))
     print(f"recipe: {len(train)} train / {len(val)} val / {len(splits.test)} test images, {h}x{w}, "
           f"{len(names)} classes, {precision}; {time.time() - T0:.1f}s after start", flush=True)
 
