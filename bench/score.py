@@ -19,7 +19,11 @@ Run (seconds for a few dozen test images on one core)::
 
     python bench/score.py --space bench/data/real/mri9/space.yaml --model STUDIES/real_mri9/final
     python bench/score.py --space bench/data/real/mri9/space.yaml --model OUT/recipe --out score.json
+    python bench/score.py --space S --model STUDIES_A/<study>/final --against STUDIES_B/<study>/final
     python bench/score.py --selftest
+
+``--against MODEL_B`` scores a second model on the same images and adds ``difference``: model minus
+MODEL_B with the paired bootstrap interval of ``paired_difference``.
 """
 
 from __future__ import annotations
@@ -302,6 +306,7 @@ def main() -> None:
     ap.add_argument("--space", help="search-space YAML of the dataset")
     ap.add_argument("--model", help="segsearch model folder, or recipe output folder / model.pt")
     ap.add_argument("--split", default="test", choices=["train", "val", "test"])
+    ap.add_argument("--against", help="a second model: adds the difference, --model minus this one, with its interval")
     ap.add_argument("--out", help="write the result JSON here too")
     ap.add_argument("--selftest", action="store_true", help="check the metric on synthetic masks and exit")
     args = ap.parse_args()
@@ -314,12 +319,23 @@ def main() -> None:
 
     torch.set_num_threads(1)
     res = score_model(args.space, args.model, args.split)
+    if args.against:
+        other = score_model(args.space, args.against, args.split)
+        res["against"] = {"model": args.against, "miou": other["miou"], "collapsed": other["collapsed"],
+                          "per_class_iou": other["per_class_iou"]}
+        res["difference"] = paired_difference(res, other)
     text = json.dumps(res, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n")
     print(text)
     print(f"{args.split} {res['metric']}: {res['miou']:.4f}" + ("  COLLAPSED" if res["collapsed"] else ""),
           file=sys.stderr)
+    if args.against:
+        d = res["difference"]
+        print(f"against {args.against}: {res['against']['miou']:.4f}"
+              + ("  COLLAPSED" if res["against"]["collapsed"] else "")
+              + f"; difference {d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] {d['verdict']}"
+              f" ({d['images']} images)", file=sys.stderr)
 
 
 if __name__ == "__main__":
