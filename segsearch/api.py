@@ -182,7 +182,7 @@ def _affords_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile, se
 
 def _no_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile, search: str = "auto"
                ) -> dict[str, Any] | None:
-    """None when the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (36 x
+    """None when the search's share of the budget pays for ``SEARCH_ROOM`` full baseline schedules (68 x
     train.epochs). Below that a search only takes epochs away from the one model it can train (measured:
     bench/LATEST.md, 'Search quality on real data'), so the baseline gets the whole budget instead, trained as
     seed 001's recipe (the final augmentation, no mosaic); the returned note (stored on the study as

@@ -114,14 +114,15 @@ def test_a_trial_without_checkpoint_is_retrained_for_the_epochs_that_fit(tmp_pat
 
 @pytest.mark.parametrize(("seconds", "per_epoch", "search"), [
     (100, 10.0, False),  # 10 epochs
-    (100, 2.5, False),  # 40 epochs, 30 of them for the search: fewer than 36 x 12
+    (100, 2.5, False),  # 40 epochs, 30 of them for the search: fewer than 68 x 12
     (100, 0.5, False),  # 150 search epochs: searches this short never paid on real data
     (100, 0.25, False),  # 300 search epochs: room for 25 (searches with room for 27-29 lost on real data)
-    (100, 0.18, False),  # 416 search epochs, just short of 36 x 12 = 432
-    (100, 0.17, True),  # 441 search epochs
+    (100, 0.15, False),  # 500 search epochs: room for 42 (a search with room for 44-57 lost, run 30)
+    (100, 0.092, False),  # 815 search epochs, just short of 68 x 12 = 816
+    (100, 0.09, True),  # 833 search epochs
     (100, None, True),  # not timed: search
 ])
-def test_a_budget_that_pays_for_fewer_than_36_full_trials_trains_the_baseline_alone(seconds, per_epoch, search):
+def test_a_budget_that_pays_for_fewer_than_68_full_trials_trains_the_baseline_alone(seconds, per_epoch, search):
     from segsearch.api import _affords_search
     from segsearch.search import Budget
 
