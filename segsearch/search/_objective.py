@@ -28,6 +28,7 @@ from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter
 from ._budget import TRIAL_EPOCHS_ATTR, trial_epochs_for
 from ._factories import EPOCHS_FITTED_ATTR
 from ._multi import report, should_prune
+from ._overrun import ScheduleGuard, TooSlow
 from ._requeue import reported_steps, system_attrs
 from ._space import params_to_settings, sample
 from ._study import INFEASIBLE_ATTR, PAUSED_ATTR, REQUEUED, UID_ATTR
@@ -245,6 +246,8 @@ def run_trial(trial: optuna.Trial, env: TrialEnv) -> Outcome:
                    replan=_replanner(trial, tcfg, env))  # best.pt: prediction previews (W&B, dashboard, report)
     reporters = [MetricsFile(run_dir), *env.extra_reporters(trial, tcfg, run_dir),
                  OptunaReporter(trial, cfg.data.classes, env.stop.is_set, prune_stuck=not env.solo)]
+    if env.deadline is not None and _sampled_under_a_deadline(trial, env):  # its second epoch's pace decides
+        reporters.append(ScheduleGuard(env.deadline))  # whether it can finish its schedule
     outcome = _decide(trial, spec, Fanout(reporters), tcfg, env)
     for hook in env.on_outcome:
         try:
@@ -332,6 +335,8 @@ def _decide(trial: optuna.Trial, spec: RunSpec, reporter: Reporter, tcfg: TrainC
 
     try:
         result = _train_halving_on_oom(trial, spec, reporter)
+    except TooSlow as slow:
+        return _infeasible(trial, "too_slow", slow.message, {"budget_s": slow.over})
     except StopTraining as stop:
         if stop.reason in ("pruned", "stuck"):
             return Outcome(TrialState.PRUNED, reason=stop.reason)
@@ -425,10 +430,8 @@ def _too_slow_for_the_budget(trial: optuna.Trial, tcfg: TrainConfig, env: TrialE
     baseline, enqueued and grid trials always run."""
     import time
 
-    latency = trial.user_attrs.get("latency_ms")
-    ua = trial.user_attrs
-    if (env.deadline is None or env.solo or not latency or any(ua.get(k) for k in ("baseline", "enqueued", "grid"))
-            or trial_root(trial) != trial.number or PAUSED_ATTR in ua):
+    latency, deadline = trial.user_attrs.get("latency_ms"), env.deadline
+    if deadline is None or not latency or not _sampled_under_a_deadline(trial, env):
         return None
     ratios = sorted(t.user_attrs["seconds_per_epoch"] / t.user_attrs["latency_ms"]
                     for t in trial.study.get_trials(deepcopy=False)
@@ -438,7 +441,7 @@ def _too_slow_for_the_budget(trial: optuna.Trial, tcfg: TrainConfig, env: TrialE
         return None
     per_epoch = ratios[len(ratios) // 2] * float(latency)
     need, usual = per_epoch * tcfg.epochs, typical * tcfg.epochs
-    left = env.deadline - time.time()
+    left = deadline - time.time()
     trial.set_user_attr("predicted_seconds_per_epoch", round(per_epoch, 2))
     # it runs when it is no slower than typical, leaves room for one more typical trial, or takes no typical
     # trial's place (only one fits either way: a trial 2% slower than typical is not refused for noise)
@@ -448,6 +451,14 @@ def _too_slow_for_the_budget(trial: optuna.Trial, tcfg: TrainConfig, env: TrialE
                        f"the study's typical epoch: {typical:.1f} s): its {tcfg.epochs} epochs need {need:.0f} s "
                        f"and would leave the search {left - need:.0f} s of the {left:.0f} s left, less than one "
                        f"typical trial ({usual:.0f} s)", {"budget_s": need - (left - usual)})
+
+
+def _sampled_under_a_deadline(trial: optuna.Trial, env: TrialEnv) -> bool:
+    """A search trial the sampler drew, starting fresh, under a deadline: the budget's time rules apply to it
+    (the baseline, enqueued and grid trials, and a resumed one, always run)."""
+    ua = trial.user_attrs
+    return (env.deadline is not None and not env.solo and not any(ua.get(k) for k in ("baseline", "enqueued", "grid"))
+            and trial_root(trial) == trial.number and PAUSED_ATTR not in ua)
 
 
 _MIN_BATCH = 2  # batch norm needs two samples; below this an out-of-memory trial is infeasible

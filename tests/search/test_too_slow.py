@@ -1,5 +1,6 @@
 """Under a budget, a sampled configuration slower than the study's typical one runs only if it leaves the
-search time for one more typical trial; its epoch time is predicted from its measured latency."""
+search time for one more typical trial; its epoch time is predicted from its measured latency, and a trial
+whose own second epoch shows it cannot finish its schedule before the deadline stops there."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import time
 
 import optuna
 import pytest
+import yaml
 from optuna.trial import TrialState
 
-from segsearch.config import load_config
-from segsearch.data import Splits
-from segsearch.search import TrialEnv, resolve_trial_config
+from segsearch.config import load_config, load_config_text
+from segsearch.data import Splits, load_splits
+from segsearch.search import TrialEnv, resolve_trial_config, run_trial
 from segsearch.search._objective import _too_slow_for_the_budget
+from segsearch.search._overrun import ScheduleGuard, TooSlow
+from segsearch.training import EpochResult
 
-from helpers import tiny_config
+from helpers import tiny_config, tiny_doc
 
 
 def _study_with_a_finished_trial() -> optuna.Study:
@@ -64,3 +68,32 @@ def test_without_a_budget_or_a_measured_trial_nothing_is_refused(tmp_path):
         trial = study.ask()
         trial.set_user_attr("latency_ms", slow["latency_ms"])
         assert _too_slow_for_the_budget(trial, resolve_trial_config(trial, cfg), env) is None
+
+
+def _epoch(epoch: int, seconds: float, planned: int) -> EpochResult:
+    return EpochResult(epoch, 0.5, 0.3, 0.3, 0.4, [0.3], [0.4], 1e-3, seconds, planned_epochs=planned)
+
+
+def test_the_guard_stops_at_the_second_epoch_only_when_the_rest_of_the_schedule_ends_past_the_deadline():
+    guard = ScheduleGuard(time.time() + 1000)
+    guard.epoch_end(_epoch(2, 5.0, 100), False)  # 98 x 5 s = 490 s of the 1000 left
+    guard.epoch_end(_epoch(1, 50.0, 100), False)  # the first, slower epoch decides nothing
+    guard.epoch_end(_epoch(3, 50.0, 100), False)  # nor a later one: the pace is read once
+    guard.epoch_end(_epoch(2, 5000.0, 2), False)  # nothing left to run
+    with pytest.raises(TooSlow) as stopped:
+        guard.epoch_end(_epoch(2, 20.0, 100), False)  # 98 x 20 s = 1960 s
+    assert stopped.value.reason == "too_slow" and stopped.value.over == pytest.approx(960, abs=5)
+    assert "measured 20.0 s per epoch: its 98 remaining epochs need 1960 s" in stopped.value.message
+
+
+def test_a_sampled_trial_that_cannot_finish_its_schedule_stops_after_two_epochs_as_too_slow(studies):
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(study={"name": "overrun"}, train={"epochs": 100_000})))
+    study = optuna.create_study(direction="maximize")
+    trial = study.ask()  # nothing measured yet: the latency rule has no epoch time to predict from
+    env = TrialEnv(cfg=cfg, splits=load_splits(cfg.data, studies), studies_dir=studies, deadline=time.time() + 300)
+    outcome = run_trial(trial, env)  # 99,998 more epochs of even 3 ms each overrun the 300 s
+    study.tell(trial, state=outcome.state)
+    frozen = study.trials[0]
+    assert outcome.state == TrialState.PRUNED and outcome.reason == "too_slow"
+    assert frozen.user_attrs["epochs_run"] == 2 and frozen.user_attrs["infeasible"]
+    assert frozen.constraints["budget_s"] > 0 and "remaining epochs need" in frozen.user_attrs["error"]
