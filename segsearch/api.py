@@ -189,7 +189,7 @@ def _no_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile, search:
     ``NO_SEARCH_ATTR``, shown by the launch summary, ``status`` and the report) says how much room there was and
     about which budget would search here. ``search`` (``launch --search``) overrides the rule: ``always``
     searches whatever the room, ``never`` trains the baseline alone."""
-    if plan is None or search == "always":
+    if plan is None:
         return None
     if search == "never":
         log.info("budget: --search never: the baseline trains alone as seed 001's recipe until the budget ends")
@@ -203,6 +203,12 @@ def _no_search(plan: Any, per_epoch: float | None, cfg: SearchSpaceFile, search:
     search_epochs = affordable * (1 - cfg.final.budget_share)
     need = SEARCH_ROOM * cfg.train.epochs
     if search_epochs >= need:
+        return None
+    if search == "always":
+        log.warning("budget: --search always: the search's share pays for about %d baseline epochs, %.1f full "
+                    "schedules of the %d the rule asks for; searching anyway (with less room no search on real data "
+                    "has yet beaten the baseline trained alone: README, 'time budget')", search_epochs,
+                    search_epochs / cfg.train.epochs, SEARCH_ROOM)
         return None
     to_search = (now - plan.started) + need * per_epoch / (1 - cfg.final.budget_share)
     note = {"search_epochs": int(search_epochs), "room": round(search_epochs / cfg.train.epochs, 1), "need": SEARCH_ROOM,

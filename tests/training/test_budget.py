@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -122,14 +123,18 @@ def test_a_trial_without_checkpoint_is_retrained_for_the_epochs_that_fit(tmp_pat
     (100, 0.09, True),  # 833 search epochs
     (100, None, True),  # not timed: search
 ])
-def test_a_budget_that_pays_for_fewer_than_68_full_trials_trains_the_baseline_alone(seconds, per_epoch, search):
+def test_a_budget_that_pays_for_fewer_than_68_full_trials_trains_the_baseline_alone(seconds, per_epoch, search,
+                                                                                        caplog):
     from segsearch.api import _affords_search
     from segsearch.search import Budget
 
     cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 12})))
     plan = Budget(started=time.time(), seconds=seconds, final_share=0.25)
     assert _affords_search(plan, per_epoch, cfg) is search
-    assert _affords_search(plan, per_epoch, cfg, "always") is True  # launch --search always: whatever the room
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="segsearch.api"):
+        assert _affords_search(plan, per_epoch, cfg, "always") is True  # launch --search always: whatever the room
+    assert ("--search always: the search's share pays for" in caplog.text) is (not search)  # and it says so
     assert _affords_search(plan, per_epoch, cfg, "never") is False  # --search never: the baseline alone
 
 
