@@ -340,7 +340,8 @@ def launch(config: str | Path | SearchSpaceFile, storage: str | None = None, stu
             log.warning("--warm-start applies to a new study; %s already has trials", cfg.study.name)
         if new:
             _describe_and_warm_start(study, cfg, splits, warm_start if not solo else None, found or {})
-    log.info("study %s on %s: the budget pays for %d more trial(s)", cfg.study.name, opened.shown, added)
+    log.info("study %s on %s: %s", cfg.study.name, opened.shown, _trials_line(added, solo, deadline is not None,
+                                                                         cfg.study.n_trials is None))
     if (gpus or workers > 1) and not solo:
         from .pool import run_pool
 
@@ -370,6 +371,18 @@ def _search_deadline(plan: Any, started: float, timeout: float | None) -> float 
     ends = [e for e in (plan.search_end if plan is not None else None,
                         started + timeout if timeout else None) if e is not None]
     return min(ends) if ends else None
+
+
+def _trials_line(added: int, solo: bool, timed: bool, open_ended: bool) -> str:
+    """What the launch will run, in the words ``status`` uses: the trial budget (``study.n_trials``) is not the
+    time budget, which decides how many of those trials start."""
+    if solo:
+        return "the baseline alone trains for the time budget (no search)"
+    if open_ended:
+        return "no trial budget (study.n_trials: null): trials start until " + ("the time limit ends" if timed
+                                                                                  else "stopped")
+    return f"{added} more in the trial budget (study.n_trials)" + ("; the time limit decides how many start"
+                                                                    if timed else "")
 
 
 def _run_worker(study: Any, cfg: SearchSpaceFile, splits: Any, studies_dir: Path, use_wandb: bool,

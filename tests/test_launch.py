@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import signal
@@ -80,12 +81,15 @@ def test_trial_is_reproducible_from_its_seed(tmp_path, studies):
     assert runs[0].best_value == runs[1].best_value
 
 
-def test_resume_continues_budget_and_refuses_changed_space(tmp_path, studies):
+def test_resume_continues_budget_and_refuses_changed_space(tmp_path, studies, caplog):
     cfg = tiny_config(tmp_path, study={"n_trials": 2}, train={"epochs": 1})
     api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
     first = {t.number: t.params for t in study_of("tiny", studies).get_trials()}
     assert len(first) == 2
-    api.launch(cfg, studies_dir=studies, use_wandb=False, n_trials=3, live=False)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="segsearch"):
+        api.launch(cfg, studies_dir=studies, use_wandb=False, n_trials=3, live=False)
+    assert "1 more in the trial budget (study.n_trials)" in caplog.text  # the resume says what it adds
     trials = study_of("tiny", studies).get_trials()
     assert len(trials) == 3 and all(t.state == TrialState.COMPLETE for t in trials)
     assert {t.number: t.params for t in trials if t.number in first} == first
@@ -349,6 +353,9 @@ def test_search_never_trains_the_baseline_alone_for_the_whole_budget(tmp_path, s
     assert len(ran) == 1 and ran[0].user_attrs.get("baseline") and ran[0].state == TrialState.COMPLETE
     assert study.user_attrs["no_search"]["asked"] is True
     assert "No search (--search never)" in proc.stdout
+    # the start says so too, not "4 more trials": the trial budget is not what runs
+    assert "tiny on " in proc.stderr and "the baseline alone trains for the time budget (no search)" in proc.stderr
+    assert "more in the trial budget" not in proc.stderr
     assert (studies / "tiny" / "final" / "model.json").is_file()
 
 
@@ -462,7 +469,7 @@ def test_a_configuration_out_of_memory_at_the_smallest_batch_is_infeasible_and_s
     assert t.state == TrialState.PRUNED and ua["infeasible"] and ua["fail_reason"] == "oom", (ua.get("fail_reason"), ua.get("error"))
     assert t.constraints == {"memory": 1.0}  # what TPE reads to rank it below every feasible trial
     assert ua["oom_retries"] == 3 and ua["batch_size"] == 2 and ua["accumulation"] == 8  # 16 -> 8 -> 4 -> 2
-    assert "is infeasible here (oom)" in proc.stderr
+    assert f"trial {t.number} (unet) is infeasible here (oom)" in proc.stderr  # which configuration, by name
     res = CliRunner().invoke(app, ["status", "tiny", "--studies-dir", str(tmp_path / "studies")])
     assert res.exit_code == 0 and "infeasible" in res.output, res.output
 

@@ -519,8 +519,9 @@ def _infeasible(trial: optuna.Trial, reason: str, message: str, constraints: dic
     trial.set_user_attr(INFEASIBLE_ATTR, True)
     for key, value in constraints.items():  # > 0: violated
         trial.set_constraint(key, value)
-    log.warning("trial %d is infeasible here (%s): %s; the sampler learns to avoid it", trial.number, reason,
-                message.splitlines()[0] if message else "")
+    what = "/".join(str(trial.params[k]) for k in ("architecture", "encoder") if k in trial.params)
+    log.warning("trial %d%s is infeasible here (%s): %s; the sampler learns to avoid it", trial.number,
+                f" ({what})" if what else "", reason, message.splitlines()[0] if message else "")
     return Outcome(TrialState.PRUNED, reason=reason, message=message)
 
 
