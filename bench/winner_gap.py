@@ -1,0 +1,58 @@
+"""How far below the best does the eventual winner run, epoch by epoch? On each recorded curves file: the
+configuration that ends best (its best epoch), and at every epoch the gap between the highest value any
+configuration reports there and the winner's own. A pruner that stops trials some margin below the best at
+their epoch keeps the winner only from the epoch where this gap stays under the margin, so the table says how
+long any such rule must wait (item 4 of issue 10: 3x fewer epochs, winner pruned in at most 1 of 10 studies).
+
+    python bench/winner_gap.py                                   # every real curves file
+    python bench/winner_gap.py --curves bench/data/curves_now_skin.json --margin 0.05
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import DATA, load_curves
+
+
+def gaps(values: list[list[float]]) -> tuple[int, list[float]]:
+    """The winner's index and, per epoch, the best value reported at that epoch minus the winner's."""
+    winner = max(range(len(values)), key=lambda i: max(values[i]))
+    epochs = len(values[winner])
+    return winner, [max(v[e] for v in values) - values[winner][e] for e in range(epochs)]
+
+
+def safe_from(gap: list[float], margin: float) -> int:
+    """The first epoch (1-based) from which the winner stays within ``margin`` of the best to the end."""
+    epoch = len(gap)
+    while epoch > 0 and gap[epoch - 1] <= margin:
+        epoch -= 1
+    return epoch + 1
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--curves", type=Path, nargs="+", default=None,
+                    help="default: every bench/data/curves_*.json of real data (the demo's curves.json left out)")
+    ap.add_argument("--margin", type=float, nargs="+", default=[0.05, 0.1, 0.2])
+    args = ap.parse_args()
+    files = args.curves or sorted(p for p in DATA.glob("curves_*.json"))
+    print("| curves | configurations | epochs | winner | largest gap (epoch) | gap by epoch | "
+          + " | ".join(f"safe from, margin {m:g}" for m in args.margin) + " |")
+    print("|---|---|---|---|---|---|" + "---|" * len(args.margin))
+    for path in files:
+        doc = load_curves(path)
+        values = [r["values"] for r in doc["runs"]]
+        winner, gap = gaps(values)
+        top = max(range(len(gap)), key=gap.__getitem__)
+        print(f"| {path.name} | {len(values)} | {doc['epochs']} | {max(values[winner]):.3f} | {gap[top]:.2f} "
+              f"({top + 1}) | {' '.join(f'{g:.2f}' for g in gap)} | "
+              + " | ".join(f"{safe_from(gap, m)} of {len(gap)}" for m in args.margin) + " |")
+
+
+if __name__ == "__main__":
+    main()
