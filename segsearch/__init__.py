@@ -1,6 +1,12 @@
 """segsearch: find the best semantic-segmentation model for a dataset."""
 
+import os
+
 __version__ = "0.1.0"
+
+# albumentations asks pypi.org for its latest version on every import (a 2 s timeout, a warning on offline
+# nodes): every worker and data loader would; a user's own setting wins
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 
 def load_model(path, **kwargs):

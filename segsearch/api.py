@@ -231,7 +231,7 @@ def _trial_epochs(plan: Any, deadline: float | None, per_epoch: float | None, cf
     on full schedules), never fewer than ``train.epochs``. Measured on real data, 12-epoch trials ranked slow
     starters (seed 001's recipe among them) as failures that a longer schedule made the best model
     (bench/LATEST.md); the pruner still stops weak trials at its first rungs. The study's first trial re-plans
-    this from its first real epoch (the estimate comes from two timed steps)."""
+    this from its second epoch (the estimate comes from two timed steps)."""
     if plan is None or solo or not per_epoch or deadline is None:
         return None
     from .search import trial_epochs_for

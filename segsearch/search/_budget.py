@@ -52,7 +52,7 @@ MIN_SEARCH_TRIALS = 3  # the baseline and two alternatives, each on its full sch
 # (57 x 1.18; two identical launches timed 8.2 and 9.7 s per epoch): below it the baseline gets the whole budget.
 SEARCH_ROOM = 68
 NO_SEARCH_ATTR = "no_search"  # study attribute: the latest --budget launch had no room to search, and why
-TRIAL_EPOCHS_ATTR = "trial_epochs"  # study attribute: the trial schedule re-planned from the first real epoch
+TRIAL_EPOCHS_ATTR = "trial_epochs"  # study attribute: the trial schedule re-planned from the first trial's second epoch
 
 
 def trial_epochs_for(seconds_left: float, per_epoch: float, train_epochs: int) -> int:

@@ -300,7 +300,8 @@ def typical_epoch(study: optuna.Study) -> float:
 def _replanner(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Callable[[float], int] | None:
     """Under a budget the search's trial schedule comes from a start-up estimate of two timed steps, which a
     busy core can make 2x too long (bench/LATEST.md, mri_struct run 4). The study's first trial (the baseline)
-    re-plans it from its own first epoch: its schedule and every later trial's (a study attribute)."""
+    re-plans it from its own second epoch (a GPU's first pays for cudnn's autotuning and the loader's start: 13.8 s
+    against 1.0 s on an H200): its schedule and every later trial's (a study attribute)."""
     import time
 
     if (env.solo or env.trial_epochs is None or env.deadline is None or trial_root(trial) != trial.number
@@ -311,7 +312,7 @@ def _replanner(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Callabl
     def replan(epoch_seconds: float) -> int:
         epochs = trial_epochs_for(deadline - time.time() + epoch_seconds, epoch_seconds, floor)
         if epochs != tcfg.epochs:
-            log.info("trial %d: the first epoch took %.1f s: trials now train for %d epochs (planned %d)",
+            log.info("trial %d: an epoch takes %.1f s: trials now train for about %d epochs (planned %d)",
                      trial.number, epoch_seconds, epochs, tcfg.epochs)
         trial.study.set_user_attr(TRIAL_EPOCHS_ATTR, {"epochs": epochs, "deadline": deadline})
         trial.set_user_attr(EPOCHS_FITTED_ATTR, epochs)

@@ -85,7 +85,7 @@ class RunSpec:
     deadline: float | None = None  # time.time() by which training must end: stop at the epoch boundary before it
     init_weights: Path | None = None  # start from these model weights (the final stage continuing a trial)
     fit_to_deadline: bool = False  # after the first epoch, plan the schedule for the epochs that fit the deadline
-    replan: Callable[[float], int] | None = None  # after the first epoch: its seconds -> the epochs to plan for
+    replan: Callable[[float], int] | None = None  # after the second epoch: its seconds -> the epochs from its start
     # under a deadline: the checks that follow the run (the final stage's flip check and test evaluation), in
     # validation passes of this run; their measured time is kept back from the deadline
     tail_passes: float = 0.0
@@ -241,8 +241,13 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             took.append(validated - t0)
             vals.append(validated - trained)
             end = _end(spec, vals, rt.precision, _closing_writes(writer.seconds, spec))
-            if spec.fit_to_deadline or (epoch == 1 and spec.replan is not None):  # before the step: its lr
+            # before the step (its lr); a re-plan reads the second epoch: a GPU's first one pays for cudnn's
+            # autotuning and the loader's start (13.8 s against 1.0 s on an H200, bench/LATEST.md 'GPU')
+            replan_now = spec.replan is not None and start == 0 and epoch == min(2, total)
+            if spec.fit_to_deadline or replan_now:
                 total = _refit(total, epoch, took, after, spec, scheduler, end)
+                if replan_now:
+                    spec = dataclasses.replace(spec, replan=None)  # once
             scheduler.step_epoch(objective)
             lr = optimizer.param_groups[0]["lr"]
             is_best = _improves(objective, result.best_value, spec.maximize)
@@ -338,7 +343,7 @@ def _closing_writes(seconds: dict[str, float], spec: RunSpec) -> float:
 def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec: RunSpec,
            scheduler: Scheduler, deadline: float | None) -> int:
     """The epochs to plan for, timed by this run's epochs (an estimate made before training can be off by 2x on a
-    shared core). ``spec.replan`` answers once, after the first epoch. ``fit_to_deadline`` re-plans after every
+    shared core). ``spec.replan`` answers once, after the second epoch (the first when the plan is one epoch). ``fit_to_deadline`` re-plans after every
     epoch for the epochs that fit the deadline at the mean epoch time so far (the first, slower one left out once
     there are others) plus the mean time between epochs (``after``: checkpoints, the pruner, logging; on short
     epochs as long as the epoch itself, and left out, every plan ran long and shrank epoch by epoch), when that
@@ -347,8 +352,8 @@ def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec
     end there; other schedules keep their plan."""
     if scheduler.name not in ("cosine", "none") or not took or took[-1] <= 0:
         return planned
-    if spec.replan is not None:
-        fit = max(1, spec.replan(took[0]))
+    if spec.replan is not None:  # the epochs from the timed one's start, after those before it
+        fit = epoch - 1 + max(1, spec.replan(took[-1]))
     elif deadline is not None:
         per_epoch = (_mean(took[1:]) if len(took) > 1 else took[0]) + _mean(after)
         fit = epoch + max(0, int((deadline - time.time()) // per_epoch))

@@ -188,3 +188,23 @@ def test_a_seeded_full_pipeline_draws_its_steps_independently() -> None:
     assert len(set(seeds)) == len(seeds), seeds
     seen = _orientations(tf, lambda ds: seed_pipeline(ds.transform, 3))
     assert seen["horizontal"] >= 50 and seen["vertical"] >= 50, seen
+
+
+def test_importing_segsearch_stops_albumentations_calling_pypi_on_import() -> None:
+    # albumentations asks pypi.org for its latest version on every import (2 s timeout): on an offline GPU node
+    # every segsearch process warned "Error fetching version info" (seen on an H200, bench/LATEST.md 'GPU').
+    # A proxy that refuses connections makes that call fail at once; -W error turns its warning into a failure.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "NO_ALBUMENTATIONS_UPDATE"}
+    env.update(HTTPS_PROXY="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9")
+    code = "import segsearch.data, albumentations, os; print(os.environ['NO_ALBUMENTATIONS_UPDATE'])"
+    proc = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "1", proc.stderr[-2000:]
+    # a user's own setting wins
+    env["NO_ALBUMENTATIONS_UPDATE"] = "0"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.stdout.strip() == "0"

@@ -228,6 +228,21 @@ def test_a_replan_sets_the_schedule_after_the_first_epoch(tmp_path: Path, studie
     assert result.history[-1].lr < result.history[0].lr  # the cosine schedule now ends at epoch 3
 
 
+def test_a_replan_reads_the_second_epoch_not_the_first_which_pays_for_warm_up(tmp_path: Path, studies: Path):
+    # a GPU's first epoch pays for cudnn's autotuning and the loader's start (13.8 s against 1.0 s on an H200):
+    # timed on it, a 5-minute launch planned 12-epoch trials where 99 fit
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 2, "scheduler": "cosine", "lr": 0.01})))
+    seen: list[float] = []
+    spec = RunSpec(train=cfg.train, data=cfg.data, splits=load_splits(cfg.data, studies), run_dir=tmp_path / "run",
+                   replan=lambda secs: seen.append(secs) or 3)
+    result = train(spec)
+    # timed at epoch 2: 3 more epochs from its start, after the one before it
+    assert [h.epoch for h in result.history] == [1, 2, 3, 4]
+    assert len(seen) == 1 and 0 < seen[0] <= result.history[1].seconds
+    # epoch 2 still ran on the 2-epoch plan (cosine half-way: half the lr); a re-plan after epoch 1 gives 0.85x
+    assert result.history[0].lr < 0.7 * 0.01 and result.history[-1].lr < result.history[0].lr
+
+
 def test_the_first_trial_under_a_budget_replans_every_trials_epochs_from_its_first_epoch(studies: Path):
     from segsearch.search import TrialEnv, planned_epochs
     from segsearch.search._objective import _replanner
