@@ -117,9 +117,13 @@ class Worker:
     def _no_full_trial_fits(self) -> bool:
         """Under a launch budget (not a bare timeout) a trial starts only if its whole schedule fits in
         the search's time left: a cut-short trial cannot compete at equal epochs, and the time is worth
-        more to the final model, which continues the best trial's weights."""
+        more to the final model, which continues the best trial's weights. Until a trial has completed there
+        is nothing for the final model to continue: the first trial starts anyway and stops at the deadline
+        (``--search always`` on mri9 at one minute ended with no model when it waited for a full schedule)."""
         env = self.env
         if env.deadline is None or not env.epoch_estimate or env.solo:
+            return False
+        if not self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
             return False
         epochs = planned_epochs(self.study, env)
         need = (self._typical_epoch() or env.epoch_estimate) * epochs

@@ -166,6 +166,25 @@ def test_under_a_budget_no_trial_starts_whose_full_schedule_does_not_fit(tmp_pat
     assert Worker(study, env, Progress(None, live=False))._no_full_trial_fits() is stops
 
 
+def test_under_a_budget_the_first_trial_starts_even_when_its_full_schedule_does_not_fit(studies):
+    # nothing has completed: without this trial the final stage has nothing to continue and the launch no model
+    from segsearch.search import TrialEnv
+    from segsearch.tracking import Progress
+    from segsearch.worker import Worker
+
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 12})))
+    study = optuna.create_study(direction="maximize")
+    env = TrialEnv(cfg=cfg, splits=load_splits(cfg.data, studies), studies_dir=studies, deadline=time.time() + 50,
+                   epoch_estimate=8.0)  # 12 x 8 s = 96 s > 50 s
+    worker = Worker(study, env, Progress(None, live=False))
+    assert worker._no_full_trial_fits() is False
+    pruned = study.ask()  # a trial that ended without a result changes nothing
+    study.tell(pruned, state=optuna.trial.TrialState.PRUNED)
+    assert worker._no_full_trial_fits() is False
+    study.add_trial(optuna.trial.create_trial(value=0.5, user_attrs={"seconds_per_epoch": 8.0}))
+    assert worker._no_full_trial_fits() is True  # now the time goes to the final model
+
+
 class _Saves(Reporter):
     """Records which epoch last.pt holds at the end of every epoch; asks to stop after ``stop_after``."""
 
