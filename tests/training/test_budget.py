@@ -337,3 +337,18 @@ def test_a_core_that_became_busy_stops_the_run_an_epoch_earlier():
     deadline = time.time() + 25
     assert not _out_of_time(deadline, steady, [0.0])
     assert _out_of_time(deadline, slowed, [0.0])  # by the mean alone (16.7 s) another epoch would still fit
+
+
+def test_a_trials_seconds_per_epoch_leaves_out_its_first_epoch_once_there_are_others():
+    # run 34 on an H200: first epochs 13.7-14.2 s, the next ones 1.0-1.3 s; the study plans later trials from this
+    from segsearch.search._objective import OptunaReporter
+    from segsearch.training import EpochResult
+
+    study = optuna.create_study(direction="maximize")
+    trial = study.ask()
+    reporter = OptunaReporter(trial, ["background", "lesion"], lambda: False)
+    for n, secs in enumerate([13.7, 1.1, 0.9], 1):
+        reporter.epoch_end(EpochResult(n, 0.5, 0.5, 0.5, 0.5, [0.5], [0.5], 1e-3, secs), is_best=n == 1)
+        if n == 1:
+            assert trial.user_attrs["seconds_per_epoch"] == pytest.approx(13.7)  # all there is so far
+    assert trial.user_attrs["seconds_per_epoch"] == pytest.approx(1.0)
