@@ -343,10 +343,11 @@ def _closing_writes(seconds: dict[str, float], spec: RunSpec) -> float:
 def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec: RunSpec,
            scheduler: Scheduler, deadline: float | None) -> int:
     """The epochs to plan for, timed by this run's epochs (an estimate made before training can be off by 2x on a
-    shared core). ``spec.replan`` answers once, after the second epoch (the first when the plan is one epoch). ``fit_to_deadline`` re-plans after every
-    epoch for the epochs that fit the deadline at the mean epoch time so far (the first, slower one left out once
-    there are others) plus the mean time between epochs (``after``: checkpoints, the pruner, logging; on short
-    epochs as long as the epoch itself, and left out, every plan ran long and shrank epoch by epoch), when that
+    shared core). ``spec.replan`` answers once, after the second epoch (the first when the plan is one epoch).
+    ``fit_to_deadline`` re-plans after every epoch for the epochs that fit the deadline at the mean epoch time so
+    far (the first, slower one left out once there are others) plus the mean time between epochs (``after``:
+    checkpoints, the pruner, logging; on short epochs as long as the epoch itself, and left out, every plan ran
+    long and shrank epoch by epoch), when that
     moves the end by 2 epochs or more, or by one too many within 2 epochs of the end (the deadline would cut the
     last epoch off the schedule before it annealed: ``keeps_last``). A cosine schedule is stretched or shrunk to
     end there; other schedules keep their plan."""
