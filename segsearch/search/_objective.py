@@ -24,7 +24,17 @@ from .. import rundir
 from ..config import DataConfig, SearchSpaceFile, TrainConfig
 from ..data import DataError, Splits
 from ..errors import DiskFull, is_disk_full
-from ..training import EpochResult, Fanout, MetricsFile, NonFiniteLoss, Reporter, RunSpec, StopTraining, train
+from ..training import (
+    EpochResult,
+    Fanout,
+    MetricsFile,
+    NonFiniteLoss,
+    Reporter,
+    RunSpec,
+    StopTraining,
+    train,
+    warm_epoch_seconds,
+)
 from ._budget import TRIAL_EPOCHS_ATTR, trial_epochs_for
 from ._factories import EPOCHS_FITTED_ATTR
 from ._multi import report, should_prune
@@ -148,10 +158,7 @@ class OptunaReporter(Reporter):
         t = self.trial
         t.set_user_attr("epochs_run", r.epoch)
         t.set_user_attr("last_collapsed", r.collapsed)  # still predicting one class at its latest epoch
-        # the first epoch left out once there are others: on a GPU it pays for cudnn's autotuning and the
-        # loaders' start (13.7 s against 1.0-1.3 s on an H200), and this figure plans the search's later trials
-        warm = self.seconds[1:] or self.seconds
-        t.set_user_attr("seconds_per_epoch", round(sum(warm) / len(warm), 4))
+        t.set_user_attr("seconds_per_epoch", round(warm_epoch_seconds(self.seconds), 4))  # plans later trials
         if is_best:
             self.kept(r)
         if r.epoch not in self.reported:

@@ -17,6 +17,7 @@ from ._loop import (
     seed_everything,
     train,
     wants_auto_class_weights,
+    warm_epoch_seconds,
 )
 from ._metrics import MetricAccumulator, Scores, class_mean
 from ._reporters import Fanout, MetricsFile
@@ -24,6 +25,7 @@ from ._versions import versions
 
 __all__ = [
     "versions",
+    "warm_epoch_seconds",
     "EpochResult",
     "Fanout",
     "MetricsFile",

@@ -225,6 +225,8 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
         after: list[float] = []  # seconds between an epoch's validation and the next epoch (checkpoints, pruner)
         vals: list[float] = []  # seconds of each epoch's validation pass
         saved_at, saved_epoch, validated = time.monotonic(), start, None
+        # a re-plan times the second epoch (the first when the plan is one epoch; none on a resumed run)
+        replan_at = min(2, total) if spec.replan is not None and start == 0 else None
         while epoch < total:
             epoch += 1
             t0 = time.perf_counter()
@@ -241,13 +243,8 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             took.append(validated - t0)
             vals.append(validated - trained)
             end = _end(spec, vals, rt.precision, _closing_writes(writer.seconds, spec))
-            # before the step (its lr); a re-plan reads the second epoch: a GPU's first one pays for cudnn's
-            # autotuning and the loader's start (13.8 s against 1.0 s on an H200, bench/LATEST.md 'GPU')
-            replan_now = spec.replan is not None and start == 0 and epoch == min(2, total)
-            if spec.fit_to_deadline or replan_now:
+            if spec.fit_to_deadline or epoch == replan_at:  # before the step: its lr
                 total = _refit(total, epoch, took, after, spec, scheduler, end)
-                if replan_now:
-                    spec = dataclasses.replace(spec, replan=None)  # once
             scheduler.step_epoch(objective)
             lr = optimizer.param_groups[0]["lr"]
             is_best = _improves(objective, result.best_value, spec.maximize)
@@ -354,9 +351,9 @@ def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec
     if scheduler.name not in ("cosine", "none") or not took or took[-1] <= 0:
         return planned
     if spec.replan is not None:  # the epochs from the timed one's start, after those before it
-        fit = epoch - 1 + max(1, spec.replan(took[-1]))
+        fit = epoch - 1 + max(1, spec.replan(warm_epoch_seconds(took)))
     elif deadline is not None:
-        per_epoch = (_mean(took[1:]) if len(took) > 1 else took[0]) + _mean(after)
+        per_epoch = warm_epoch_seconds(took) + _mean(after)
         fit = epoch + max(0, int((deadline - time.time()) // per_epoch))
         if epoch > 1 and abs(fit - planned) < 2 and not (fit < planned and planned - epoch <= 2):
             return planned  # one epoch either way is timing noise, except one too many near the end
@@ -389,6 +386,12 @@ def _out_of_time(deadline: float | None, took: list[float], after: list[float]) 
 
 def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else 0.0
+
+
+def warm_epoch_seconds(seconds: list[float]) -> float:
+    """The mean epoch time, the first epoch left out once there are others: on a GPU it pays for cudnn's
+    autotuning and the loaders' start (13.7 s against 1.0-1.3 s on an H200, bench/LATEST.md 'GPU paths')."""
+    return _mean(seconds[1:] or seconds)
 
 
 def _improves(value: float, best: float, maximize: bool) -> bool:
