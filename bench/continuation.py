@@ -10,7 +10,11 @@ trains one schedule of N + M epochs from scratch for reference:
 - ``low``: cosine from 0.3x the trial's lr (what the final stage used for converged trials before run 4);
 - ``scratch``: one cosine schedule of N + M epochs from scratch, with the final augmentation;
 - ``fresh``: one cosine schedule of M epochs from scratch, with the final augmentation (what the final stage can
-  train in the M epochs it has, instead of continuing the trial).
+  train in the M epochs it has, instead of continuing the trial);
+- ``wsd``: the trial trained with ``scheduler: wsd`` instead (the peak rate for its first 80% of N epochs, then
+  a linear decay, run as ``wsd_trial``), continued from its last epoch at the peak rate (the decay's start) for M
+  epochs of a WSD schedule: N * 0.8 + M epochs in the final model, the trial's decay spent on ranking only;
+- ``wsd_scratch``: one WSD schedule of N + M epochs from scratch, with the final augmentation.
 
 A run named with ``_light`` (``restart_light``, ``fresh_light``, ...) uses the search's augmentation (the
 trial's) instead of the final one.
@@ -77,6 +81,23 @@ def main() -> None:
             run("scratch" + aug, base.model_copy(update={"epochs": n + m}), data, None)
         if "fresh" + aug in wanted:
             run("fresh" + aug, base.model_copy(update={"epochs": m}), data, None)
+        if "wsd_scratch" + aug in wanted:
+            run("wsd_scratch" + aug, base.model_copy(update={"epochs": n + m, "scheduler": "wsd"}), data, None)
+    if any(w.startswith("wsd") and not w.startswith("wsd_scratch") for w in wanted):
+        import torch
+
+        from segsearch.components._optim import WarmupStableDecay
+
+        stable = WarmupStableDecay(torch.optim.SGD([torch.zeros(1)], lr=1.0), n).decay_start()
+        stable_dir = work / "wsd_stable"
+        if not (stable_dir / "last.pt").is_file():
+            run("wsd_stable", base.model_copy(update={"epochs": stable, "scheduler": "none"}), cfg.data, None)
+        if "wsd_trial" in wanted:  # the trial's own decay, from the stable phase's end: what the study ranks
+            decay = base.model_copy(update={"epochs": n - stable, "scheduler": "wsd", "scheduler_params": {"decay": 1.0}})
+            run("wsd_trial", decay, cfg.data, stable_dir / "last.pt")
+        for aug, data in augmentations:
+            if "wsd" + aug in wanted:
+                run("wsd" + aug, base.model_copy(update={"epochs": m, "scheduler": "wsd"}), data, stable_dir / "last.pt")
     if any(w.split("_")[0] in ("restart", "tail", "low") for w in wanted):
         trial_dir = work / "trial"
         if not (trial_dir / "last.pt").is_file():

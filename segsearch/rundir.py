@@ -3,7 +3,8 @@ one place. No imports: every layer may use these names.
 
 A trial folder holds ``config.yaml`` (the resolved settings), ``owner.json`` (which study and trial chain
 wrote it), ``metrics.jsonl`` (one line per epoch), ``last.pt`` (the resume checkpoint), ``best.pt`` (the
-best epoch's weights) and ``predictions.png``. A model folder adds ``model.pt`` and ``model.json`` (what
+best epoch's weights), ``stable.pt`` (``scheduler: wsd`` only: the weights before the rate's decay) and
+``predictions.png``. A model folder adds ``model.pt`` and ``model.json`` (what
 ``load_model`` reads), ``splits.json``, ``metrics.json`` (test metrics), ``training.json`` and
 ``settings.json``; an ensemble folder holds ``ensemble.json`` over member folders.
 """
@@ -19,6 +20,7 @@ OWNER = "owner.json"
 METRICS = "metrics.jsonl"
 LAST = "last.pt"
 BEST = "best.pt"
+STABLE = "stable.pt"  # a ``scheduler: wsd`` run's weights at the end of its peak-rate phase: where a continuation starts
 PREVIEW = "predictions.png"
 CONFUSION = "confusion.png"  # a trial's validation confusion matrix at its best epoch
 WEIGHTS = "model.pt"

@@ -36,6 +36,34 @@ def build_optimizer(name: str, params: Any, lr: float, weight_decay: float, extr
     return cls(params, lr=lr, weight_decay=weight_decay, **kwargs)
 
 
+class WarmupStableDecay(torch.optim.lr_scheduler.LRScheduler):
+    """Warmup-stable-decay (WSD, here without the warm-up): the peak rate for the first ``1 - decay`` of
+    ``T_max`` epochs, then falling linearly over the rest, the last epoch at ``1 / (n + 1)`` of the peak for
+    ``n`` decay epochs (Hägele et al. 2024, "Scaling laws and compute-optimal training beyond fixed training
+    durations"). Unlike cosine, the weights at the decay's start were trained at a constant rate, so a later
+    run can continue from them without a warm restart. ``T_max`` may be retimed while training, as cosine's."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, T_max: int, decay: float = 0.2) -> None:
+        if not 0.0 < decay <= 1.0:
+            raise ValueError(f"scheduler wsd: decay must be in (0, 1], got {decay}")
+        self.T_max, self.decay = T_max, decay
+        super().__init__(optimizer)
+
+    def decay_start(self) -> int:
+        """The last epoch (1-based) trained at the peak rate; its weights are where a continuation starts."""
+        return min(self.T_max - 1, round(self.T_max * (1.0 - self.decay))) if self.T_max > 1 else 0
+
+    def factor(self, steps: int) -> float:
+        """The rate's share of the peak for epoch ``steps + 1``."""
+        start = self.decay_start()
+        if steps < start:
+            return 1.0
+        return max(0.0, (self.T_max - steps) / (self.T_max - start + 1))
+
+    def get_lr(self) -> list[float | torch.Tensor]:
+        return [base * self.factor(self.last_epoch) for base in self.base_lrs]
+
+
 class Scheduler:
     """One step per epoch; ``plateau`` reads the validation objective."""
 
@@ -50,6 +78,8 @@ class Scheduler:
             self.impl = None
         elif name == "cosine":
             self.impl = S.CosineAnnealingLR(optimizer, T_max=max(1, epochs), eta_min=float(params.get("eta_min", 0.0)))
+        elif name == "wsd":
+            self.impl = WarmupStableDecay(optimizer, max(1, epochs), float(params.get("decay", 0.2)))
         elif name == "step":
             self.impl = S.StepLR(optimizer, step_size=int(params.get("step_size", max(1, epochs // 3))),
                                  gamma=float(params.get("gamma", 0.1)))
@@ -74,6 +104,14 @@ class Scheduler:
             self.impl.step(objective)
         else:
             self.impl.step()
+
+    def stable_ended(self, lr_before: float) -> bool:
+        """After ``step_epoch``: ``wsd`` only, the epoch just trained (at ``lr_before``) was the last at the peak
+        rate, so its weights are where a continuation of this run can start without a warm restart."""
+        if self.name != "wsd":
+            return False
+        peak = self.impl.base_lrs[0]
+        return lr_before >= peak > self.impl.optimizer.param_groups[0]["lr"]
 
     def state_dict(self) -> dict[str, Any]:
         return self.impl.state_dict() if self.impl is not None else {}

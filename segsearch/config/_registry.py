@@ -20,7 +20,10 @@ LOSS_PARAMS = {
     "tversky": ("alpha", "beta", "gamma"),
 }
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
-SCHEDULERS = ("none", "cosine", "step", "plateau", "onecycle")
+SCHEDULERS = ("none", "cosine", "wsd", "step", "plateau", "onecycle")
+# what each scheduler reads from ``scheduler_params`` (components/_optim.py); anything else is a typo
+SCHEDULER_PARAMS = {"none": (), "cosine": ("eta_min",), "wsd": ("decay",), "step": ("step_size", "gamma"),
+                    "plateau": ("factor", "patience"), "onecycle": ()}
 SAMPLERS = ("tpe", "random", "gp", "cmaes", "qmc", "grid", "nsga2")
 PRUNERS = ("none", "median", "percentile", "asha", "successive_halving", "hyperband", "wilcoxon")
 AUGMENTATIONS = ("none", "light", "full")

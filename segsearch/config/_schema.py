@@ -16,6 +16,7 @@ from ._registry import (
     OPTIMIZERS,
     PRUNERS,
     SAMPLERS,
+    SCHEDULER_PARAMS,
     SCHEDULERS,
     check_device,
     check_name,
@@ -344,6 +345,18 @@ class TrainConfig(_Strict):
     @classmethod
     def _device(cls, v: str) -> str:
         return check_device(v)
+
+    @model_validator(mode="after")
+    def _scheduler_params(self) -> TrainConfig:
+        allowed = SCHEDULER_PARAMS[self.scheduler]
+        unknown = sorted(set(self.scheduler_params) - set(allowed))
+        if unknown:
+            raise ValueError(f"scheduler_params: {unknown} is not read by scheduler {self.scheduler!r}; "
+                             f"valid: {list(allowed) or 'none'}")
+        decay = self.scheduler_params.get("decay", 0.2)
+        if self.scheduler == "wsd" and not (isinstance(decay, (int, float)) and 0 < decay <= 1):
+            raise ValueError(f"scheduler_params.decay: the share of the epochs that decay, in (0, 1]; got {decay!r}")
+        return self
 
 
 class ParamSpec(_Strict):

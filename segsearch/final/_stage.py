@@ -179,6 +179,7 @@ _EVAL_RESERVE, _WRITE_RESERVE, _FULL_AUG_COST, _CONTINUE_LR = 10.0, 5.0, 1.05, 0
 # a continuation shorter than this is not trained: the three measured (1, 1 and 5 epochs, bench/LATEST.md) all
 # scored below the trial's own weights on validation, which were kept; the time was spent for nothing
 _MIN_CONTINUE = 3
+_CHECKPOINT_NAMES = {rundir.LAST: "last epoch's", rundir.STABLE: "peak-rate (before its decay)"}
 
 
 def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[TrainConfig, Path | None, str]:
@@ -189,7 +190,9 @@ def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[Train
     trial's epochs plus these, where a retrain
     would start from nothing (measured on real data: a 51-epoch retrain ended below the 20-epoch trial it
     copied, bench/LATEST.md). A trial without a checkpoint is retrained for the epochs that fit; fewer than
-    ``_MIN_CONTINUE`` epochs: use the trial's best weights as they are. Returns the train settings, the weights
+    ``_MIN_CONTINUE`` epochs: use the trial's best weights as they are. A ``scheduler: wsd`` trial continues from
+    the end of its peak-rate phase (``stable.pt``) at that rate, as one WSD schedule whose decay is the final
+    model's, instead of a warm restart of an annealed trial (bench/LATEST.md, 'Continuing from the peak rate'). Returns the train settings, the weights
     to start from, and how."""
     import time
 
@@ -206,6 +209,8 @@ def plan_final(t: Any, tcfg: TrainConfig, deadline: float | None) -> tuple[Train
         return tcfg.model_copy(update={"epochs": max(1, fit)}), None, "retrain"
     if fit < _MIN_CONTINUE:
         return tcfg, best, "trial_weights"
+    if tcfg.scheduler == "wsd":  # from the weights before the trial's decay, at the peak rate: no warm restart
+        return tcfg.model_copy(update={"epochs": fit}), _trial_checkpoint(t, rundir.STABLE) or last or best, "continue"
     # a second schedule at least as long as the trial's is a warm restart at the trial's rate; a short one refines
     restart = _still_learning(t) or fit >= trial_epochs > 0
     lr = tcfg.lr if restart else tcfg.lr * _CONTINUE_LR
@@ -302,11 +307,12 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
         if how == "continue":
             log.info("final: continuing trial %d's %s checkpoint for the %d epoch(s) the budget pays for, with %s "
                      "augmentation at lr %.3g", t.number,
-                     "last epoch's" if init is not None and init.name == rundir.LAST else "best",
+                     _CHECKPOINT_NAMES.get(init.name if init is not None else "", "best"),
                      tcfg.epochs, data.augmentation if isinstance(data.augmentation, str) else "custom", tcfg.lr)
         with Progress(1, worker="final ", live=live, deadline=deadline) as progress:
             progress.trial_start(t.number, what, tcfg.epochs)
             result = train(spec, Fanout([MetricsFile(run_dir), progress, *reporters]))
+        (run_dir / rundir.STABLE).unlink(missing_ok=True)  # wsd: nothing continues the final model's peak phase
         own = _trial_own(t, cfg.final.checkpoint, final_train_config(cfg, t, epochs).lr)
         kept = own.path is not None and not _improves_on(result.best_value, own.value,
                                                          cfg.study.direction == "maximize")
@@ -386,7 +392,7 @@ def _prepare_run_dir(run_dir: Path, tcfg: TrainConfig, data: DataConfig, resume:
                 "owner": owner or {}}
     stamp = run_dir / rundir.SETTINGS
     if not resume:
-        for name in (rundir.LAST, rundir.BEST, rundir.TRAINING, rundir.METRICS):
+        for name in (rundir.LAST, rundir.BEST, rundir.STABLE, rundir.TRAINING, rundir.METRICS):
             (run_dir / name).unlink(missing_ok=True)
     elif stamp.is_file() and (run_dir / rundir.LAST).is_file():
         old = json.loads(stamp.read_text())

@@ -2,7 +2,8 @@
 
 * ``best`` (default): every finished (complete or pruned) trial keeps ``best.pt`` (its best weights: the
   prediction previews, the report) and drops ``last.pt`` (the resume checkpoint, with the optimizer state),
-  except the study's best trial, whose ``last.pt`` the final stage continues from under a budget;
+  and ``stable.pt`` (``scheduler: wsd``), except the study's best trial, whose ``last.pt`` or ``stable.pt`` the
+  final stage continues from under a budget;
 * ``none``: finished trials drop both, except the study's best trial;
 * ``all``: nothing is dropped.
 
@@ -35,7 +36,7 @@ def retain(study: optuna.Study, keep: str = "best") -> int:
 
     top = best_trial(study)
     best = None if top is None else top.number
-    names = (rundir.LAST,) if keep == "best" else (rundir.LAST, rundir.BEST)
+    names = (rundir.LAST, rundir.STABLE) if keep == "best" else (rundir.LAST, rundir.STABLE, rundir.BEST)
     freed = 0
     for t in finished:
         run_dir = t.user_attrs.get("run_dir")

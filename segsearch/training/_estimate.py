@@ -21,6 +21,8 @@ def epoch_seconds(cfg: TrainConfig, data: DataConfig, n_train: int, n_val: int, 
     rt = make_runtime(cfg.device, cfg.amp, cfg.channels_last)
     model = build_model(cfg.architecture, cfg.encoder, None, cfg.encoder_depth, data.in_channels, data.num_classes,
                         cfg.architecture_params).to(rt.device)
+    if rt.channels_last:  # as the training loop runs it (CUDA only): the layout changes the kernels timed
+        model = model.to(memory_format=torch.channels_last)
     loss_fn = build_loss(cfg.loss, dict(cfg.loss_params), data.mode, data.num_classes, data.ignore_index,
                          [1.0] * data.num_classes).to(rt.device)
     opt = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay, dict(cfg.optimizer_params))
@@ -28,6 +30,8 @@ def epoch_seconds(cfg: TrainConfig, data: DataConfig, n_train: int, n_val: int, 
     bs = min(cfg.batch_size, max(n_train, 1), 8)  # small batches cost more per image: time the real one
     h, w = data.size_hw
     x = torch.rand(bs, data.in_channels, h, w, device=rt.device)
+    if rt.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
     shape = (bs, h, w) if data.mode == "multiclass" else (bs, data.num_classes, h, w)
     y = torch.randint(0, max(2, data.num_classes) if data.mode == "multiclass" else 2, shape, device=rt.device)
     model.train()

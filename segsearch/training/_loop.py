@@ -245,8 +245,11 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             end = _end(spec, vals, rt.precision, _closing_writes(writer.seconds, spec))
             if spec.fit_to_deadline or epoch == replan_at:  # before the step: its lr
                 total = _refit(total, epoch, took, after, spec, scheduler, end)
+            lr_before = optimizer.param_groups[0]["lr"]
             scheduler.step_epoch(objective)
             lr = optimizer.param_groups[0]["lr"]
+            if spec.checkpoint and scheduler.stable_ended(lr_before):  # wsd: the continuation's start
+                writer.save({"model": model.state_dict(), "epoch": epoch}, spec.run_dir / rundir.STABLE)
             is_best = _improves(objective, result.best_value, spec.maximize)
             if is_best:
                 result.best_epoch, result.best_value, since_best = epoch, objective, 0
@@ -348,7 +351,7 @@ def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec
     moves the end by 2 epochs or more, or by one too many within 2 epochs of the end (the deadline would cut the
     last epoch off the schedule before it annealed: ``keeps_last``). A cosine schedule is stretched or shrunk to
     end there; other schedules keep their plan."""
-    if scheduler.name not in ("cosine", "none") or not took or took[-1] <= 0:
+    if scheduler.name not in ("cosine", "wsd", "none") or not took or took[-1] <= 0:
         return planned
     if spec.replan is not None:  # the epochs from the timed one's start, after those before it
         fit = epoch - 1 + max(1, spec.replan(warm_epoch_seconds(took)))

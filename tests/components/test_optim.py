@@ -39,3 +39,33 @@ def test_a_user_s_choice_of_kernel_is_kept_and_unknown_parameters_name_the_valid
     assert build_optimizer("adam", _params(), 1e-3, 0.0, {"foreach": True}).param_groups[0]["foreach"] is True
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['fuse'\]; valid: .*'fused'"):
         build_optimizer("adamw", _params(), 1e-3, 0.0, {"fuse": True})
+
+
+def _rates(scheduler, optimizer, epochs: int) -> list[float]:
+    rates = []
+    for _ in range(epochs):
+        rates.append(optimizer.param_groups[0]["lr"] / 1e-3)
+        optimizer.step()
+        scheduler.step_epoch(0.0)
+    return rates
+
+
+def test_wsd_holds_the_peak_rate_then_decays_linearly_and_follows_a_retimed_end():
+    from segsearch.components import Scheduler
+
+    opt = torch.optim.SGD(_params(), lr=1e-3)
+    wsd = Scheduler("wsd", opt, 10, 4, {}, True)
+    assert wsd.impl.decay_start() == 8  # the last epoch at the peak: a continuation starts from its weights
+    assert _rates(wsd, opt, 10) == pytest.approx([1.0] * 8 + [2 / 3, 1 / 3])
+    # a deadline re-plan moves the end (T_max, as for cosine) and the decay with it, from the epoch reached
+    opt = torch.optim.SGD(_params(), lr=1e-3)
+    wsd = Scheduler("wsd", opt, 10, 4, {"decay": 0.5}, True)
+    assert _rates(wsd, opt, 3) == [1.0, 1.0, 1.0]
+    wsd.impl.T_max = 20
+    assert wsd.impl.decay_start() == 10
+    assert _rates(wsd, opt, 17) == pytest.approx([1.0] * 7 + [(20 - e) / 11 for e in range(10, 20)])
+    resumed = Scheduler("wsd", torch.optim.SGD(_params(), lr=1e-3), 10, 4, {"decay": 0.5}, True)
+    resumed.load_state_dict(wsd.state_dict())
+    assert (resumed.impl.T_max, resumed.impl.last_epoch) == (20, 20)
+    with pytest.raises(ValueError, match=r"wsd: decay must be in \(0, 1\], got 0.0"):
+        Scheduler("wsd", opt, 10, 4, {"decay": 0.0}, True)

@@ -63,6 +63,9 @@ def test_yaml_syntax_error_has_line_and_column(tmp_path):
         ({"study": {"constraints": {"speed_ms": {"max": 20}}}}, ["study.constraints", "speed_ms", "latency_ms"]),
         ({"study": {"constraints": {"latency_ms": {"max": -1}}}}, ["study.constraints.latency_ms.max", "greater than 0"]),
         ({"deploy": {"device": "tpu"}}, ["deploy.device", "'tpu'", "cuda"]),
+        ({"train": {"scheduler": "wsd", "scheduler_params": {"decy": 0.3}}}, ["train", "['decy']", "'wsd'", "['decay']"]),
+        ({"train": {"scheduler_params": {"step_size": 3}}}, ["train", "'cosine'", "['eta_min']"]),
+        ({"train": {"scheduler": "wsd", "scheduler_params": {"decay": 1.5}}}, ["train", "decay", "(0, 1]", "1.5"]),
     ],
 )
 def test_bad_input_names_field_value_and_choices(tmp_path, section, expected):

@@ -22,6 +22,7 @@ def _study(tmp_path: Path) -> optuna.Study:
         run_dir.mkdir(parents=True)
         (run_dir / "last.pt").write_bytes(b"x" * 1000)
         (run_dir / "best.pt").write_bytes(b"x" * 300)
+        (run_dir / "stable.pt").write_bytes(b"x" * 200)  # scheduler: wsd, the weights before the decay
         study.add_trial(optuna.trial.create_trial(state=state, value=value, user_attrs={"run_dir": str(run_dir)},
                                                   intermediate_values={1: 0.1} if state == TrialState.PRUNED else None))
     return study
@@ -32,17 +33,17 @@ def _left(tmp_path: Path) -> dict[int, list[str]]:
 
 
 @pytest.mark.parametrize(("keep", "freed", "left"), [
-    ("all", 0, {0: ["best.pt", "last.pt"], 2: ["best.pt", "last.pt"]}),
-    ("best", 2000, {0: ["best.pt"], 2: ["best.pt"]}),  # finished trials drop the resume checkpoint
-    ("none", 2600, {0: [], 2: []}),
+    ("all", 0, {0: ["best.pt", "last.pt", "stable.pt"], 2: ["best.pt", "last.pt", "stable.pt"]}),
+    ("best", 2400, {0: ["best.pt"], 2: ["best.pt"]}),  # finished trials drop what only a continuation reads
+    ("none", 3000, {0: [], 2: []}),
 ])
 def test_finished_trials_drop_what_the_policy_says_and_the_best_and_failed_keep_all(tmp_path, keep, freed, left):
     study = _study(tmp_path)
     assert retain(study, keep) == freed
     got = _left(tmp_path)
     assert {0: got[0], 2: got[2]} == left
-    assert got[1] == ["best.pt", "last.pt"]  # the best trial: the final stage continues from it
-    assert got[3] == ["best.pt", "last.pt"]  # a failed attempt: its retry resumes from last.pt
+    assert got[1] == ["best.pt", "last.pt", "stable.pt"]  # the best trial: the final stage continues from it
+    assert got[3] == ["best.pt", "last.pt", "stable.pt"]  # a failed attempt: its retry resumes from last.pt
     assert retain(study, keep) == 0  # nothing left to free
 
 

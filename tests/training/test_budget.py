@@ -107,6 +107,32 @@ def test_final_stage_retrains_continues_or_keeps_the_trial_by_the_time_left(tmp_
         assert init.name == "best.pt"
 
 
+def test_a_wsd_run_keeps_its_peak_rate_weights_and_the_final_stage_continues_them_at_that_rate(tmp_path: Path,
+                                                                                                  studies: Path):
+    import torch
+
+    cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 5, "scheduler": "wsd",
+                                                          "scheduler_params": {"decay": 0.4}})))
+    spec = RunSpec(train=cfg.train, data=cfg.data, splits=load_splits(cfg.data, studies), run_dir=tmp_path / "run",
+                   keep_best=True)
+    result = train(spec)
+    # epochs 1-3 at the peak, 4-5 decaying (EpochResult.lr: the rate after the epoch's step)
+    assert [h.lr / cfg.train.lr for h in result.history] == pytest.approx([1, 1, 2 / 3, 1 / 3, 0])
+    stable = torch.load(tmp_path / "run" / "stable.pt", weights_only=False)
+    assert stable["epoch"] == 3 and set(stable["model"]) == set(torch.load(tmp_path / "run" / "last.pt",
+                                                                           weights_only=False)["model"])
+    trial = optuna.trial.create_trial(value=0.5, user_attrs={"seconds_per_epoch": 10.0, "run_dir": str(spec.run_dir),
+                                                             "epochs_run": 5, "best_epoch": 2})
+    planned, init, how = plan_final(trial, cfg.train.model_copy(update={"epochs": 30}), time.time() + 400)
+    # not the annealed last epoch at a lower rate (a cosine trial's continuation): the peak's end at the peak rate
+    assert (how, init.name, planned.epochs, planned.lr) == ("continue", "stable.pt", 37, cfg.train.lr)
+    # a cosine run writes no such file
+    cosine = dataclasses.replace(spec, train=cfg.train.model_copy(update={"scheduler": "cosine", "scheduler_params": {}}),
+                                 run_dir=tmp_path / "cosine")
+    train(cosine)
+    assert not (tmp_path / "cosine" / "stable.pt").exists() and (tmp_path / "cosine" / "last.pt").is_file()
+
+
 def test_a_trial_without_checkpoint_is_retrained_for_the_epochs_that_fit(tmp_path):
     planned, init, how = plan_final(_trial(tmp_path, 10.0, with_checkpoint=False), TrainConfig(epochs=30),
                                     time.time() + 400)
@@ -216,7 +242,8 @@ def test_a_handed_back_run_writes_its_checkpoint_even_between_intervals(tmp_path
     from segsearch.training import StopTraining
 
     cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 3, "checkpoint_interval": 3600})))
-    spec = RunSpec(train=cfg.train, data=cfg.data, splits=load_splits(cfg.data, studies), run_dir=tmp_path / "run")
+    spec = RunSpec(train=cfg.train, data=cfg.data, splits=load_splits(cfg.data, studies), run_dir=tmp_path / "run",
+                   keep_best=True)
     with pytest.raises(StopTraining):
         train(spec, _Saves(tmp_path / "run", stop_after=1))
     import torch
