@@ -72,6 +72,9 @@ def main() -> None:
                      "last_val": result.history[-1].objective, "test": test["miou"]}
         print(name, json.dumps(out[name]), flush=True)
         results_file.write_text(json.dumps(out, indent=2))
+        # ~100-300 MB each: keep only what a later run continues from (six seeds of all runs filled 21 GB)
+        for kept in ("stable.pt", *(() if name in ("trial", "wsd_stable") else ("last.pt",))):
+            (run_dir / kept).unlink(missing_ok=True)
         return run_dir
 
     wanted = args.runs.split(",")
