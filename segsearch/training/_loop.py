@@ -349,8 +349,8 @@ def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec
     checkpoints, the pruner, logging; on short epochs as long as the epoch itself, and left out, every plan ran
     long and shrank epoch by epoch), when that
     moves the end by 2 epochs or more, or by one too many within 2 epochs of the end (the deadline would cut the
-    last epoch off the schedule before it annealed: ``keeps_last``). A cosine schedule is stretched or shrunk to
-    end there; other schedules keep their plan."""
+    last epoch off the schedule before it annealed: ``keeps_last``). A cosine or wsd schedule is stretched or
+    shrunk to end there (its ``T_max``); other schedules keep their plan."""
     if scheduler.name not in ("cosine", "wsd", "none") or not took or took[-1] <= 0:
         return planned
     if spec.replan is not None:  # the epochs from the timed one's start, after those before it
