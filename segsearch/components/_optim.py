@@ -36,6 +36,12 @@ def build_optimizer(name: str, params: Any, lr: float, weight_decay: float, extr
     return cls(params, lr=lr, weight_decay=weight_decay, **kwargs)
 
 
+def wsd_decay_start(epochs: int, decay: float = 0.2) -> int:
+    """The last epoch (1-based) of a ``wsd`` schedule over ``epochs`` trained at the peak rate: the share
+    ``1 - decay`` of the epochs, and at least one epoch of decay when there are two or more epochs."""
+    return min(epochs - 1, round(epochs * (1.0 - decay))) if epochs > 1 else 0
+
+
 class WarmupStableDecay(torch.optim.lr_scheduler.LRScheduler):
     """Warmup-stable-decay (WSD, here without the warm-up): the peak rate for the first ``1 - decay`` of
     ``T_max`` epochs, then falling linearly over the rest, the last epoch at ``1 / (n + 1)`` of the peak for
@@ -51,7 +57,7 @@ class WarmupStableDecay(torch.optim.lr_scheduler.LRScheduler):
 
     def decay_start(self) -> int:
         """The last epoch (1-based) trained at the peak rate; its weights are where a continuation starts."""
-        return min(self.T_max - 1, round(self.T_max * (1.0 - self.decay))) if self.T_max > 1 else 0
+        return wsd_decay_start(self.T_max, self.decay)
 
     def factor(self, steps: int) -> float:
         """The rate's share of the peak for epoch ``steps + 1``."""

@@ -298,7 +298,7 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
     else:
         spec = RunSpec(train=tcfg, data=data, splits=splits, run_dir=run_dir, objective=cfg.study.objective,
                        maximize=cfg.study.direction == "maximize", resume=resume and not fresh, keep_best=True,
-                       keep=cfg.final.checkpoint,
+                       keep=cfg.final.checkpoint, stable_checkpoint=False,
                        # under a budget the schedule anneals to the deadline, where most is learned: no early stop
                        patience=cfg.final.patience if deadline is None else None, init_weights=init, fit_to_deadline=how == "continue",
                        deadline=None if deadline is None else deadline - _WRITE_RESERVE,
@@ -312,7 +312,6 @@ def _retrain(cfg: SearchSpaceFile, t: Any, splits: Splits, run_dir: Path, resume
         with Progress(1, worker="final ", live=live, deadline=deadline) as progress:
             progress.trial_start(t.number, what, tcfg.epochs)
             result = train(spec, Fanout([MetricsFile(run_dir), progress, *reporters]))
-        (run_dir / rundir.STABLE).unlink(missing_ok=True)  # wsd: nothing continues the final model's peak phase
         own = _trial_own(t, cfg.final.checkpoint, final_train_config(cfg, t, epochs).lr)
         kept = own.path is not None and not _improves_on(result.best_value, own.value,
                                                          cfg.study.direction == "maximize")

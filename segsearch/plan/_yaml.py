@@ -55,7 +55,7 @@ def plan_yaml(plan: Plan) -> str:
         f"  epochs: {SEARCH_EPOCHS}                 # a trial's schedule; under a budget it is scaled to the time",
         "  batch_size: 8",
         "  optimizer: adamw",
-        "  scheduler: cosine",
+        "  scheduler: wsd             # the peak rate, then a linear decay over the last 20% (README: train)",
         "  seed: 0",
         "",
         "search:",

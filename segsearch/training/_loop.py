@@ -81,6 +81,9 @@ class RunSpec:
     keep: KeptEpoch = "best"
     patience: int | None = None  # final retrain: early stopping
     checkpoint: bool = True
+    # scheduler wsd: write stable.pt after the last peak-rate epoch, where a later run continues (a trial's; the
+    # final stage's own run has nothing after it)
+    stable_checkpoint: bool = True
     class_weights: list[float] | None = None  # precomputed for class_weights: auto
     deadline: float | None = None  # time.time() by which training must end: stop at the epoch boundary before it
     init_weights: Path | None = None  # start from these model weights (the final stage continuing a trial)
@@ -248,7 +251,7 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             lr_before = optimizer.param_groups[0]["lr"]
             scheduler.step_epoch(objective)
             lr = optimizer.param_groups[0]["lr"]
-            if spec.checkpoint and scheduler.stable_ended(lr_before):  # wsd: the continuation's start
+            if spec.checkpoint and spec.stable_checkpoint and scheduler.stable_ended(lr_before):  # wsd: the continuation's start
                 writer.save({"model": model.state_dict(), "epoch": epoch}, spec.run_dir / rundir.STABLE)
             is_best = _improves(objective, result.best_value, spec.maximize)
             if is_best:

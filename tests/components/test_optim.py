@@ -69,3 +69,11 @@ def test_wsd_holds_the_peak_rate_then_decays_linearly_and_follows_a_retimed_end(
     assert (resumed.impl.T_max, resumed.impl.last_epoch) == (20, 20)
     with pytest.raises(ValueError, match=r"wsd: decay must be in \(0, 1\], got 0.0"):
         Scheduler("wsd", opt, 10, 4, {"decay": 0.0}, True)
+
+
+def test_wsd_decay_start_is_a_function_of_epochs_and_decay():
+    from segsearch.components._optim import wsd_decay_start
+
+    assert [wsd_decay_start(n) for n in (1, 2, 5, 10, 40)] == [0, 1, 4, 8, 32]
+    assert wsd_decay_start(10, 1.0) == 0  # all decay: no peak-rate epoch to continue from
+    assert wsd_decay_start(100, 0.001) == 99  # at least one epoch of decay

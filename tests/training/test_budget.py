@@ -131,6 +131,10 @@ def test_a_wsd_run_keeps_its_peak_rate_weights_and_the_final_stage_continues_the
                                  run_dir=tmp_path / "cosine")
     train(cosine)
     assert not (tmp_path / "cosine" / "stable.pt").exists() and (tmp_path / "cosine" / "last.pt").is_file()
+    # nor a wsd run told not to (the final stage's own run: nothing continues it)
+    final = dataclasses.replace(spec, stable_checkpoint=False, run_dir=tmp_path / "final")
+    train(final)
+    assert not (final.run_dir / "stable.pt").exists() and (final.run_dir / "last.pt").is_file()
 
 
 def test_a_trial_without_checkpoint_is_retrained_for_the_epochs_that_fit(tmp_path):
