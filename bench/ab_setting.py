@@ -94,7 +94,7 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
     for name in dict.fromkeys(r["dataset"] for r in rows):
         ds = [r["B"] - r["A"] for r in rows if r["dataset"] == name]
         lines.append(f"| {name} | mean of {len(ds)} | | | {statistics.mean(ds):+.3f} "
-                     f"({sum(d > 0 for d in ds)} of {len(ds)} above) | |")
+                     f"({sum(d >= 0.0005 for d in ds)} of {len(ds)} above, {sum(d <= -0.0005 for d in ds)} below) | |")
     return lines
 
 

@@ -87,9 +87,9 @@ def main() -> None:
         if "wsd_scratch" + aug in wanted:
             run("wsd_scratch" + aug, base.model_copy(update={"epochs": n + m, "scheduler": "wsd"}), data, None)
     if any(w.startswith("wsd") and not w.startswith("wsd_scratch") for w in wanted):
-        from segsearch.components._optim import wsd_decay_start
+        from segsearch.components._optim import WSD_DECAY, wsd_decay_start
 
-        stable = wsd_decay_start(n, float(base.scheduler_params.get("decay", 0.2)))
+        stable = wsd_decay_start(n, float(base.scheduler_params.get("decay", WSD_DECAY)))
         stable_dir = work / "wsd_stable"
         if not (stable_dir / "last.pt").is_file():
             run("wsd_stable", base.model_copy(update={"epochs": stable, "scheduler": "none"}), cfg.data, None)

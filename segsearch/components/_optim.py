@@ -36,7 +36,10 @@ def build_optimizer(name: str, params: Any, lr: float, weight_decay: float, extr
     return cls(params, lr=lr, weight_decay=weight_decay, **kwargs)
 
 
-def wsd_decay_start(epochs: int, decay: float = 0.2) -> int:
+WSD_DECAY = 0.2  # scheduler wsd: the share of the epochs that decay, unless scheduler_params.decay says otherwise
+
+
+def wsd_decay_start(epochs: int, decay: float = WSD_DECAY) -> int:
     """The last epoch (1-based) of a ``wsd`` schedule over ``epochs`` trained at the peak rate: the share
     ``1 - decay`` of the epochs, and at least one epoch of decay when there are two or more epochs."""
     return min(epochs - 1, round(epochs * (1.0 - decay))) if epochs > 1 else 0
@@ -49,7 +52,7 @@ class WarmupStableDecay(torch.optim.lr_scheduler.LRScheduler):
     durations"). Unlike cosine, the weights at the decay's start were trained at a constant rate, so a later
     run can continue from them without a warm restart. ``T_max`` may be retimed while training, as cosine's."""
 
-    def __init__(self, optimizer: torch.optim.Optimizer, T_max: int, decay: float = 0.2) -> None:
+    def __init__(self, optimizer: torch.optim.Optimizer, T_max: int, decay: float = WSD_DECAY) -> None:
         if not 0.0 < decay <= 1.0:
             raise ValueError(f"scheduler wsd: decay must be in (0, 1], got {decay}")
         self.T_max, self.decay = T_max, decay
@@ -85,7 +88,7 @@ class Scheduler:
         elif name == "cosine":
             self.impl = S.CosineAnnealingLR(optimizer, T_max=max(1, epochs), eta_min=float(params.get("eta_min", 0.0)))
         elif name == "wsd":
-            self.impl = WarmupStableDecay(optimizer, max(1, epochs), float(params.get("decay", 0.2)))
+            self.impl = WarmupStableDecay(optimizer, max(1, epochs), float(params.get("decay", WSD_DECAY)))
         elif name == "step":
             self.impl = S.StepLR(optimizer, step_size=int(params.get("step_size", max(1, epochs // 3))),
                                  gamma=float(params.get("gamma", 0.1)))
