@@ -8,8 +8,13 @@ Run from the repository root, after ``python bench/real_data.py`` (one pair per 
 
     python bench/ab_setting.py --set train.scheduler=wsd --budget 8m --datasets mri_struct,skin --seeds 0,1
     python bench/ab_setting.py --set train.scheduler=wsd --set train.scheduler_params.decay=0.3 --budget 8m
+    python bench/ab_setting.py --set-a train.scheduler=cosine --budget 20m --datasets mri_struct   # A changed
+    python bench/ab_setting.py --args-a="--search never" --args-b="--search always" --budget 60m --datasets skin
 
-``--set KEY=VALUE`` takes a dotted path into the YAML; the value is read as YAML (``0.3`` is a number). A's
+``--set KEY=VALUE`` takes a dotted path into the YAML; the value is read as YAML (``0.3`` is a number);
+``--set-a`` changes A instead. ``--args-a`` / ``--args-b`` add ``segsearch launch`` arguments to one side (the
+question "does the search pay": ``--search never`` against ``--search always``, as ``bench/search_pays.sh`` asks
+it with every launch at once on a GPU). A's
 core alternates between pairs (0, 1, 0, ...) so that neither variant always gets the same core. Results:
 ``WORK/ab.json`` and a table printed at the end; WORK defaults to ``$SEGSEARCH_BENCH_DIR/ab``.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import subprocess
 import sys
@@ -59,13 +65,17 @@ def write_space(name: str, seed: int, sets: dict[str, Any], out: Path) -> Path:
     return out
 
 
-def run_pair(name: str, seed: int, sets: dict[str, Any], budget: str, work: Path, flip: bool) -> dict[str, Any]:
+def run_pair(name: str, seed: int, sides: dict[str, tuple[dict[str, Any], list[str]]], budget: str, work: Path,
+             flip: bool) -> dict[str, Any]:
+    """``sides``: for "A" and "B", the YAML changes and the extra launch arguments."""
     runs = {}
     for variant, core in (("A", int(flip)), ("B", 1 - int(flip))):
         tag = work / f"{name}_s{seed}_{variant}"
-        space = write_space(name, seed, sets if variant == "B" else {}, tag.with_suffix(".yaml"))
+        sets, extra = sides[variant]
+        space = write_space(name, seed, sets, tag.with_suffix(".yaml"))
         tag.mkdir(parents=True, exist_ok=False)
-        cmd = [*segsearch_cmd(), "launch", str(space), "--budget", budget, "--studies-dir", str(tag), "--no-wandb"]
+        cmd = [*segsearch_cmd(), "launch", str(space), "--budget", budget, "--studies-dir", str(tag), "--no-wandb",
+               *extra]
         runs[variant] = start(cmd, core, tag / "launch.log")
     print(f"[{name} seed {seed}] A on core {int(flip)}, B on core {1 - int(flip)}", flush=True)
     done = {v: finish(r) for v, r in runs.items()}
@@ -82,8 +92,16 @@ def run_pair(name: str, seed: int, sets: dict[str, Any], budget: str, work: Path
             "rc": {v: d["rc"] for v, d in done.items()}}
 
 
+def describe(sides: dict[str, tuple[dict[str, Any], list[str]]]) -> str:
+    parts = []
+    for variant, (sets, extra) in sides.items():
+        said = [f"{k}={v}" for k, v in sets.items()] + ([" ".join(extra)] if extra else [])
+        parts.append(f"{variant}: {', '.join(said) or 'the space as written'}")
+    return "; ".join(parts)
+
+
 def table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["| dataset | seed | A (as written) | B (changed) | B - A [95% interval] | wall s A / B |", "|---|---|---|---|---|---|"]
+    lines = ["| dataset | seed | A | B | B - A [95% interval] | wall s A / B |", "|---|---|---|---|---|---|"]
     for r in rows:
         d = r.get("difference") or {}
         lo, hi = d.get("low"), d.get("high")
@@ -100,20 +118,27 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", dest="sets", action="append", required=True, help="KEY=VALUE for B, e.g. train.scheduler=wsd")
+    ap.add_argument("--set", dest="sets", action="append", default=[], help="KEY=VALUE for B, e.g. train.scheduler=wsd")
+    ap.add_argument("--set-a", dest="sets_a", action="append", default=[], help="KEY=VALUE for A")
+    ap.add_argument("--args-a", default="", help='launch arguments for A, e.g. "--search never"')
+    ap.add_argument("--args-b", default="", help='launch arguments for B, e.g. "--search always"')
     ap.add_argument("--budget", default="8m")
     ap.add_argument("--datasets", default="mri_struct,skin,mri9,nuclei")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--work", type=Path, default=WORK / "ab")
     args = ap.parse_args()
-    sets = parse_sets(args.sets)
+    sides = {"A": (parse_sets(args.sets_a), shlex.split(args.args_a)),
+             "B": (parse_sets(args.sets), shlex.split(args.args_b))}
+    if sides["A"] == sides["B"]:
+        sys.exit("A and B are the same: give --set/--set-a or --args-a/--args-b")
     args.work.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     pairs = [(int(s), n) for s in args.seeds.split(",") for n in args.datasets.split(",")]
     for i, (seed, name) in enumerate(pairs):
-        rows.append(run_pair(name, seed, sets, args.budget, args.work, flip=bool(i % 2)))
-        (args.work / "ab.json").write_text(json.dumps({"set": sets, "budget": args.budget, "rows": rows}, indent=1))
-        print("\n".join(table(rows)), flush=True)
+        rows.append(run_pair(name, seed, sides, args.budget, args.work, flip=bool(i % 2)))
+        (args.work / "ab.json").write_text(json.dumps({"A": sides["A"], "B": sides["B"], "budget": args.budget,
+                                                       "rows": rows}, indent=1))
+        print("\n".join([describe(sides), *table(rows)]), flush=True)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ class Worker:
         self._signals = 0
         self._writing_state = 0  # > 0 while a trial's outcome is being written: a second Ctrl-C waits for it
         self._deferred_interrupt = False
+        self._plots = True  # off once optuna-dashboard turns out not to be importable: said once, not per trial
         self._running: frozenset[int] = frozenset()  # the trial this worker runs now
 
     def run(self) -> WorkerSummary:
@@ -184,8 +185,14 @@ class Worker:
 
     def _dashboard_plots(self) -> None:
         """The study's labelled learning curves and best per-class IoU in optuna-dashboard, with this trial."""
+        if not self._plots:
+            return
         try:
             save_dashboard_plots(self.study)
+        except ImportError as exc:
+            self._plots = False
+            log.warning("the study's dashboard plots are not saved: optuna-dashboard cannot be imported (%s); "
+                        "pip install optuna-dashboard, then `segsearch dashboard` writes them", exc)
         except Exception:
             log.warning("saving the dashboard plots failed", exc_info=True)
 

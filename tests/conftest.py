@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,21 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("SEGSEARCH_THREADS", "2")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temporary_files_under_pytest(tmp_path_factory: pytest.TempPathFactory):
+    """Temporary files of the tests and of what they start (W&B's offline media and artifact folders, which
+    processes ended at once leave behind) go under pytest's own folder, which pytest prunes, not /tmp."""
+    tmp = tmp_path_factory.mktemp("tmp", numbered=False)
+    old = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"], tempfile.tempdir = str(tmp), None
+    yield
+    if old is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = old
+    tempfile.tempdir = None
 
 
 @pytest.fixture

@@ -624,3 +624,14 @@ def test_a_new_study_warm_starts_from_the_best_trials_of_the_nearest_past_study(
                                    "--studies-dir", str(studies), "--no-wandb", "--warm-start", "nosuch"])
     assert bad.exit_code != 0 and "no segsearch study with a complete trial named nosuch" in bad.output
     assert "studies found: fresh, past" in bad.output and not (studies / "other").exists()  # nothing written
+
+
+def test_a_missing_optuna_dashboard_is_said_once_without_a_traceback(tmp_path, studies, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "optuna_dashboard", None)  # import fails, as where it is not installed
+    cfg = tiny_config(tmp_path, study={"n_trials": 2}, train={"epochs": 1})
+    with caplog.at_level(logging.WARNING, logger="segsearch"):
+        res = api.launch(cfg, studies_dir=studies, use_wandb=False, live=False)
+    assert sum(res.states.values()) == 2, res.states
+    said = [r for r in caplog.records if "dashboard plots" in r.getMessage()]
+    assert len(said) == 1, [r.getMessage() for r in said]  # not once per trial
+    assert said[0].exc_info is None and "optuna-dashboard cannot be imported" in said[0].getMessage()
