@@ -319,14 +319,16 @@ def _replanner(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Callabl
         return None
     deadline, floor = env.deadline, env.cfg.train.epochs
 
-    def replan(epoch_seconds: float) -> int:
+    def replan(epoch_seconds: float, before: int) -> int:
+        """Every trial's epochs from the timed epoch's start; this trial's schedule is those after the
+        ``before`` epochs it has trained already (what it records, so that a retry resumes on it)."""
         epochs = trial_epochs_for(deadline - time.time() + epoch_seconds, epoch_seconds, floor)
         if epochs != tcfg.epochs:
             log.info("trial %d: an epoch takes %.1f s: trials now train for about %d epochs (planned %d)",
                      trial.number, epoch_seconds, epochs, tcfg.epochs)
         trial.study.set_user_attr(TRIAL_EPOCHS_ATTR, {"epochs": epochs, "deadline": deadline})
-        trial.set_user_attr(EPOCHS_FITTED_ATTR, epochs)
-        return epochs
+        trial.set_user_attr(EPOCHS_FITTED_ATTR, before + epochs)
+        return before + epochs
 
     return replan
 

@@ -88,7 +88,8 @@ class RunSpec:
     deadline: float | None = None  # time.time() by which training must end: stop at the epoch boundary before it
     init_weights: Path | None = None  # start from these model weights (the final stage continuing a trial)
     fit_to_deadline: bool = False  # after the first epoch, plan the schedule for the epochs that fit the deadline
-    replan: Callable[[float], int] | None = None  # after the second epoch: its seconds -> the epochs from its start
+    # after the second epoch: (its seconds, the epochs before it) -> the run's whole schedule in epochs
+    replan: Callable[[float, int], int] | None = None
     # under a deadline: the checks that follow the run (the final stage's flip check and test evaluation), in
     # validation passes of this run; their measured time is kept back from the deadline
     tail_passes: float = 0.0
@@ -356,8 +357,8 @@ def _refit(planned: int, epoch: int, took: list[float], after: list[float], spec
     shrunk to end there (its ``T_max``); other schedules keep their plan."""
     if scheduler.name not in ("cosine", "wsd", "none") or not took or took[-1] <= 0:
         return planned
-    if spec.replan is not None:  # the epochs from the timed one's start, after those before it
-        fit = epoch - 1 + max(1, spec.replan(warm_epoch_seconds(took)))
+    if spec.replan is not None:  # the epochs before the timed one, then those from its start
+        fit = max(epoch, spec.replan(warm_epoch_seconds(took), epoch - 1))
     elif deadline is not None:
         per_epoch = warm_epoch_seconds(took) + _mean(after)
         fit = epoch + max(0, int((deadline - time.time()) // per_epoch))

@@ -271,7 +271,7 @@ def test_a_replan_sets_the_schedule_after_the_first_epoch(tmp_path: Path, studie
     cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 1, "scheduler": "cosine"})))
     seen: list[float] = []
     spec = RunSpec(train=cfg.train, data=cfg.data, splits=load_splits(cfg.data, studies), run_dir=tmp_path / "run",
-                   replan=lambda secs: seen.append(secs) or 3)
+                   replan=lambda secs, before: seen.append(secs) or before + 3)
     result = train(spec)
     assert [h.epoch for h in result.history] == [1, 2, 3]  # planned for 1, re-planned to 3 after the first epoch
     assert len(seen) == 1 and 0 < seen[0] <= result.history[0].seconds  # the first epoch's time (before its checkpoint)
@@ -284,7 +284,7 @@ def test_a_replan_reads_the_second_epoch_not_the_first_which_pays_for_warm_up(tm
     cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 2, "scheduler": "cosine", "lr": 0.01})))
     seen: list[float] = []
     spec = RunSpec(train=cfg.train, data=cfg.data, splits=load_splits(cfg.data, studies), run_dir=tmp_path / "run",
-                   replan=lambda secs: seen.append(secs) or 3)
+                   replan=lambda secs, before: seen.append(secs) or before + 3)
     result = train(spec)
     # timed at epoch 2: 3 more epochs from its start, after the one before it
     assert [h.epoch for h in result.history] == [1, 2, 3, 4]
@@ -305,8 +305,10 @@ def test_the_first_trial_under_a_budget_replans_every_trials_epochs_from_its_fir
     first = study.ask()
     replan = _replanner(first, cfg.train.model_copy(update={"epochs": 30}), env)
     assert replan is not None and planned_epochs(study, env) == 30
-    assert replan(10.0) == 3  # a third of the ~110 s the search had when the trial started, at 10 s per epoch
-    assert planned_epochs(study, env) == 3 and first.user_attrs["epochs_fitted"] == 3
+    # timed at its second epoch: a third of the ~110 s the search had when that epoch started, at 10 s per epoch,
+    # for every trial; this one trains them after the epoch it had trained already, and records its whole schedule
+    assert replan(10.0, 1) == 4
+    assert planned_epochs(study, env) == 3 and first.user_attrs["epochs_fitted"] == 4
     # a later launch of the same study (its own deadline) plans from its own estimate, not this launch's attribute
     assert planned_epochs(study, dataclasses.replace(env, deadline=env.deadline + 3600, trial_epochs=40)) == 40
     study.tell(first, 0.5)
