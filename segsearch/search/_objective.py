@@ -307,7 +307,7 @@ def typical_epoch(study: optuna.Study) -> float:
     return secs[len(secs) // 2] if secs else 0.0
 
 
-def _replanner(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Callable[[float], int] | None:
+def _replanner(trial: optuna.Trial, tcfg: TrainConfig, env: TrialEnv) -> Callable[[float, int], int] | None:
     """Under a budget the search's trial schedule comes from a start-up estimate of two timed steps, which a
     busy core can make 2x too long (bench/LATEST.md, mri_struct run 4). The study's first trial (the baseline)
     re-plans it from its own second epoch (a GPU's first pays for cudnn's autotuning and the loader's start: 13.8 s
