@@ -105,6 +105,8 @@ class TrainResult:
     precision: str = "fp32"  # what the network computed in: fp32, bf16 or fp16 (train.amp as resolved here)
     resumed_from: int = 0
     stopped: str | None = None
+    # a full-precision validation pass over this run's mixed-precision one, where measured (``_full_precision_cost``)
+    full_precision_cost: float | None = None
 
     @property
     def best(self) -> EpochResult | None:
@@ -228,6 +230,8 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
         took: list[float] = []  # seconds of each epoch of this run: training and validation
         after: list[float] = []  # seconds between an epoch's validation and the next epoch (checkpoints, pruner)
         vals: list[float] = []  # seconds of each epoch's validation pass
+        # a full-precision validation pass over this run's, measured once (``_full_precision_cost``); 1.0 in fp32
+        full_cost: float | None = 1.0 if rt.precision == "fp32" else None
         saved_at, saved_epoch, validated = time.monotonic(), start, None
         # a re-plan times the second epoch (the first when the plan is one epoch; none on a resumed run)
         replan_at = min(2, total) if spec.replan is not None and start == 0 else None
@@ -246,7 +250,10 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             validated = time.perf_counter()
             took.append(validated - t0)
             vals.append(validated - trained)
-            end = _end(spec, vals, rt.precision, _closing_writes(writer.seconds, spec))
+            if full_cost is None and _times_full_precision(spec, rt, epoch - start, total - start):
+                full_cost = result.full_precision_cost = _full_precision_cost(model, val_dl, rt, acc_args, vals[-1])
+                validated = time.perf_counter()  # the measurement is not part of the time between epochs
+            end = _end(spec, vals, full_cost or _FULL_PRECISION_GUESS, _closing_writes(writer.seconds, spec))
             if spec.fit_to_deadline or epoch == replan_at:  # before the step: its lr
                 total = _refit(total, epoch, took, after, spec, scheduler, end)
             lr_before = optimizer.param_groups[0]["lr"]
@@ -320,18 +327,40 @@ def keeps_last(history: list[EpochResult], lr: float, setting: KeptEpoch, best: 
     return peak > 0 and during <= SETTLED_LR * peak and not collapsed
 
 
-_FULL_PRECISION_COST = 1.5
+# the full-precision cost assumed until it is measured (after the run's second epoch): the highest measured, a
+# Unet/ResNet34 at 128 px on one core (2.1x; 1.1x at 64 px on two cores: it depends on the size, bench/LATEST.md)
+_FULL_PRECISION_GUESS = 2.5
 
 
-def _end(spec: RunSpec, vals: list[float], precision: str, writes: float = 0.0) -> float | None:
+def _end(spec: RunSpec, vals: list[float], full_cost: float, writes: float = 0.0) -> float | None:
     """When training must end: the deadline less the checkpoint writes that close the run (``writes`` seconds,
     ``_closing_writes``) and the checks that follow it (``spec.tail_passes`` validation passes at this run's mean
-    validation time; they evaluate in full precision, ~1.5x a bf16 pass on a CPU with native bf16,
-    bench/LATEST.md)."""
+    validation time, times ``full_cost``: the checks evaluate in full precision)."""
     if spec.deadline is None:
         return None
-    checks = spec.tail_passes * _mean(vals) * (1.0 if precision == "fp32" else _FULL_PRECISION_COST)
-    return spec.deadline - writes - checks
+    return spec.deadline - writes - spec.tail_passes * _mean(vals) * full_cost
+
+
+def _times_full_precision(spec: RunSpec, rt: Runtime, epoch: int, total: int) -> bool:
+    """Whether this epoch measures what a full-precision validation pass costs: a run under mixed precision with
+    checks after it (``tail_passes``) and a deadline, at its second epoch (the first pays for warm-up), or its
+    first when it plans only one."""
+    return (spec.deadline is not None and spec.tail_passes > 0 and rt.precision != "fp32"
+            and epoch == min(2, max(1, total)))
+
+
+def _full_precision_cost(model: torch.nn.Module, val_dl: Any, rt: Runtime, acc_args: tuple[Any, ...],
+                         mixed: float) -> float:
+    """One validation pass in full precision, as the final stage's checks run it (``evaluate_model``: no
+    autocast, no channels_last, not compiled), over this epoch's mixed-precision pass (``mixed`` seconds). The
+    ratio is not a constant: on a CPU with native bf16 it measured 1.1x for a Unet/ResNet34 at 64 px on two
+    cores and 2.1x at 128 px on one (bench/LATEST.md); kept back at a fixed 1.5x, the checks of a 20-minute
+    launch ran it 3 s past its budget (run 38)."""
+    t0 = time.perf_counter()
+    evaluate(model, val_dl, Runtime(rt.device, None, False), MetricAccumulator(*acc_args))
+    cost = (time.perf_counter() - t0) / mixed if mixed > 0 else _FULL_PRECISION_GUESS
+    log.debug("a full-precision validation pass costs %.2fx this run's %s pass", cost, rt.precision)
+    return cost
 
 
 def _closing_writes(seconds: dict[str, float], spec: RunSpec) -> float:

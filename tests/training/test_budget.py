@@ -60,6 +60,26 @@ def test_the_checks_after_a_run_are_kept_back_from_its_deadline_at_their_measure
         assert [h.epoch for h in run(0.0).history] == [1, 2, 3]
 
 
+def test_a_mixed_precision_run_measures_what_its_full_precision_checks_cost(tmp_path: Path, studies: Path):
+    # the final stage's checks evaluate in full precision; how much slower that is than the run's bf16 passes
+    # depends on the model, image size and cores (1.1x to 2.1x measured), so the run times one pass
+    from segsearch.training._loop import _end
+
+    splits = load_splits(load_config_text(yaml.safe_dump(tiny_doc())).data, studies)
+
+    def run(amp: str, passes: float, name: str) -> Any:
+        cfg = load_config_text(yaml.safe_dump(tiny_doc(train={"epochs": 2, "amp": amp})))
+        return train(RunSpec(train=cfg.train, data=cfg.data, splits=splits, run_dir=tmp_path / name,
+                             deadline=time.time() + 3600, tail_passes=passes))
+
+    mixed = run("bf16", 5.0, "bf16")
+    assert mixed.precision == "bf16" and mixed.full_precision_cost is not None and mixed.full_precision_cost > 0
+    assert run("off", 5.0, "fp32").full_precision_cost is None  # full precision already: nothing to measure
+    assert run("bf16", 0.0, "no_checks").full_precision_cost is None  # nothing after the run to keep time for
+    spec = RunSpec(train=None, data=None, splits=None, run_dir=tmp_path, deadline=1000.0, tail_passes=4.0)
+    assert _end(spec, [2.0, 4.0], 2.5) == 1000.0 - 4 * 3.0 * 2.5  # passes x mean pass x the measured cost
+
+
 def test_the_checks_after_the_final_model_are_counted_in_validation_passes():
     from segsearch.data import Splits
     from segsearch.final import check_passes
@@ -357,9 +377,9 @@ def test_the_writes_that_close_a_run_are_kept_back_from_its_deadline(tmp_path: P
     cfg = load_config_text(yaml.safe_dump(tiny_doc()))
     spec = RunSpec(train=cfg.train, data=cfg.data, splits=None, run_dir=tmp_path, deadline=1000.0, keep_best=True)
     measured = {"last.pt": 4.0, "best.pt": 1.0, "other.pt": 9.0}
-    assert _end(spec, [2.0], "fp32", _closing_writes(measured, spec)) == 1000.0 - 5.0
+    assert _end(spec, [2.0], 1.0, _closing_writes(measured, spec)) == 1000.0 - 5.0
     no_resume = dataclasses.replace(spec, checkpoint=False, tail_passes=3.0)
-    assert _end(no_resume, [2.0], "fp32", _closing_writes(measured, no_resume)) == 1000.0 - 1.0 - 3 * 2.0
+    assert _end(no_resume, [2.0], 1.0, _closing_writes(measured, no_resume)) == 1000.0 - 1.0 - 3 * 2.0
     assert _closing_writes({}, spec) == 0.0  # nothing written yet: nothing measured
 
 
