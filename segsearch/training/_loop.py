@@ -230,8 +230,6 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
         took: list[float] = []  # seconds of each epoch of this run: training and validation
         after: list[float] = []  # seconds between an epoch's validation and the next epoch (checkpoints, pruner)
         vals: list[float] = []  # seconds of each epoch's validation pass
-        # a full-precision validation pass over this run's, measured once (``_full_precision_cost``); 1.0 in fp32
-        full_cost: float | None = 1.0 if rt.precision == "fp32" else None
         saved_at, saved_epoch, validated = time.monotonic(), start, None
         # a re-plan times the second epoch (the first when the plan is one epoch; none on a resumed run)
         replan_at = min(2, total) if spec.replan is not None and start == 0 else None
@@ -250,10 +248,11 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             validated = time.perf_counter()
             took.append(validated - t0)
             vals.append(validated - trained)
-            if full_cost is None and _times_full_precision(spec, rt, epoch - start, total - start):
-                full_cost = result.full_precision_cost = _full_precision_cost(model, val_dl, rt, acc_args, vals[-1])
+            if result.full_precision_cost is None and _times_full_precision(spec, rt, epoch - start, total - start):
+                result.full_precision_cost = _full_precision_cost(model, val_dl, rt, acc_args, vals[-1])
                 validated = time.perf_counter()  # the measurement is not part of the time between epochs
-            end = _end(spec, vals, full_cost or _FULL_PRECISION_GUESS, _closing_writes(writer.seconds, spec))
+            full_cost = 1.0 if rt.precision == "fp32" else result.full_precision_cost or _FULL_PRECISION_GUESS
+            end = _end(spec, vals, full_cost, _closing_writes(writer.seconds, spec))
             if spec.fit_to_deadline or epoch == replan_at:  # before the step: its lr
                 total = _refit(total, epoch, took, after, spec, scheduler, end)
             lr_before = optimizer.param_groups[0]["lr"]
