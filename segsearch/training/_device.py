@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import resource
@@ -74,6 +75,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _MMAP_MAX = 32 << 20  # the largest mmap threshold glibc accepts on 64-bit (HEAP_MAX_SIZE / 2)
 
 
+@functools.cache  # once per process: the setting is process-wide
 def keep_freed_memory() -> bool:
     """Have glibc keep the memory training frees for the next step instead of returning it to the OS.
 
