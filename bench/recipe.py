@@ -171,7 +171,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reserve", type=float, default=10.0, help="seconds kept back for saving the model")
-    ap.add_argument("--max-epochs", type=int, default=300)
+    ap.add_argument("--max-epochs", type=int, default=5000,
+                    help="a cap on the epochs; the schedule is re-planned to the deadline after every epoch "
+                         "(was 300 until run 42: skin and mri_struct at 20 minutes hit it and left budget unused)")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast on the CPU (default: fp32)")
     ap.add_argument("--fused", action="store_true", help="Adam(fused=True), as segsearch steps (default: torch's)")
     ap.add_argument("--val-batch", type=int, default=8, help="validation images per forward pass (1: as runs 37-38)")
