@@ -108,7 +108,8 @@ def real_curve_files(now: bool = False) -> list[Path]:
 
 
 def load_curves(path: Path) -> dict[str, Any]:
-    """One curves file as ``{"name", "doc", "runs": [{"config", "values", "collapsed", "seconds"}]}``.
+    """One curves file as ``{"name", "doc", "runs": [{"config", "values", "collapsed", "seconds", "ema"}]}``
+    (``ema``: the weight averages' curves by name, ``record_curves.py --ema``; empty when not recorded).
 
     Real-data files (``curves_NAME.json``) hold ``objective`` per epoch; the demo file ``miou``. Runs
     that failed or stopped short are left out: a search would have failed them, not pruned them."""
@@ -120,7 +121,8 @@ def load_curves(path: Path) -> dict[str, Any]:
             continue
         runs.append({"config": c["config"], "values": [float(v) for v in values],
                      "collapsed": [bool(x) for x in c.get("collapsed", [False] * len(values))],
-                     "seconds": float(c.get("seconds", 0.0))})
+                     "seconds": float(c.get("seconds", 0.0)),
+                     "ema": {k: [float(x) for x in v] for k, v in (c.get("ema") or {}).items()}})
     epochs = max(len(r["values"]) for r in runs)
     runs = [r for r in runs if len(r["values"]) == epochs]
     name = doc.get("dataset") or Path(path).stem.removeprefix("curves_").replace("curves", "demo")

@@ -20,6 +20,11 @@ the setting that prunes the winner least often (then the largest saving).
     python bench/bench_pruning.py --report best          # the pruner sees each trial's best value so far
     python bench/bench_pruning.py --curves bench/data/curves_long_*.json --train-epochs 12   # 24-epoch trials
     python bench/bench_pruning.py --curves bench/data/curves_nuclei.json bench/data/curves_mri9.json
+    python bench/bench_pruning.py --curves bench/data/curves_ema_*.json --signal ema1   # the pruner sees a weight
+                                                         # average's validation curve (record_curves.py --ema)
+
+With ``--signal NAME`` the pruner sees the curve of the weight average ``NAME`` recorded beside each run; a
+trial's value and the winner stay the raw run's (``--value NAME``: the average's too).
 """
 
 from __future__ import annotations
@@ -69,11 +74,12 @@ def start(study, curve: list[float], train_epochs: int | None):
 
 
 def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int, seed: int,
-           report: str = "raw", train_epochs: int | None = None) -> dict:
+           report: str = "raw", train_epochs: int | None = None, signals: list[list[float]] | None = None) -> dict:
     """One study; ``report`` ``best``: the pruner sees each trial's best value so far instead of the epoch's.
     ``train_epochs``: the settings are written for trials that long (``train.epochs``) and each trial records its
     own planned epochs, as a ``--budget`` launch's trials do, so the pruner judges it at the same point of its
-    schedule; None: the settings apply to the curves' epochs as written."""
+    schedule; None: the settings apply to the curves' epochs as written. ``signals``: what the pruner sees, per
+    curve (default: the curves)."""
     import optuna
 
     study = replay_study(pruner_name, args, train_epochs or epochs, seed)
@@ -81,10 +87,10 @@ def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int,
     random.Random(seed).shuffle(order)
     spent, best, pruned = 0, float("-inf"), set()
     for idx in order:
-        curve = curves[idx]
+        curve, seen = curves[idx], (signals or curves)[idx]
         trial = start(study, curve, train_epochs)
-        for step, value in enumerate(curve, start=1):
-            trial.report(max(curve[:step]) if report == "best" else value, step)
+        for step, value in enumerate(seen, start=1):
+            trial.report(max(seen[:step]) if report == "best" else value, step)
             spent += 1
             if trial.should_prune():
                 pruned.add(idx)
@@ -97,7 +103,7 @@ def replay(curves: list[list[float]], pruner_name: str, args: dict, epochs: int,
 
 
 def replay_budget(curves: list[list[float]], pruner_name: str, args: dict, epochs: int, seed: int, budget: int,
-                  train_epochs: int | None = None) -> float:
+                  train_epochs: int | None = None, signals: list[list[float]] | None = None) -> float:
     """The question a user asks: the best value found when a study may train ``budget`` epochs in all. Trials
     draw the recorded configurations in a shuffled order (reshuffled when all were drawn) until the epochs are
     spent; the trial the budget cuts counts with its best epoch so far (a ``--budget`` launch keeps it)."""
@@ -109,9 +115,10 @@ def replay_budget(curves: list[list[float]], pruner_name: str, args: dict, epoch
         if not order:
             order = list(range(len(curves)))
             rng.shuffle(order)
-        curve = curves[order.pop()]
+        idx = order.pop()
+        curve, seen = curves[idx], (signals or curves)[idx]
         trial = start(study, curve, train_epochs)
-        for step, value in enumerate(curve, start=1):
+        for step, value in enumerate(seen, start=1):
             trial.report(value, step)
             spent += 1
             if spent >= budget or step == len(curve):
@@ -144,6 +151,9 @@ def main() -> None:
     ap.add_argument("--budget-seeds", type=int, default=40, help="studies per dataset for the equal-budget figure")
     ap.add_argument("--report", choices=("raw", "best"), default="raw",
                     help="what the pruner sees each epoch: the epoch's value (as segsearch reports) or the best so far")
+    ap.add_argument("--signal", default="raw",
+                    help="the curve the pruner sees: raw, or a weight average recorded beside each run (ema1, ...)")
+    ap.add_argument("--value", default="raw", help="the curve a trial's value and the winner come from (raw, ema1, ...)")
     args = ap.parse_args()
     quiet_logs()
     files = args.curves or real_curve_files(now=True)
@@ -151,10 +161,18 @@ def main() -> None:
         raise SystemExit("no curve files: run bench/record_curves.py --dataset NAME first")
     sets = [load_curves(f) for f in files]
     datasets: dict = {}
+    def curve_of(run: dict, which: str, path: str) -> list[float]:
+        if which == "raw":
+            return run["values"]
+        if which not in run["ema"]:
+            raise SystemExit(f"{path}: no curve '{which}' (recorded: raw, {', '.join(run['ema']) or 'no averages'})")
+        return run["ema"][which]
+
     for s in sets:
-        curves = [r["values"] for r in s["runs"]]
+        curves = [curve_of(r, args.value, s["path"]) for r in s["runs"]]
+        signals = [curve_of(r, args.signal, s["path"]) for r in s["runs"]]
         best_idx = max(range(len(curves)), key=lambda i: max(curves[i]))
-        datasets[s["name"]] = {"file": s["path"], "trials": len(curves),
+        datasets[s["name"]] = {"file": s["path"], "trials": len(curves), "_signals": signals,
                                "epochs_per_trial": s["epochs"], "epochs_without_pruning": sum(map(len, curves)),
                                "best_without_pruning": max(curves[best_idx]),
                                "winner": s["runs"][best_idx]["config"], "_curves": curves, "_best": best_idx}
@@ -164,11 +182,11 @@ def main() -> None:
         spent_by_seed = [0] * args.seeds
         full_all = 0
         for dname, d in datasets.items():
-            runs = [replay(d["_curves"], name, pargs, d["epochs_per_trial"], s, args.report, args.train_epochs)
-                    for s in range(args.seeds)]
+            runs = [replay(d["_curves"], name, pargs, d["epochs_per_trial"], s, args.report, args.train_epochs,
+                           d["_signals"]) for s in range(args.seeds)]
             savings = [d["epochs_without_pruning"] / r["epochs"] for r in runs]
             at_budget = [replay_budget(d["_curves"], name, pargs, d["epochs_per_trial"], s,
-                                       args.budget_trials * d["epochs_per_trial"], args.train_epochs)
+                                       args.budget_trials * d["epochs_per_trial"], args.train_epochs, d["_signals"])
                          for s in range(args.budget_seeds)]
             for i, r in enumerate(runs):
                 spent_by_seed[i] += r["epochs"]
@@ -231,7 +249,8 @@ def main() -> None:
                                for n in names) + " |")
     args.md.parent.mkdir(parents=True, exist_ok=True)
     args.md.write_text("\n".join(md) + "\n")
-    figs = {"files": [str(f) for f in files], "seeds": args.seeds, "report": args.report,
+    figs = {"files": [str(f) for f in files], "seeds": args.seeds, "report": args.report, "signal": args.signal,
+            "value": args.value,
             "datasets": {n: {k: v for k, v in d.items() if not k.startswith("_")} for n, d in datasets.items()},
             "settings": rows, "chosen": {"pruner": chosen["pruner"], "args": chosen["args"],
                                          "overall": chosen["overall"], "meets": chosen["meets"]},

@@ -32,10 +32,14 @@ from segsearch.training._metrics import MetricAccumulator
 class WeightAverage:
     """An exponential moving average of a model's weights; float buffers averaged, integer ones copied."""
 
-    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+    def __init__(self, model: torch.nn.Module, decay: float, warmup: str = "timm") -> None:
+        """``warmup``: timm's ramp of the decay, ``(1 + t) / (10 + t)`` (a window of about a ninth of the steps so
+        far), or ``mean``: ``(t - 1) / t``, the plain mean of the steps so far until the decay's window is shorter."""
         if not 0.0 < decay < 1.0:
             raise ValueError(f"ema decay must be in (0, 1), got {decay}")
-        self.decay = decay
+        if warmup not in ("timm", "mean"):
+            raise ValueError(f"ema warmup must be timm or mean, got {warmup}")
+        self.decay, self.warmup = decay, warmup
         self.steps = 0
         self._cache: tuple[int, tuple] | None = None
         self.module = copy.deepcopy(model).eval()
@@ -58,7 +62,8 @@ class WeightAverage:
     @torch.no_grad()
     def update(self, model: torch.nn.Module) -> None:
         self.steps += 1
-        d = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        t = self.steps
+        d = min(self.decay, (1 + t) / (10 + t) if self.warmup == "timm" else (t - 1) / t)
         if self._cache is None or self._cache[0] != id(model):  # the tensors stay put: steps update them in place
             self._cache = (id(model), self._pairs(model))
         avg, cur, copies = self._cache[1]

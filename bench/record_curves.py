@@ -33,6 +33,9 @@ per epoch; per dataset the objective of the best one-class predictor on the vali
     taskset -c 0 python bench/record_curves.py --dataset skin --grid table --epochs 6
                                                                  # every architecture x loss at 3 rates (216 runs,
                                                                  # ~100 min): bench/data/curves_table_skin.json
+    taskset -c 1 python bench/record_curves.py --dataset skin --grid current --configs 12 --epochs 12 --scheduler wsd \
+        --ema 1,3 --out bench/data/curves_ema_skin.json          # the shipped schedule, with two weight averages
+                                                                 # scored beside each run (half-lives 1, 3 epochs)
 
 A real-data run writes the file after every configuration and, with ``--resume``, skips the
 configurations already in it.
@@ -246,10 +249,65 @@ def one_class_scores(dcfg, splits) -> dict[str, float]:
     return out
 
 
+class _Averages:
+    """``--ema``: exponential moving averages of a run's weights beside it (``bench/ema.py``'s ``WeightAverage``,
+    updated after every optimizer step; the plain mean of the steps so far until the half-life's window is
+    shorter), each scored on the validation split after every epoch. The raw run is
+    the same with or without them: an average only reads the weights. Hooks into ``train()`` through its
+    reporter and by keeping a handle on the model ``train()`` builds (the real one, unchanged)."""
+
+    def __init__(self, half_lives: list[float], spec) -> None:
+        self.half_lives, self.spec = half_lives, spec
+        self.model = None
+        self.averages: list = []
+        self.curves: dict[str, list[float]] = {f"ema{h:g}": [] for h in half_lives}
+        self.seconds = 0.0
+
+    def build_model(self, original):
+        def build(*args, **kwargs):
+            self.model = original(*args, **kwargs)
+            return self.model
+        return build
+
+    def reporter(self):
+        from bench.ema import WeightAverage
+        from segsearch.training._device import make_runtime
+        from segsearch.training._loop import Reporter, build_loaders, evaluate
+        from segsearch.training._metrics import MetricAccumulator
+
+        outer, spec = self, self.spec
+        cfg, data = spec.train, spec.data
+        rt = make_runtime(cfg.device, cfg.amp, cfg.channels_last)
+        acc_args = (data.mode, data.num_classes, data.ignore_index, cfg.threshold, cfg.metric_reduction,
+                    cfg.include_background)
+        val_dl = build_loaders(spec, rt, cfg.batch_size)[1]
+
+        class Averaging(Reporter):
+            def epoch_start(self, epoch: int, n_batches: int) -> None:
+                if not outer.averages:  # half-life in epochs -> decay per step
+                    outer.averages = [WeightAverage(outer.model, 0.5 ** (1.0 / (h * max(n_batches, 1))), "mean")
+                                      for h in outer.half_lives]
+
+            def step(self, epoch: int, batch: int) -> None:
+                t = time.perf_counter()
+                for a in outer.averages:
+                    a.update(outer.model)
+                outer.seconds += time.perf_counter() - t
+
+            def epoch_end(self, result, is_best: bool) -> None:
+                t = time.perf_counter()
+                for name, a in zip(outer.curves, outer.averages, strict=True):
+                    outer.curves[name].append(round(evaluate(a.module, val_dl, rt, MetricAccumulator(*acc_args)).miou, 5))
+                outer.seconds += time.perf_counter() - t
+
+        return Averaging()
+
+
 def train_one(cfg, dcfg, splits, settings: dict[str, Any], epochs: int, seed: int, run_dir: Path,
-              how: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One run from scratch; ``how``: NOW_TRAIN for --grid current (default: REAL_TRAIN, fp32)."""
-    from segsearch.training import RunSpec, train
+              how: dict[str, Any] | None = None, ema: list[float] | None = None) -> dict[str, Any]:
+    """One run from scratch; ``how``: NOW_TRAIN for --grid current (default: REAL_TRAIN, fp32); ``ema``: half-lives
+    in epochs of weight averages scored beside the run (``_Averages``)."""
+    from segsearch.training import RunSpec, _loop, train
 
     how = how or {**REAL_TRAIN, "amp": "off"}
     tcfg = cfg.train.model_copy(update={
@@ -259,24 +317,33 @@ def train_one(cfg, dcfg, splits, settings: dict[str, Any], epochs: int, seed: in
         "device": "cpu", "num_workers": 0})
     tcfg = type(tcfg).model_validate(tcfg.model_dump())
     spec = RunSpec(train=tcfg, data=dcfg, splits=splits, run_dir=run_dir, resume=False, checkpoint=False)
+    averages = _Averages(ema, spec) if ema else None
+    original = _loop.build_model
     t0 = time.perf_counter()
     try:
-        res = train(spec)
+        if averages is not None:
+            _loop.build_model = averages.build_model(original)
+        res = train(spec, averages.reporter() if averages is not None else None)
         error = None
     except Exception as e:
         res, error = None, f"{type(e).__name__}: {e}"[:300]
+    finally:
+        _loop.build_model = original
     hist = res.history if res else []
+    extra = {"ema": averages.curves, "ema_half_lives": ema, "ema_seconds": round(averages.seconds, 1)} \
+        if averages is not None else {}
     return {"config": settings, "seed": seed,
             "objective": [round(h.objective, 5) for h in hist],
             "collapsed": [bool(h.collapsed) for h in hist],
             "train_loss": [round(h.train_loss, 5) for h in hist],
             "seconds_per_epoch": [round(h.seconds, 2) for h in hist],
             "n_params": res.n_params if res else None, "precision": res.precision if res else None,
-            "error": error, "seconds": round(time.perf_counter() - t0, 1)}
+            "error": error, "seconds": round(time.perf_counter() - t0, 1), **extra}
 
 
 def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: bool, only: list[int] | None,
-                followup: bool = False, grid_from: str = "old", grid_seed: int = 0) -> None:
+                followup: bool = False, grid_from: str = "old", grid_seed: int = 0, scheduler: str | None = None,
+                ema: list[float] | None = None) -> None:
     os.environ["SEGSEARCH_THREADS"] = "1"
     import torch
 
@@ -285,6 +352,8 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
     how = {**REAL_TRAIN, "amp": "off"}
     if grid_from in ("current", "table"):  # the shipped space's batch size; the rest as launch trains a trial
         how = {**NOW_TRAIN, "batch_size": shipped()["train"]["batch_size"]}
+    if scheduler:
+        how["scheduler"] = scheduler
     grid = table_grid(grid_seed) if grid_from == "table" else real_grid(n, seed=grid_seed, grid=grid_from)
     if followup:
         grid = [{"architecture": a, "encoder": e, "loss": "ce+dice", "loss_params": {"weight": 0.5}, "lr": 1e-3,
@@ -325,6 +394,9 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
                  "loss_params": LOSS_PARAMS, "kind": "table" if grid_from == "table" else "draw",
                  **({"encoder": [TABLE_ENCODER]} if grid_from == "table" else {})},
         "one_class": one_class, "one_class_best": max(one_class.values()),
+        **({"ema": {"what": "per curve, 'ema': the validation objective of exponential moving averages of the "
+                            "run's weights, updated after every step, after every epoch; keys by half-life in epochs",
+                    "half_lives": ema}} if ema else {}),
     })
     if followup:
         doc["followup"] = {"what": "runs marked part: followup, added after the grid", "loss": "ce+dice",
@@ -336,14 +408,15 @@ def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: 
     for i, s in enumerate(grid):
         if json.dumps(s, sort_keys=True) in done:
             continue
-        r = train_one(cfg, dcfg, splits, s, epochs, i, WORK / "curves" / name / f"{i:03d}", how)
+        r = train_one(cfg, dcfg, splits, s, epochs, i, WORK / "curves" / name / f"{i:03d}", how, ema)
         doc["curves"].append(r)
         doc["curves"].sort(key=lambda c: json.dumps(c["config"], sort_keys=True))
         doc["seconds"] = round(doc.get("seconds", 0.0) + r["seconds"], 1)
         out.write_text(json.dumps(doc, indent=None, separators=(",", ":")).replace('{"config"', '\n{"config"') + "\n")
         best = max(r["objective"]) if r["objective"] else float("nan")
+        emas = " ".join(f"{k} best {max(v):.4f}" for k, v in r.get("ema", {}).items() if v)
         print(f"{i:2d} {s['architecture']:13s} {s['encoder']:15s} {s['loss']:8s} lr {s['lr']:.0e}: best "
-              f"{best:.4f} last {r['objective'][-1] if r['objective'] else math.nan:.4f} collapsed "
+              f"{best:.4f} {emas} last {r['objective'][-1] if r['objective'] else math.nan:.4f} collapsed "
               f"{''.join('x' if c else '.' for c in r['collapsed'])} ({r['seconds']:.0f}s) {r['error'] or ''}",
               flush=True)
     print(f"wrote {out}: {len(doc['curves'])} curves, this run {time.perf_counter() - t0:.0f}s")
@@ -364,6 +437,10 @@ def main() -> None:
                          "now, or every architecture x loss of it at TABLE_LRS (for --out, default curves_table_NAME.json)")
     ap.add_argument("--grid-seed", type=int, default=0,
                     help="real data: another draw of the grid; with --resume its configurations are added to the file")
+    ap.add_argument("--scheduler", choices=("cosine", "wsd"), default=None,
+                    help="real data: the runs' schedule (default: the grid's, cosine)")
+    ap.add_argument("--ema", default="",
+                    help="real data: comma-separated half-lives in epochs of weight averages scored beside each run")
     ap.add_argument("--followup", action="store_true",
                     help="real data: train the FOLLOWUP configurations instead of the grid (with --resume: add them)")
     args = ap.parse_args()
@@ -371,7 +448,8 @@ def main() -> None:
         prefix = {"old": "curves", "current": "curves_now", "table": "curves_table"}[args.grid]
         out = args.out or DATA / f"{prefix}_{args.dataset}.json"
         record_real(args.dataset, args.configs, args.epochs, out, args.resume, args.probe, args.only, args.followup,
-                    args.grid, args.grid_seed)
+                    args.grid, args.grid_seed, args.scheduler,
+                    [float(h) for h in args.ema.split(",") if h.strip()] or None)
     else:
         record_demo(args.jobs, args.out or DATA / "curves.json")
 

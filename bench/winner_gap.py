@@ -6,6 +6,8 @@ long any such rule must wait (item 4 of issue 10: 3x fewer epochs, winner pruned
 
     python bench/winner_gap.py                                   # every real curves file
     python bench/winner_gap.py --curves bench/data/curves_now_skin.json --margin 0.05
+    python bench/winner_gap.py --curves bench/data/curves_ema_*.json --signal ema1   # the gap a weight average
+                                                   # shows (record_curves.py --ema); the winner stays the raw run's
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import DATA, load_curves
 
 
-def gaps(values: list[list[float]]) -> tuple[int, list[float]]:
-    """The winner's index and, per epoch, the best value reported at that epoch minus the winner's."""
+def gaps(values: list[list[float]], seen: list[list[float]] | None = None) -> tuple[int, list[float]]:
+    """The winner's index (by ``values``) and, per epoch, the best value reported at that epoch minus the
+    winner's, on the curves a pruner sees (``seen``, default ``values``)."""
     winner = max(range(len(values)), key=lambda i: max(values[i]))
-    epochs = len(values[winner])
-    return winner, [max(v[e] for v in values) - values[winner][e] for e in range(epochs)]
+    seen = seen or values
+    epochs = len(seen[winner])
+    return winner, [max(v[e] for v in seen) - seen[winner][e] for e in range(epochs)]
 
 
 def safe_from(gap: list[float], margin: float) -> int:
@@ -39,6 +43,7 @@ def main() -> None:
     ap.add_argument("--curves", type=Path, nargs="+", default=None,
                     help="default: every bench/data/curves_*.json of real data (the demo's curves.json left out)")
     ap.add_argument("--margin", type=float, nargs="+", default=[0.05, 0.1, 0.2])
+    ap.add_argument("--signal", default="raw", help="the curves the gap is read on: raw, or a weight average (ema1, ...)")
     args = ap.parse_args()
     files = args.curves or sorted(p for p in DATA.glob("curves_*.json"))
     print("| curves | configurations | epochs | winner | largest gap (epoch) | gap by epoch | "
@@ -47,11 +52,14 @@ def main() -> None:
     for path in files:
         doc = load_curves(path)
         values = [r["values"] for r in doc["runs"]]
-        winner, gap = gaps(values)
+        if args.signal != "raw" and any(args.signal not in r["ema"] for r in doc["runs"]):
+            raise SystemExit(f"{path}: no curve '{args.signal}' (record_curves.py --ema records them)")
+        winner, gap = gaps(values, [r["ema"][args.signal] for r in doc["runs"]] if args.signal != "raw" else None)
         top = max(range(len(gap)), key=gap.__getitem__)
         print(f"| {path.name} | {len(values)} | {doc['epochs']} | {max(values[winner]):.3f} | {gap[top]:.2f} "
               f"({top + 1}) | {' '.join(f'{g:.2f}' for g in gap)} | "
-              + " | ".join(f"{safe_from(gap, m)} of {len(gap)}" for m in args.margin) + " |")
+              + " | ".join(f"{safe_from(gap, m)} of {len(gap)}" if safe_from(gap, m) <= len(gap) else "never"
+                           for m in args.margin) + " |")
 
 
 if __name__ == "__main__":
