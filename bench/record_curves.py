@@ -252,8 +252,9 @@ def one_class_scores(dcfg, splits) -> dict[str, float]:
 class _Averages:
     """``--ema``: exponential moving averages of a run's weights beside it (``bench/ema.py``'s ``WeightAverage``,
     updated after every optimizer step; the plain mean of the steps so far until the half-life's window is
-    shorter), each scored on the validation split after every epoch. The raw run is
-    the same with or without them: an average only reads the weights. Hooks into ``train()`` through its
+    shorter), each scored on the validation split after every epoch. An average only reads the weights, but its
+    validation passes draw a loader seed from torch's generator, so the raw run is another random draw than one
+    recorded without them (same settings and seed, other augmentations). Hooks into ``train()`` through its
     reporter and by keeping a handle on the model ``train()`` builds (the real one, unchanged)."""
 
     def __init__(self, half_lives: list[float], spec) -> None:
