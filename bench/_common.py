@@ -129,6 +129,17 @@ def load_curves(path: Path) -> dict[str, Any]:
     return {"name": name, "path": str(path), "doc": doc, "runs": runs, "epochs": epochs}
 
 
+def curve_of(run: dict[str, Any], which: str, path: str | Path) -> list[float]:
+    """One run's curve of ``load_curves``: ``raw`` (its own weights) or a weight average recorded beside it
+    (``record_curves.py --ema``: ``ema1``, ...); a name the file lacks stops with the names it has."""
+    if which == "raw":
+        return run["values"]
+    if which not in run["ema"]:
+        raise SystemExit(f"{path}: no curve '{which}' (recorded: raw{''.join(', ' + k for k in run['ema'])}; "
+                         "bench/record_curves.py --ema records averages)")
+    return run["ema"][which]
+
+
 class StandInTrial:
     """Enough of an optuna trial for the model folder writer (``final._folder._write_model_folder``)."""
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import RESULTS, emit, load_curves, median, quiet_logs, real_curve_files, shipped
+from bench._common import RESULTS, curve_of, emit, load_curves, median, quiet_logs, real_curve_files, shipped
 
 _PRUNER = shipped()["study"]["pruner"]  # the pruner search_spaces/arch_loss.yaml ships
 SHIPPED: tuple[str, dict] = (_PRUNER["name"], dict(_PRUNER.get("args") or {}))
@@ -161,13 +161,6 @@ def main() -> None:
         raise SystemExit("no curve files: run bench/record_curves.py --dataset NAME first")
     sets = [load_curves(f) for f in files]
     datasets: dict = {}
-    def curve_of(run: dict, which: str, path: str) -> list[float]:
-        if which == "raw":
-            return run["values"]
-        if which not in run["ema"]:
-            raise SystemExit(f"{path}: no curve '{which}' (recorded: raw, {', '.join(run['ema']) or 'no averages'})")
-        return run["ema"][which]
-
     for s in sets:
         curves = [curve_of(r, args.value, s["path"]) for r in s["runs"]]
         signals = [curve_of(r, args.signal, s["path"]) for r in s["runs"]]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import DATA, load_curves
+from bench._common import DATA, curve_of, load_curves
 
 
 def gaps(values: list[list[float]], seen: list[list[float]] | None = None) -> tuple[int, list[float]]:
@@ -52,14 +52,12 @@ def main() -> None:
     for path in files:
         doc = load_curves(path)
         values = [r["values"] for r in doc["runs"]]
-        if args.signal != "raw" and any(args.signal not in r["ema"] for r in doc["runs"]):
-            raise SystemExit(f"{path}: no curve '{args.signal}' (record_curves.py --ema records them)")
-        winner, gap = gaps(values, [r["ema"][args.signal] for r in doc["runs"]] if args.signal != "raw" else None)
+        winner, gap = gaps(values, [curve_of(r, args.signal, path) for r in doc["runs"]])
         top = max(range(len(gap)), key=gap.__getitem__)
+        safe = [safe_from(gap, m) for m in args.margin]
         print(f"| {path.name} | {len(values)} | {doc['epochs']} | {max(values[winner]):.3f} | {gap[top]:.2f} "
               f"({top + 1}) | {' '.join(f'{g:.2f}' for g in gap)} | "
-              + " | ".join(f"{safe_from(gap, m)} of {len(gap)}" if safe_from(gap, m) <= len(gap) else "never"
-                           for m in args.margin) + " |")
+              + " | ".join(f"{e} of {len(gap)}" if e <= len(gap) else "never" for e in safe) + " |")
 
 
 if __name__ == "__main__":
