@@ -248,9 +248,11 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
             validated = time.perf_counter()
             took.append(validated - t0)
             vals.append(validated - trained)
+            measuring = 0.0  # seconds of the one full-precision pass below: not the epoch's, nor between epochs
             if result.full_precision_cost is None and _times_full_precision(spec, rt, epoch - start, total - start):
                 result.full_precision_cost = _full_precision_cost(model, val_dl, rt, acc_args, vals[-1])
-                validated = time.perf_counter()  # the measurement is not part of the time between epochs
+                measuring = time.perf_counter() - validated
+                validated += measuring
             full_cost = 1.0 if rt.precision == "fp32" else result.full_precision_cost or _FULL_PRECISION_GUESS
             end = _end(spec, vals, full_cost, _closing_writes(writer.seconds, spec))
             if spec.fit_to_deadline or epoch == replan_at:  # before the step: its lr
@@ -269,13 +271,13 @@ def train(spec: RunSpec, reporter: Reporter | None = None) -> TrainResult:
                 since_best += 1
             result.peak_memory_mb = max(result.peak_memory_mb, peak_memory_mb(rt))
             er = EpochResult(epoch, loss, objective, scores.miou, scores.mdice, scores.per_class_iou,
-                             scores.per_class_dice, lr, time.perf_counter() - t0, scores.confusion, scores.collapsed,
-                             total)
+                             scores.per_class_dice, lr, time.perf_counter() - t0 - measuring, scores.confusion,
+                             scores.collapsed, total)
             result.history.append(er)
             if spec.checkpoint and _checkpoint_due(cfg.checkpoint_interval, saved_at, er.seconds, epoch >= total):
                 _save(writer, spec, model, optimizer, scheduler, scaler, result, epoch)
                 saved_at, saved_epoch = time.monotonic(), epoch
-                er = dataclasses.replace(er, seconds=time.perf_counter() - t0)  # what the epoch cost, checkpoint included
+                er = dataclasses.replace(er, seconds=time.perf_counter() - t0 - measuring)  # checkpoint included
                 result.history[-1] = er
             reporter.epoch_end(er, is_best)  # may raise StopTraining (pruned)
             if spec.patience is not None and since_best >= spec.patience:
