@@ -25,7 +25,8 @@ Run from the repository root, after ``python bench/real_data.py``::
 
 With ``--seeds`` each method runs once per seed (segsearch: ``train.seed`` in a copy of the YAML; the recipe:
 ``--seed``), on the same split, and the table ends with each dataset's mean difference over the seeds: the
-paired interval of one row covers which test images were drawn, the seeds show how much one training moves.
+paired interval of one row covers which test images were drawn, the seeds show how much one training moves, and
+the mean's interval resamples both (the seeds, then the test images; ``bench/score.py``'s ``pooled_difference``).
 
 With ``--planned`` both methods run on the YAML that ``segsearch plan bench/data/real/<name> --budget B``
 writes (its own split fractions, classes and image size; ``launch`` runs it unedited, the budget coming
@@ -188,7 +189,8 @@ def score_pair(name: str, budget: str, work: Path, runs: dict[str, Any]) -> dict
             s = scored[method] = score_model(space, model)
             entry.update(miou=s["miou"], metric=s["metric"], collapsed=s["collapsed"],
                          per_class_iou=s["per_class_iou"], predicted_share=s["predicted_share"],
-                         split_matches=s.get("split_matches"))
+                         split_matches=s.get("split_matches"), image_confusions=s["image_confusions"],
+                         images_in_order=s["images_in_order"])  # for the interval over seeds
         except Exception as exc:  # a missing or broken model is a result, not a crash
             entry.update(miou=None, collapsed=None, error=f"{type(exc).__name__}: {exc}")
             if run.get("rc"):
@@ -226,21 +228,26 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def over_seeds(rows: list[dict[str, Any]]) -> list[str]:
-    """Per dataset and budget with more than one seed: mean of each method and of the paired differences."""
+    """Per dataset and budget with more than one seed: mean of each method and of the paired differences, with
+    an interval that resamples the seeds and the test images (``bench/score.py``'s ``pooled_difference``)."""
+    from bench.score import pooled_difference
+
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
         if r["segsearch"].get("miou") is not None and r["recipe"].get("miou") is not None:
             groups.setdefault((r["dataset"], r["budget"]), []).append(r)
-    lines = ["| dataset | budget | seeds | segsearch mean | recipe mean | mean difference | differences by seed "
-             "| segsearch >= recipe |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| dataset | budget | seeds | segsearch mean | recipe mean | mean difference [95% interval over seeds "
+             "and test images] | differences by seed | segsearch >= recipe |", "|---|---|---|---|---|---|---|---|"]
     for (name, budget), rs in groups.items():
         if len(rs) < 2:
             continue
         seg = [r["segsearch"]["miou"] for r in rs]
         rec = [r["recipe"]["miou"] for r in rs]
         diffs = [a - b for a, b in zip(seg, rec, strict=True)]
+        p = pooled_difference([(r["segsearch"], r["recipe"]) for r in rs])
+        pooled = f"{p['difference']:+.3f} [{p['low']:+.3f}, {p['high']:+.3f}] {p['verdict']}"
         lines.append(f"| {name} | {budget} | {len(rs)} | {sum(seg) / len(seg):.3f} | {sum(rec) / len(rec):.3f} "
-                     f"| {sum(diffs) / len(diffs):+.3f} | {', '.join(f'{d:+.3f}' for d in diffs)} "
+                     f"| {pooled} | {', '.join(f'{d:+.3f}' for d in diffs)} "
                      f"| {sum(d >= 0 for d in diffs)}/{len(diffs)} |")
     return lines if len(lines) > 2 else []
 
@@ -305,6 +312,9 @@ def main() -> None:
         lines += ["", *summary]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "quality.md").write_text("\n".join(lines) + "\n")
+    per_image = ("image_confusions", "images_in_order")  # for over_seeds only: out of the printed JSON line
+    rows = [{**r, **{m: {k: v for k, v in r[m].items() if k not in per_image} for m in ("segsearch", "recipe")}}
+            for r in rows]
     emit("quality", {"rows": rows, "parallel": args.parallel, "cores": cores, "work": str(args.work),
                      "seconds": round(time.time() - t0, 1), "table": lines}, lines)
 

@@ -240,6 +240,36 @@ def paired_difference(a: dict[str, Any], b: dict[str, Any], resamples: int = 200
             "images": n, "verdict": "better" if lo > 0 else "worse" if hi < 0 else "not told apart"}
 
 
+def pooled_difference(pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]], resamples: int = 2000, seed: int = 0,
+                      level: float = 0.95) -> dict[str, Any]:
+    """Over several trainings (seeds) of both models on the same split: the mean of the seeds' differences (a
+    minus b), with a two-level percentile bootstrap interval that resamples both sources of noise. Each
+    resample draws the seeds with replacement, then the split's images with replacement, one draw of images
+    for every seed (the images are the same, so the pairs stay paired by image). With few seeds the seed
+    draw makes the interval wide on purpose: three seeds cannot say much about a fourth."""
+    if not pairs:
+        raise ValueError("pooled_difference: no pairs")
+    order = pairs[0][0]["images_in_order"]
+    if any(x["images_in_order"] != order for pair in pairs for x in pair):
+        raise ValueError("pooled_difference: the scores are not all over the same images in the same order")
+    binary = pairs[0][0]["metric"] == "foreground IoU"
+    ca = np.asarray([a["image_confusions"] for a, _ in pairs], np.int64)  # (seeds, images, C, C)
+    cb = np.asarray([b["image_confusions"] for _, b in pairs], np.int64)
+    s, n = ca.shape[:2]
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(resamples):
+        si, ii = rng.integers(0, s, s), rng.integers(0, n, n)
+        d = headlines(ca[si][:, ii].sum(1), binary) - headlines(cb[si][:, ii].sum(1), binary)
+        if not np.isnan(d).all():
+            draws.append(float(np.nanmean(d)))
+    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2]) if draws else (float("nan"), float("nan"))
+    by_seed = headlines(ca.sum(1), binary) - headlines(cb.sum(1), binary)
+    return {"difference": float(np.nanmean(by_seed)), "by_seed": [float(x) for x in by_seed], "low": float(lo),
+            "high": float(hi), "level": level, "seeds": s, "images": n,
+            "verdict": "better" if lo > 0 else "worse" if hi < 0 else "not told apart"}
+
+
 # --------------------------------------------------------------------------- self-test
 
 
@@ -290,6 +320,12 @@ def selftest() -> None:
     assert same["difference"] == same["low"] == same["high"] == 0 and same["verdict"] == "not told apart", same
     better = paired_difference(as_score(masks), as_score([np.zeros_like(m) for m in masks]), resamples=200)
     assert better["verdict"] == "better" and better["low"] > 0.5, better
+    # pooled over seeds: the same pair twice is as told apart as once; seeds that disagree are not told apart
+    perfect_s, constant_s = as_score(masks), as_score([np.zeros_like(m) for m in masks])
+    twice = pooled_difference([(perfect_s, constant_s)] * 2, resamples=200)
+    assert twice["verdict"] == "better" and np.isclose(twice["difference"], better["difference"]), twice
+    split = pooled_difference([(perfect_s, constant_s), (constant_s, perfect_s)], resamples=200)
+    assert split["difference"] == 0 and split["low"] < 0 < split["high"], split
     for cm, two in ((confusion(masks[0], masks[1], 9), False), (confusion(gt, half, 2), True),
                     (np.zeros((9, 9), np.int64), False)):  # the resampling's headline is scores()'s headline
         h, want = headlines(cm, two), scores(cm, [str(i) for i in range(len(cm))], two)["miou"]
@@ -298,7 +334,8 @@ def selftest() -> None:
           f"of pixels): bg IoU {bg_iou:.4f}, mIoU {r['miou']:.4f} = bg IoU / 9, collapsed={r['collapsed']}; "
           f"perfect 1.0; absent class left out; binary foreground IoU {rb['miou']:.4f}; paired bootstrap: a model "
           f"against itself 0 [0, 0], perfect against constant {better['difference']:.3f} "
-          f"[{better['low']:.3f}, {better['high']:.3f}]")
+          f"[{better['low']:.3f}, {better['high']:.3f}]; pooled over two seeds that disagree "
+          f"{split['difference']:.3f} [{split['low']:.3f}, {split['high']:.3f}]")
 
 
 def main() -> None:
