@@ -485,21 +485,21 @@ def _train_halving_on_oom(trial: optuna.Trial, spec: RunSpec, reporter: Reporter
 
     retries = 0
     while True:
+        tcfg = spec.train
         try:
             return train(spec, reporter)
         except Exception as exc:
-            tcfg = spec.train
             if not _is_oom(exc) or tcfg.batch_size // 2 < _MIN_BATCH:
                 raise
-            release_memory()
-            retries += 1
-            half = tcfg.model_copy(update={"batch_size": tcfg.batch_size // 2, "accumulation": tcfg.accumulation * 2})
-            log.warning("trial %d: out of memory at batch %d; trying batch %d x %d accumulated steps (the same "
-                        "effective batch)", trial.number, tcfg.batch_size, half.batch_size, half.accumulation)
-            trial.set_user_attr("oom_retries", retries)
-            trial.set_user_attr("batch_size", half.batch_size)
-            trial.set_user_attr("accumulation", half.accumulation)
-            spec = dataclasses.replace(spec, train=half)
+        release_memory()  # after the except block: until it ends, the traceback holds the failed step's tensors
+        retries += 1
+        half = tcfg.model_copy(update={"batch_size": tcfg.batch_size // 2, "accumulation": tcfg.accumulation * 2})
+        log.warning("trial %d: out of memory at batch %d; trying batch %d x %d accumulated steps (the same "
+                    "effective batch)", trial.number, tcfg.batch_size, half.batch_size, half.accumulation)
+        trial.set_user_attr("oom_retries", retries)
+        trial.set_user_attr("batch_size", half.batch_size)
+        trial.set_user_attr("accumulation", half.accumulation)
+        spec = dataclasses.replace(spec, train=half)
 
 
 def _is_oom(exc: BaseException) -> bool:

@@ -127,8 +127,16 @@ def peak_memory_mb(rt: Runtime) -> float:
 
 
 def release_memory() -> None:
+    """Free what a failed attempt left: unreachable objects, CUDA's cached blocks, and on glibc the heap's free
+    memory that ``keep_freed_memory`` otherwise keeps (``malloc_trim``): a retry after running out of memory
+    needs that room back."""
     import gc
 
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+    if sys.platform == "linux":
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc
+            pass
