@@ -208,7 +208,7 @@ def git_head() -> str:
     return r.stdout.strip() or "unknown"
 
 
-def real_setup(name: str):
+def real_setup(name: str, image_size: int | None = None):
     from segsearch.config import load_config
     from segsearch.data import load_splits
 
@@ -216,7 +216,8 @@ def real_setup(name: str):
     if not space.is_file():
         raise SystemExit(f"{space}: not found (bench/real_data.py writes it)")
     cfg = load_config(space)
-    dcfg = cfg.data.model_copy(update={"augmentation": REAL_TRAIN["augmentation"]})
+    dcfg = cfg.data.model_copy(update={"augmentation": REAL_TRAIN["augmentation"],
+                                       **({"image_size": image_size} if image_size else {})})
     splits = load_splits(dcfg, WORK / "studies")
     return cfg, dcfg, splits
 
@@ -344,12 +345,12 @@ def train_one(cfg, dcfg, splits, settings: dict[str, Any], epochs: int, seed: in
 
 def record_real(name: str, n: int, epochs: int, out: Path, resume: bool, probe: bool, only: list[int] | None,
                 followup: bool = False, grid_from: str = "old", grid_seed: int = 0, scheduler: str | None = None,
-                ema: list[float] | None = None) -> None:
+                ema: list[float] | None = None, image_size: int | None = None) -> None:
     os.environ["SEGSEARCH_THREADS"] = "1"
     import torch
 
     torch.set_num_threads(1)
-    cfg, dcfg, splits = real_setup(name)
+    cfg, dcfg, splits = real_setup(name, image_size)
     how = {**REAL_TRAIN, "amp": "off"}
     if grid_from in ("current", "table"):  # the shipped space's batch size; the rest as launch trains a trial
         how = {**NOW_TRAIN, "batch_size": shipped()["train"]["batch_size"]}
@@ -442,6 +443,8 @@ def main() -> None:
                     help="real data: the runs' schedule (default: the grid's, cosine)")
     ap.add_argument("--ema", default="",
                     help="real data: comma-separated half-lives in epochs of weight averages scored beside each run")
+    ap.add_argument("--image-size", type=int, default=None,
+                    help="real data: train and validate on images resized to this size (a cheaper fidelity)")
     ap.add_argument("--followup", action="store_true",
                     help="real data: train the FOLLOWUP configurations instead of the grid (with --resume: add them)")
     args = ap.parse_args()
@@ -450,7 +453,7 @@ def main() -> None:
         out = args.out or DATA / f"{prefix}_{args.dataset}.json"
         record_real(args.dataset, args.configs, args.epochs, out, args.resume, args.probe, args.only, args.followup,
                     args.grid, args.grid_seed, args.scheduler,
-                    [float(h) for h in args.ema.split(",") if h.strip()] or None)
+                    [float(h) for h in args.ema.split(",") if h.strip()] or None, args.image_size)
     else:
         record_demo(args.jobs, args.out or DATA / "curves.json")
 
