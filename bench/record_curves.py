@@ -36,6 +36,8 @@ per epoch; per dataset the objective of the best one-class predictor on the vali
     taskset -c 1 python bench/record_curves.py --dataset skin --grid current --configs 12 --epochs 12 --scheduler wsd \
         --ema 1,3 --out bench/data/curves_ema_skin.json          # the shipped schedule, with two weight averages
                                                                  # scored beside each run (half-lives 1, 3 epochs)
+    taskset -c 1 python bench/record_curves.py --dataset skin --grid current --configs 12 --epochs 12 --scheduler wsd \
+        --image-size 64 --out bench/data/curves_small_skin.json  # the same runs on images resized to 64 px
 
 A real-data run writes the file after every configuration and, with ``--resume``, skips the
 configurations already in it.
